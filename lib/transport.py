@@ -1,0 +1,193 @@
+"""Byte transports that carry one XML-RPC request to an rTorrent and bring its answer back.
+
+A target's whole connection is one URL; each scheme is one small class in TRANSPORTS:
+
+    scgi+unix:///home/rtorrent/rtorrentsock/rpc.socket   rtorrent's network.scgi.open_local
+    scgi://127.0.0.1:5000                                 rtorrent's network.scgi.open_port
+    http://192.168.1.70/RPC2                              a web server's mod_scgi in front of it
+"""
+import http.client
+import socket
+import urllib.parse
+
+
+class TransportError(Exception):
+    """The request could not be carried: the text says why, in words."""
+
+
+class TransportTimeout(TransportError):
+    """The other side did not answer within the timeout."""
+
+
+class BadURL(ValueError):
+    """A target URL that no transport understands."""
+
+
+def _reason(exc):
+    """The human part of an OSError ('connection refused'), without errno numbers."""
+    if isinstance(exc, socket.timeout):
+        return 'no answer in time'
+    text = getattr(exc, 'strerror', None) or str(exc) or exc.__class__.__name__
+    return text[0].lower() + text[1:]
+
+
+class SCGITransport:
+    """SCGI (netstring headers + body) over a stream socket; rtorrent answers with CGI headers."""
+
+    family = socket.AF_INET
+
+    def __init__(self, url, timeout):
+        self.url = url
+        self.timeout = timeout
+
+    def address(self):
+        raise NotImplementedError
+
+    def request(self, body):
+        # CONTENT_LENGTH must be the first header; rtorrent refuses a charset in CONTENT_TYPE.
+        headers = b'CONTENT_LENGTH\0%d\0SCGI\x001\0REQUEST_METHOD\0POST\0CONTENT_TYPE\0text/xml\0' % len(body)
+        packet = b'%d:%s,%s' % (len(headers), headers, body)
+        sock = socket.socket(self.family, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.address())
+            sock.sendall(packet)
+            chunks = []
+            while True:
+                chunk = sock.recv(262144)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except socket.timeout as exc:
+            raise TransportTimeout('no answer within %g s' % self.timeout) from exc
+        except OSError as exc:
+            raise TransportError(_reason(exc)) from exc
+        finally:
+            sock.close()
+        return self._strip_headers(b''.join(chunks))
+
+    def _strip_headers(self, answer):
+        if not answer:
+            raise TransportError('the connection closed without an answer')
+        head, sep, body = answer.partition(b'\r\n\r\n')
+        if not sep:
+            raise TransportError('the answer is not SCGI (no header block)')
+        status = head.split(b'\r\n', 1)[0]
+        if status.startswith(b'Status:') and not status[7:].strip().startswith(b'200'):
+            raise TransportError('it answered %s' % status[7:].strip().decode('latin-1'))
+        return body
+
+
+class SCGIUnixTransport(SCGITransport):
+    family = socket.AF_UNIX
+
+    def __init__(self, url, timeout):
+        super().__init__(url, timeout)
+        parts = urllib.parse.urlsplit(url)
+        if parts.netloc or not parts.path.startswith('/'):
+            raise BadURL('a unix socket URL needs an absolute path after three slashes, '
+                         'like scgi+unix:///home/rtorrent/rpc.socket')
+        self.path = urllib.parse.unquote(parts.path)
+
+    def address(self):
+        return self.path
+
+    def request(self, body):
+        try:
+            return super().request(body)
+        except TransportError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, FileNotFoundError):
+                raise TransportError('the socket %s does not exist (is rtorrent running, with '
+                                     'network.scgi.open_local set to it?)' % self.path) from cause
+            if isinstance(cause, ConnectionRefusedError):
+                raise TransportError('connection refused at %s (nothing listens there; rtorrent '
+                                     'may have stopped)' % self.path) from cause
+            if isinstance(cause, PermissionError):
+                raise TransportError('permission denied on %s (the web server user must be able '
+                                     'to write to the socket)' % self.path) from cause
+            raise
+
+
+class SCGITCPTransport(SCGITransport):
+    def __init__(self, url, timeout):
+        super().__init__(url, timeout)
+        self.host, self.port = _host_port(url, default_port=None)
+
+    def address(self):
+        return (self.host, self.port)
+
+
+class HTTPTransport:
+    """XML-RPC over HTTP, e.g. to a web server's /RPC2 that hands it to rtorrent over SCGI."""
+
+    def __init__(self, url, timeout):
+        self.url = url
+        self.timeout = timeout
+        self.host, self.port = _host_port(url, default_port=443 if url.startswith('https:') else 80)
+        parts = urllib.parse.urlsplit(url)
+        self.https = parts.scheme == 'https'
+        self.path = parts.path or '/RPC2'
+        if parts.query:
+            self.path += '?' + parts.query
+        self.auth = None
+        if parts.username:
+            import base64
+            token = '%s:%s' % (urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or ''))
+            self.auth = 'Basic ' + base64.b64encode(token.encode()).decode()
+
+    def request(self, body):
+        cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
+        conn = cls(self.host, self.port, timeout=self.timeout)
+        headers = {'Content-Type': 'text/xml', 'Content-Length': str(len(body))}
+        if self.auth:
+            headers['Authorization'] = self.auth
+        try:
+            conn.request('POST', self.path, body, headers)
+            response = conn.getresponse()
+            data = response.read()
+        except socket.timeout as exc:
+            raise TransportTimeout('no answer within %g s' % self.timeout) from exc
+        except http.client.HTTPException as exc:
+            raise TransportError('the web server did not answer HTTP (%s)' % exc.__class__.__name__) from exc
+        except OSError as exc:
+            raise TransportError(_reason(exc)) from exc
+        finally:
+            conn.close()
+        if response.status != 200:
+            raise TransportError('the web server answered HTTP %d %s' % (response.status, response.reason))
+        return data
+
+
+def _host_port(url, default_port):
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise BadURL('the port in %r is not a number from 1 to 65535' % url) from None
+    if not parts.hostname:
+        raise BadURL('%r names no host' % url)
+    if port is None:
+        if default_port is None:
+            raise BadURL('%r names no port (write host:port, as in scgi://127.0.0.1:5000)' % url)
+        port = default_port
+    return parts.hostname, port
+
+
+TRANSPORTS = {
+    'scgi+unix': SCGIUnixTransport,
+    'scgi': SCGITCPTransport,
+    'http': HTTPTransport,
+    'https': HTTPTransport,
+}
+
+
+def transport_for(url, timeout=10.0):
+    """The transport for a target URL; BadURL names what is wrong with it."""
+    if not isinstance(url, str) or '://' not in url:
+        raise BadURL('%r is not a URL; write scgi+unix:///path/rpc.socket, scgi://host:port '
+                     'or http://host/RPC2' % (url,))
+    scheme = url.split('://', 1)[0].lower()
+    if scheme not in TRANSPORTS:
+        raise BadURL('unknown scheme %r in %r; known: %s' % (scheme, url, ', '.join(sorted(TRANSPORTS))))
+    return TRANSPORTS[scheme](url, timeout)

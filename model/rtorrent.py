@@ -1,0 +1,237 @@
+"""The rTorrent backend: batched XML-RPC over SCGI or HTTP.
+
+A list page costs two round trips per target: the first fetches the header figures, the
+view list and, for every torrent of the view, only the keys the page sorts and filters
+by; the second fetches the full rows of the one page shown and the size of every view.
+What the daemon offers (its method list) is asked once and kept in a Beaker cache.
+"""
+import re
+
+from beaker.cache import CacheManager
+
+from lib import xmlrpc
+from lib.transport import TransportError, TransportTimeout, transport_for
+from model import commands
+from model.backend import Backend, Header, Torrent, TorrentList, eta, torrent_state, STATES
+from model.errors import BadAnswer, CommandFault, NotFound, TimedOut, Unreachable, Unsupported
+
+INFO_HASH = re.compile(r'^[0-9A-Fa-f]{40}$')
+MAX_REQUEST = 1_900_000   # rtorrent drops SCGI requests over 2,097,152 bytes: split batches below it
+
+_cache = CacheManager(cache_regions={})
+
+
+class Fault:
+    """A command inside a batch that rtorrent refused (the batch itself went through)."""
+
+    def __init__(self, code, text):
+        self.code, self.text = code, text
+
+    def __repr__(self):
+        return 'Fault(%r, %r)' % (self.code, self.text)
+
+
+# Which of the d.* fields each sort column needs for every torrent of the view, and how it
+# turns one row (a dict of those fields) into a sort key.
+SORT_FIELDS = {
+    'name': (), 'size': ('size',), 'done': ('size', 'completed'),
+    'state': ('started', 'active', 'hashing', 'complete'), 'down': ('down_rate',),
+    'up': ('up_rate',), 'ratio': ('ratio',), 'peers': ('peers',), 'label': (),
+    'eta': ('size', 'completed', 'down_rate'), 'added': ('added',),
+}
+_NO_ETA = float('inf')
+SORT_KEYS = {
+    'name': lambda r: 0,
+    'size': lambda r: r['size'],
+    'done': lambda r: r['completed'] / r['size'] if r['size'] else 1.0,
+    'state': lambda r: STATES.index(torrent_state(r['started'], r['active'], r['hashing'], r['complete'])),
+    'down': lambda r: r['down_rate'],
+    'up': lambda r: r['up_rate'],
+    'ratio': lambda r: r['ratio'],
+    'peers': lambda r: r['peers'],
+    'label': lambda r: (r['label'] == '', r['label'].casefold()),
+    'eta': lambda r: _NO_ETA if (e := eta(r['size'], r['completed'], r['down_rate'])) is None else e,
+    'added': lambda r: r['added'],
+}
+# Always fetched for every torrent: the key of the second round trip, and the filters.
+KEY_FIELDS = ('hash', 'name', 'label')
+
+
+class RTorrent(Backend):
+    """One rTorrent daemon.
+
+    RTorrent() talks to the first target of config.py (as the setup manual's test.py
+    does); RTorrent('scgi://127.0.0.1:5000') or RTorrent(config_target) to a given one.
+    """
+
+    def __init__(self, target=None, name=None, timeout=None, cache_seconds=600):
+        if target is None:
+            from lib import config
+            target = config.load().targets[0]
+        if isinstance(target, str):
+            self.url, self.name, self.timeout = target, name or target, timeout or 10.0
+        else:
+            self.url, self.name, self.timeout = target.url, name or target.name, timeout or target.timeout
+        self.transport = transport_for(self.url, self.timeout)
+        self.cache_seconds = cache_seconds
+
+    # -- round trips ------------------------------------------------------------------
+
+    def call(self, method, *params):
+        """One command, one round trip."""
+        return self._request(method, params)
+
+    def multicall(self, calls):
+        """[(method, params), ...] in one system.multicall; a refused command's slot holds a
+        Fault instead of a value.  Batches past rtorrent's request cap are split."""
+        if not calls:
+            return []
+        body = xmlrpc.dumps(commands.SYSTEM['multicall'],
+                            [[{'methodName': m, 'params': list(p)} for m, p in calls]])
+        if len(body) > MAX_REQUEST and len(calls) > 1:
+            half = len(calls) // 2
+            return self.multicall(calls[:half]) + self.multicall(calls[half:])
+        answer = self._send(body)
+        if not isinstance(answer, list) or len(answer) != len(calls):
+            raise BadAnswer(self.name, self.url, 'system.multicall gave %s for %d commands'
+                            % (type(answer).__name__, len(calls)))
+        return [Fault(slot.get('faultCode'), slot.get('faultString')) if isinstance(slot, dict)
+                else slot[0] if isinstance(slot, list) and len(slot) == 1
+                else Fault(None, 'malformed slot %r' % (slot,)) for slot in answer]
+
+    def _request(self, method, params):
+        return self._send(xmlrpc.dumps(method, params))
+
+    def _send(self, body):
+        try:
+            return xmlrpc.loads(self.transport.request(body))
+        except TransportTimeout as exc:
+            raise TimedOut(self.name, self.url, str(exc)) from None
+        except TransportError as exc:
+            raise Unreachable(self.name, self.url, str(exc)) from None
+        except xmlrpc.Fault as exc:
+            raise CommandFault(self.name, self.url, '%s (fault %s)' % (exc.faultString, exc.faultCode)) from None
+        except xmlrpc.MalformedAnswer as exc:
+            raise BadAnswer(self.name, self.url, str(exc)) from None
+
+    # -- what the daemon offers -------------------------------------------------------
+
+    def view_multicall(self):
+        """The name of this daemon's view multicall command, detected once and cached."""
+        cache = _cache.get_cache('rtorrent-methods', type='memory', expire=self.cache_seconds)
+        return cache.get_value(key=self.url, createfunc=self._detect)
+
+    def _detect(self):
+        methods = set(self.call(commands.SYSTEM['methods']))
+        found = [name for name in commands.VIEW_MULTICALL if name in methods]
+        needed = set(commands.TORRENT.values()) | set(commands.GLOBAL.values())
+        missing = sorted(needed - methods)
+        if not found or missing or 'd.get_name' in methods:
+            version = self.call(commands.GLOBAL['client_version'])
+            raise Unsupported(self.name, self.url, 'it is rTorrent %s and lacks %s; pyroTorrent needs '
+                              'rTorrent 0.9 or newer' % (version, ', '.join(missing or ['d.multicall2'])))
+        return found[0]
+
+    # -- queries ----------------------------------------------------------------------
+
+    def get_libtorrent_version(self):
+        return self.call(commands.GLOBAL['library_version'])
+
+    library_version = get_libtorrent_version
+
+    def header(self):
+        return self._header(self._checked(self.multicall(self._header_calls())))
+
+    def torrent_list(self, query):
+        if query.sort not in SORT_FIELDS:
+            raise ValueError('unknown sort column %r' % query.sort)
+        fields = KEY_FIELDS + tuple(f for f in SORT_FIELDS[query.sort] if f not in KEY_FIELDS)
+        view_call = (self.view_multicall(), ['', query.view] + [commands.TORRENT[f] + '=' for f in fields])
+
+        # Round trip 1: header, views, and the sort and filter keys of every torrent.
+        answer = self.multicall(self._header_calls() + [view_call])
+        header = self._header(self._checked(answer[:-1]))
+        keys = answer[-1]
+        if isinstance(keys, Fault):
+            if query.view not in header.views:
+                raise NotFound("rTorrent '%s' has no view named '%s' (it has %s)"
+                               % (self.name, query.view, ', '.join(header.views)))
+            raise CommandFault(self.name, self.url, keys.text)
+        rows = [dict(zip(fields, row)) for row in keys]
+        labels = {}
+        for row in rows:
+            labels[row['label']] = labels.get(row['label'], 0) + 1
+        text = query.text.casefold()
+        if text:
+            rows = [r for r in rows if text in r['name'].casefold()]
+        if query.label is not None:
+            rows = [r for r in rows if r['label'] == query.label]
+        rows.sort(key=lambda r: (r['name'].casefold(), r['hash']))
+        if query.sort != 'name':
+            rows.sort(key=SORT_KEYS[query.sort], reverse=query.reverse)
+        elif query.reverse:
+            rows.reverse()
+        first = (query.page - 1) * query.per_page
+        page = [r['hash'] for r in rows[first:first + query.per_page]]
+
+        # Round trip 2: the page's rows in full, and how many torrents each view holds.
+        field_names = tuple(commands.TORRENT)
+        calls = [(commands.TORRENT[f], [h]) for h in page for f in field_names]
+        calls += [(commands.SYSTEM['view_size'], ['', v]) for v in header.views]
+        answer = self.multicall(calls)
+        n = len(field_names)
+        torrents = [self._torrent(dict(zip(field_names, answer[i * n:(i + 1) * n])))
+                    for i in range(len(page))]
+        sizes = answer[len(page) * n:]
+        view_sizes = {v: s for v, s in zip(header.views, sizes) if isinstance(s, int)}
+        return TorrentList(header=header, query=query, torrents=[t for t in torrents if t],
+                           total=len(rows), view_total=len(keys), labels=labels, view_sizes=view_sizes)
+
+    def torrent(self, info_hash):
+        if not INFO_HASH.match(info_hash or ''):
+            raise NotFound("'%s' is not a torrent hash (40 hexadecimal digits)" % info_hash)
+        info_hash = info_hash.upper()
+        field_names = tuple(commands.TORRENT)
+        answer = self.multicall(self._header_calls() + [(commands.TORRENT[f], [info_hash]) for f in field_names])
+        n = len(commands.GLOBAL)
+        header = self._header(self._checked(answer[:n]))
+        torrent = self._torrent(dict(zip(field_names, answer[n:])))
+        if torrent is None:
+            raise NotFound("rTorrent '%s' has no torrent with hash %s" % (self.name, info_hash))
+        return header, torrent
+
+    # -- shaping answers --------------------------------------------------------------
+
+    @staticmethod
+    def _header_calls():
+        return [(command, []) for command in commands.GLOBAL.values()]
+
+    def _checked(self, values):
+        for value in values:
+            if isinstance(value, Fault):
+                raise CommandFault(self.name, self.url, '%s (fault %s)' % (value.text, value.code))
+        return values
+
+    def _header(self, values):
+        data = dict(zip(commands.GLOBAL, values))
+        try:
+            return Header(**data)
+        except TypeError as exc:
+            raise BadAnswer(self.name, self.url, 'header figures: %s' % exc) from None
+
+    def _torrent(self, row):
+        """A Torrent from the TORRENT fields, or None if rtorrent no longer has it."""
+        if isinstance(row['hash'], Fault):
+            return None
+        if any(isinstance(v, Fault) for v in row.values()):
+            bad = [k for k, v in row.items() if isinstance(v, Fault)]
+            raise CommandFault(self.name, self.url, '%s refused for %s: %s'
+                               % (commands.TORRENT[bad[0]], row['hash'], row[bad[0]].text))
+        return Torrent(
+            hash=row['hash'], name=row['name'], size=row['size'], completed=row['completed'],
+            down_rate=row['down_rate'], up_rate=row['up_rate'], ratio=row['ratio'] / 1000.0,
+            peers=row['peers'], seeders=row['seeders'], label=row['label'], added=row['added'],
+            message=row['message'],
+            state=torrent_state(row['started'], row['active'], row['hashing'], row['complete']),
+            eta=eta(row['size'], row['completed'], row['down_rate']),
+        )

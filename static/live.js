@@ -1,0 +1,23 @@
+// Refreshes the figures of a torrent list in place: fetches this same page and swaps the
+// parts marked data-live, so formatting stays in one place (the server's templates).
+(function () {
+  'use strict';
+  var script = document.currentScript;
+  var seconds = parseInt(script && script.getAttribute('data-refresh'), 10);
+  if (!(seconds > 0) || !window.fetch || !window.DOMParser) return;
+  function refresh() {
+    if (document.hidden) return;
+    fetch(window.location.href, {credentials: 'same-origin', headers: {'X-Requested-With': 'refresh'}})
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, 'text/html').querySelectorAll('[data-live]');
+        var live = document.querySelectorAll('[data-live]');
+        if (fresh.length !== live.length) return;
+        for (var i = 0; i < live.length; i++) live[i].innerHTML = fresh[i].innerHTML;
+        document.documentElement.removeAttribute('data-stale');
+        document.documentElement.setAttribute('data-refreshed', String(Date.now()));
+      })
+      .catch(function () { document.documentElement.setAttribute('data-stale', 'true'); });
+  }
+  window.setInterval(refresh, seconds * 1000);
+})();
