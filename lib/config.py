@@ -5,6 +5,7 @@ A mistake stops start-up with one line that names the key and what is wrong with
 """
 import dataclasses
 import difflib
+import importlib.machinery
 import importlib.util
 import os
 import re
@@ -57,7 +58,9 @@ def load(path=None):
     if not os.path.exists(path):
         raise ConfigError('%s: no such file (copy config.py.example to config.py, or set '
                           'PYROTORRENT_CONFIG to your configuration file)' % path)
-    spec = importlib.util.spec_from_file_location('pyrotorrent_config', path)
+    # An explicit loader, so a file named config.py.example loads too.
+    loader = importlib.machinery.SourceFileLoader('pyrotorrent_config', path)
+    spec = importlib.util.spec_from_file_location('pyrotorrent_config', path, loader=loader)
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)

@@ -87,10 +87,15 @@ def _fast(data):
     except UnicodeDecodeError:
         return _SLOW
     # Text content never holds a raw '<'; when it holds no raw '>' either, every '>' ends a
-    # tag, and '>' newline '<' is layout between two tags unless a text is one newline.
-    if text.count('<') != text.count('>') or '>\n</string>' in text or '>\n</name>' in text:
+    # tag, and '>' line break '<' is layout between two tags, unless a whole text is one
+    # line break.  rtorrent's layout is CRLF.
+    if text.count('<') != text.count('>'):
         return _SLOW
-    text = text.replace('>\n<', '><')
+    for newline in ('\r\n', '\n'):
+        if newline in text:
+            if '>%s</string>' % newline in text or '>%s</name>' % newline in text:
+                return _SLOW
+            text = text.replace('>%s<' % newline, '><')
     start = text.find(_HEAD)
     end = text.rfind(_TAIL)
     if start < 0 or end < start:

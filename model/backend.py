@@ -51,12 +51,12 @@ class Torrent:
     up_rate: int
     ratio: float              # uploaded / downloaded, 1.0 = 100 %
     peers: int
-    seeders: int
     label: str
     added: int                # unix time, 0 if unknown
     message: str
     state: str                # one of STATES
     eta: int = None           # seconds until complete at the current rate; None: not downloading
+    seeders: int = None       # connected peers that are complete (torrent page only)
 
     @property
     def progress(self):
@@ -69,7 +69,7 @@ class Torrent:
 
 
 def torrent_state(started, active, hashing, complete):
-    """started/paused/stopped/checking/complete as a user names them."""
+    """What a user calls the state; complete means every byte is there (completed == size)."""
     if hashing:
         return 'checking'
     if not started:

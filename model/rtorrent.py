@@ -16,7 +16,7 @@ from model.backend import Backend, Header, Torrent, TorrentList, eta, torrent_st
 from model.errors import BadAnswer, CommandFault, NotFound, TimedOut, Unreachable, Unsupported
 
 INFO_HASH = re.compile(r'^[0-9A-Fa-f]{40}$')
-MAX_REQUEST = 1_900_000   # rtorrent drops SCGI requests over 2,097,152 bytes: split batches below it
+MAX_REQUEST = 500_000   # rtorrent's default network.xmlrpc.size_limit is 524,288 bytes: split below it
 
 _cache = CacheManager(cache_regions={})
 
@@ -35,7 +35,7 @@ class Fault:
 # turns one row (a dict of those fields) into a sort key.
 SORT_FIELDS = {
     'name': (), 'size': ('size',), 'done': ('size', 'completed'),
-    'state': ('started', 'active', 'hashing', 'complete'), 'down': ('down_rate',),
+    'state': ('started', 'active', 'hashing', 'size', 'completed'), 'down': ('down_rate',),
     'up': ('up_rate',), 'ratio': ('ratio',), 'peers': ('peers',), 'label': (),
     'eta': ('size', 'completed', 'down_rate'), 'added': ('added',),
 }
@@ -44,7 +44,8 @@ SORT_KEYS = {
     'name': lambda r: 0,
     'size': lambda r: r['size'],
     'done': lambda r: r['completed'] / r['size'] if r['size'] else 1.0,
-    'state': lambda r: STATES.index(torrent_state(r['started'], r['active'], r['hashing'], r['complete'])),
+    'state': lambda r: STATES.index(torrent_state(r['started'], r['active'], r['hashing'],
+                                                  r['completed'] >= r['size'])),
     'down': lambda r: r['down_rate'],
     'up': lambda r: r['up_rate'],
     'ratio': lambda r: r['ratio'],
@@ -172,20 +173,24 @@ class RTorrent(Backend):
         elif query.reverse:
             rows.reverse()
         first = (query.page - 1) * query.per_page
-        page = [r['hash'] for r in rows[first:first + query.per_page]]
+        page = rows[first:first + query.per_page]
 
-        # Round trip 2: the page's rows in full, and how many torrents each view holds.
-        field_names = tuple(commands.TORRENT)
-        calls = [(commands.TORRENT[f], [h]) for h in page for f in field_names]
+        # Round trip 2: the rest of the page's rows, and how many torrents each view holds.
+        missing = tuple(f for f in commands.LIST_ROW if f not in fields)
+        calls = [(commands.TORRENT[f], [r['hash']]) for r in page for f in missing]
         calls += [(commands.SYSTEM['view_size'], ['', v]) for v in header.views]
         answer = self.multicall(calls)
-        n = len(field_names)
-        torrents = [self._torrent(dict(zip(field_names, answer[i * n:(i + 1) * n])))
-                    for i in range(len(page))]
-        sizes = answer[len(page) * n:]
-        view_sizes = {v: s for v, s in zip(header.views, sizes) if isinstance(s, int)}
-        return TorrentList(header=header, query=query, torrents=[t for t in torrents if t],
-                           total=len(rows), view_total=len(keys), labels=labels, view_sizes=view_sizes)
+        n = len(missing)
+        torrents = []
+        for i, row in enumerate(page):
+            values = answer[i * n:(i + 1) * n]
+            if values and all(isinstance(v, Fault) for v in values):
+                continue            # removed between the two round trips
+            row.update(zip(missing, values))
+            torrents.append(self._torrent(row))
+        view_sizes = {v: s for v, s in zip(header.views, answer[len(page) * n:]) if isinstance(s, int)}
+        return TorrentList(header=header, query=query, torrents=torrents, total=len(rows),
+                           view_total=len(keys), labels=labels, view_sizes=view_sizes)
 
     def torrent(self, info_hash):
         if not INFO_HASH.match(info_hash or ''):
@@ -220,18 +225,19 @@ class RTorrent(Backend):
             raise BadAnswer(self.name, self.url, 'header figures: %s' % exc) from None
 
     def _torrent(self, row):
-        """A Torrent from the TORRENT fields, or None if rtorrent no longer has it."""
+        """A Torrent from LIST_ROW fields (and seeders, if there); None if rtorrent has no
+        torrent with that hash."""
         if isinstance(row['hash'], Fault):
             return None
-        if any(isinstance(v, Fault) for v in row.values()):
-            bad = [k for k, v in row.items() if isinstance(v, Fault)]
+        faults = [k for k, v in row.items() if isinstance(v, Fault)]
+        if faults:
             raise CommandFault(self.name, self.url, '%s refused for %s: %s'
-                               % (commands.TORRENT[bad[0]], row['hash'], row[bad[0]].text))
+                               % (commands.TORRENT[faults[0]], row['hash'], row[faults[0]].text))
         return Torrent(
             hash=row['hash'], name=row['name'], size=row['size'], completed=row['completed'],
             down_rate=row['down_rate'], up_rate=row['up_rate'], ratio=row['ratio'] / 1000.0,
-            peers=row['peers'], seeders=row['seeders'], label=row['label'], added=row['added'],
+            peers=row['peers'], seeders=row.get('seeders'), label=row['label'], added=row['added'],
             message=row['message'],
-            state=torrent_state(row['started'], row['active'], row['hashing'], row['complete']),
+            state=torrent_state(row['started'], row['active'], row['hashing'], row['completed'] >= row['size']),
             eta=eta(row['size'], row['completed'], row['down_rate']),
         )
