@@ -137,12 +137,13 @@ class PyroTorrent:
             endpoint, values = adapter.match()
             return getattr(self, 'on_' + endpoint)(request, **values)
         except BackendError as exc:
+            title = "'%s' %s" % (exc.target, exc.problem)
             if api:
-                return self.json({'error': dict(exc.as_dict(), status=exc.status)}, exc.status)
+                return self.json({'error': dict(exc.as_dict(), status=exc.status, title=title)}, exc.status)
             return self.render('error.html', request, status=exc.status, error=exc, target=exc.target,
-                               title="'%s' %s" % (exc.target, exc.problem), message=str(exc))
+                               title=title, message=str(exc))
         except NotFound as exc:
-            return self.error(request, 404, 'Not found', str(exc), api)
+            return self.error(request, 404, 'Not Found', str(exc), api)
         except HTTPException as exc:
             if exc.code in (301, 302, 307, 308):
                 return exc
@@ -168,8 +169,10 @@ def _whole_number(args, key, default, low, high):
 def make_app(config=None):
     """The WSGI application for a Config (default: config.py, or $PYROTORRENT_CONFIG)."""
     config = config or configuration.load()
-    app = SessionMiddleware(PyroTorrent(config), config.session_options)
-    return under_base_url(app, config.BASE_URL)
+    core = PyroTorrent(config)
+    app = under_base_url(SessionMiddleware(core, config.session_options), config.BASE_URL)
+    app.pyrotorrent = core          # for tests and tools that look inside
+    return app
 
 
 def main(argv=None):

@@ -65,6 +65,8 @@ class Torrent:
     def as_dict(self):
         data = dataclasses.asdict(self)
         data['progress'] = round(self.progress, 4)
+        if self.seeders is None:        # only the torrent page asks for it
+            del data['seeders']
         return data
 
 
@@ -79,8 +81,9 @@ def torrent_state(started, active, hashing, complete):
     return 'seeding' if complete else 'downloading'
 
 
-def eta(size, completed, down_rate):
-    if completed >= size or down_rate <= 0:
+def eta(size, completed, down_rate, state='downloading'):
+    """Seconds until complete at the current rate; None unless it is downloading."""
+    if state != 'downloading' or completed >= size or down_rate <= 0:
         return None
     return int((size - completed) / down_rate)
 

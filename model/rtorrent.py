@@ -37,21 +37,26 @@ SORT_FIELDS = {
     'name': (), 'size': ('size',), 'done': ('size', 'completed'),
     'state': ('started', 'active', 'hashing', 'size', 'completed'), 'down': ('down_rate',),
     'up': ('up_rate',), 'ratio': ('ratio',), 'peers': ('peers',), 'label': (),
-    'eta': ('size', 'completed', 'down_rate'), 'added': ('added',),
+    'eta': ('size', 'completed', 'down_rate', 'started', 'active', 'hashing'), 'added': ('added',),
 }
+
+
+def _state(row):
+    return torrent_state(row['started'], row['active'], row['hashing'], row['completed'] >= row['size'])
+
+
 _NO_ETA = float('inf')
 SORT_KEYS = {
     'name': lambda r: 0,
     'size': lambda r: r['size'],
     'done': lambda r: r['completed'] / r['size'] if r['size'] else 1.0,
-    'state': lambda r: STATES.index(torrent_state(r['started'], r['active'], r['hashing'],
-                                                  r['completed'] >= r['size'])),
+    'state': lambda r: STATES.index(_state(r)),
     'down': lambda r: r['down_rate'],
     'up': lambda r: r['up_rate'],
     'ratio': lambda r: r['ratio'],
     'peers': lambda r: r['peers'],
     'label': lambda r: (r['label'] == '', r['label'].casefold()),
-    'eta': lambda r: _NO_ETA if (e := eta(r['size'], r['completed'], r['down_rate'])) is None else e,
+    'eta': lambda r: _NO_ETA if (e := eta(r['size'], r['completed'], r['down_rate'], _state(r))) is None else e,
     'added': lambda r: r['added'],
 }
 # Always fetched for every torrent: the key of the second round trip, and the filters.
@@ -233,11 +238,11 @@ class RTorrent(Backend):
         if faults:
             raise CommandFault(self.name, self.url, '%s refused for %s: %s'
                                % (commands.TORRENT[faults[0]], row['hash'], row[faults[0]].text))
+        state = _state(row)
         return Torrent(
             hash=row['hash'], name=row['name'], size=row['size'], completed=row['completed'],
             down_rate=row['down_rate'], up_rate=row['up_rate'], ratio=row['ratio'] / 1000.0,
             peers=row['peers'], seeders=row.get('seeders'), label=row['label'], added=row['added'],
-            message=row['message'],
-            state=torrent_state(row['started'], row['active'], row['hashing'], row['completed'] >= row['size']),
-            eta=eta(row['size'], row['completed'], row['down_rate']),
+            message=row['message'], state=state,
+            eta=eta(row['size'], row['completed'], row['down_rate'], state),
         )
