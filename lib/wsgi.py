@@ -12,9 +12,10 @@ def under_base_url(app, base_url):
     def mounted(environ, start_response):
         uri = environ.get('REQUEST_URI')
         if uri is not None:
-            path, _, query = uri.partition('?')
+            path, question, query = uri.partition('?')
             path = unquote_to_bytes(path).decode('latin-1')
-            environ['QUERY_STRING'] = query     # a rewrite may have dropped it
+            if question:
+                environ['QUERY_STRING'] = query     # a rewrite may have dropped it
         else:
             path = environ.get('SCRIPT_NAME', '') + environ.get('PATH_INFO', '')
         if base_url and path != base_url and not path.startswith(base_url + '/'):

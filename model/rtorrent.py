@@ -125,7 +125,9 @@ class RTorrent(Backend):
     def view_multicall(self):
         """The name of this daemon's view multicall command, detected once and cached."""
         cache = _cache.get_cache('rtorrent-methods', type='memory', expire=self.cache_seconds)
-        return cache.get_value(key=self.url, createfunc=self._detect)
+        # Keyed by this object too: a new app (or a restarted daemon behind a new config)
+        # asks again rather than trusting another instance's answer.
+        return cache.get_value(key='%s#%x' % (self.url, id(self)), createfunc=self._detect)
 
     def _detect(self):
         methods = set(self.call(commands.SYSTEM['methods']))
