@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-import xmlrpc.client
+import xmlrpc.client as stdlib_xmlrpc
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -104,8 +104,8 @@ def main():
         raw = median_ms(lambda: transport.request(body), args.repeat)
         rows.append(('raw d.multicall2 round trip, %d fields, %.1f MB' % (len(fields), len(answer) / 1e6), raw, ''))
         ours = median_ms(lambda: xmlrpc.loads(answer), args.repeat)
-        theirs = median_ms(lambda: xmlrpc.client.loads(answer), args.repeat)
-        same = xmlrpc.loads(answer) == xmlrpc.client.loads(answer)[0][0]
+        theirs = median_ms(lambda: stdlib_xmlrpc.loads(answer), args.repeat)
+        same = xmlrpc.loads(answer) == stdlib_xmlrpc.loads(answer)[0][0]
         rows.append(('decode with xmlrpc.client', theirs, ''))
         rows.append(('decode with lib.xmlrpc (identical result: %s)' % ('yes' if same else 'NO'), ours,
                      '%.1fx faster' % (theirs / ours)))

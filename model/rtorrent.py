@@ -122,23 +122,31 @@ class RTorrent(Backend):
 
     # -- what the daemon offers -------------------------------------------------------
 
-    def view_multicall(self):
-        """The name of this daemon's view multicall command, detected once and cached."""
+    def capabilities(self):
+        """What this daemon offers, asked once (one round trip) and kept in a Beaker cache:
+        {'multicall': its view multicall command, 'api_version': system.api_version}."""
         cache = _cache.get_cache('rtorrent-methods', type='memory', expire=self.cache_seconds)
         # Keyed by this object too: a new app (or a restarted daemon behind a new config)
         # asks again rather than trusting another instance's answer.
         return cache.get_value(key='%s#%x' % (self.url, id(self)), createfunc=self._detect)
 
+    def view_multicall(self):
+        return self.capabilities()['multicall']
+
     def _detect(self):
-        methods = set(self.call(commands.SYSTEM['methods']))
+        names, api_version, version = self.multicall([(commands.SYSTEM['methods'], []),
+                                                      (commands.SYSTEM['api_version'], []),
+                                                      (commands.GLOBAL['client_version'], [])])
+        if isinstance(names, Fault):
+            raise CommandFault(self.name, self.url, 'system.listMethods: %s' % names.text)
+        methods = set(names)
         found = [name for name in commands.VIEW_MULTICALL if name in methods]
         needed = set(commands.TORRENT.values()) | set(commands.GLOBAL.values())
         missing = sorted(needed - methods)
         if not found or missing or 'd.get_name' in methods:
-            version = self.call(commands.GLOBAL['client_version'])
             raise Unsupported(self.name, self.url, 'it is rTorrent %s and lacks %s; pyroTorrent needs '
                               'rTorrent 0.9 or newer' % (version, ', '.join(missing or ['d.multicall2'])))
-        return found[0]
+        return {'multicall': found[0], 'api_version': None if isinstance(api_version, Fault) else api_version}
 
     # -- queries ----------------------------------------------------------------------
 

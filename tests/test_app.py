@@ -193,3 +193,14 @@ def test_routes_by_request_uri_under_lighttpd_rewrite(web, swarm):
     assert response.status_code == 200
     names = Rows(response.get_data(as_text=True)).names
     assert names == [t['name'] for t in sorted(swarm.torrents, key=lambda t: -t['size'])]
+
+
+def test_manual_test_snippet_works(swarm, tmp_path, monkeypatch):
+    """The setup manual's `RTorrent().get_libtorrent_version()`, with config.py's first target."""
+    from model.rtorrent import RTorrent
+    path = tmp_path / 'config.py'
+    path.write_text('targets = {"home": {"url": %r}}\n' % swarm.seeder.url)
+    monkeypatch.setenv('PYROTORRENT_CONFIG', str(path))
+    r = RTorrent()
+    assert r.name == 'home' and r.get_libtorrent_version() == '0.13.8'
+    assert r.capabilities() == {'multicall': 'd.multicall2', 'api_version': '10'}   # rtorrent says it as text
