@@ -40,6 +40,7 @@ PAGES = [
     ('list page, sorted by size, largest first', '/target/big/?sort=size&order=desc'),
     ('list page, newest first (rows deepest in rtorrent)', '/target/big/?sort=added&order=desc'),
     ('list page, name filter "jazz", sorted by ETA', '/target/big/?q=jazz&sort=eta'),
+    ('list page, sorted by state (5 keys a torrent)', '/target/big/?sort=state'),
     ('JSON API, sorted by name (first page)', '/api/target/big/torrents?sort=name'),
 ]
 

@@ -141,7 +141,7 @@ class RTorrent(Backend):
             raise CommandFault(self.name, self.url, 'system.listMethods: %s' % names.text)
         methods = set(names)
         found = [name for name in commands.VIEW_MULTICALL if name in methods]
-        needed = set(commands.TORRENT.values()) | set(commands.GLOBAL.values())
+        needed = set(commands.TORRENT.values()) | set(commands.GLOBAL.values()) | set(commands.SYSTEM.values())
         missing = sorted(needed - methods)
         if not found or missing or 'd.get_name' in methods:
             raise Unsupported(self.name, self.url, 'it is rTorrent %s and lacks %s; pyroTorrent needs '
@@ -190,20 +190,18 @@ class RTorrent(Backend):
         first = (query.page - 1) * query.per_page
         page = rows[first:first + query.per_page]
 
-        # Round trip 2: the rest of the page's rows, and how many torrents each view holds.
-        missing = tuple(f for f in commands.LIST_ROW if f not in fields)
-        calls = [(commands.TORRENT[f], [r['hash']]) for r in page for f in missing]
+        # Round trip 2: the page's rows, one command each, and the size of every view.
+        branch, condition, row_command = commands.ROW
+        calls = [(branch, [r['hash'], condition, row_command, '']) for r in page]
         calls += [(commands.SYSTEM['view_size'], ['', v]) for v in header.views]
         answer = self.multicall(calls)
-        n = len(missing)
         torrents = []
-        for i, row in enumerate(page):
-            values = answer[i * n:(i + 1) * n]
-            if values and all(isinstance(v, Fault) for v in values):
+        for row, packed in zip(page, answer):
+            if isinstance(packed, Fault):
                 continue            # removed between the two round trips
-            row.update(zip(missing, values))
+            row.update(self._unpack(packed, row['hash']))
             torrents.append(self._torrent(row))
-        view_sizes = {v: s for v, s in zip(header.views, answer[len(page) * n:]) if isinstance(s, int)}
+        view_sizes = {v: s for v, s in zip(header.views, answer[len(page):]) if isinstance(s, int)}
         return TorrentList(header=header, query=query, torrents=torrents, total=len(rows),
                            view_total=len(keys), labels=labels, view_sizes=view_sizes)
 
@@ -239,9 +237,23 @@ class RTorrent(Backend):
         except TypeError as exc:
             raise BadAnswer(self.name, self.url, 'header figures: %s' % exc) from None
 
+    def _unpack(self, packed, info_hash):
+        """The fields of commands.ROW from the text rtorrent's `cat` made of them."""
+        numbers = commands.ROW_NUMBERS
+        parts = packed.split(':', len(numbers)) if isinstance(packed, str) else []
+        try:
+            row = {f: int(v) for f, v in zip(numbers, parts[:-1])}
+        except ValueError:
+            row = {}
+        if len(row) != len(numbers):
+            raise BadAnswer(self.name, self.url, 'the row of %s came back as %r, not %d numbers and a '
+                            'message' % (info_hash, packed, len(numbers)))
+        row[commands.ROW_TEXT] = parts[-1]
+        return row
+
     def _torrent(self, row):
-        """A Torrent from LIST_ROW fields (and seeders, if there); None if rtorrent has no
-        torrent with that hash."""
+        """A Torrent from its fields (seeders only on the torrent page); None if rtorrent has
+        no torrent with that hash."""
         if isinstance(row['hash'], Fault):
             return None
         faults = [k for k, v in row.items() if isinstance(v, Fault)]
