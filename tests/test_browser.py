@@ -1,0 +1,227 @@
+"""pyroTorrent's pages in a real browser: headless Chromium driven by selenium.
+
+pyroTorrent runs as `pyrotorrent.py --http` (Werkzeug's server, which also serves static/)
+against the real swarm of tests/rig.py; Chromium renders its list page, runs live.js,
+follows a sort link and submits the filter form.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from tests import rig
+
+webdriver = pytest.importorskip('selenium.webdriver')
+from selenium.common.exceptions import WebDriverException  # noqa: E402
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHROMIUM = '/usr/bin/chromium'
+CHROMEDRIVER = '/usr/bin/chromedriver'
+WAIT = 15          # seconds an explicit wait may take before the test fails
+
+# The rows of the torrent table as the browser renders them, read in one go (live.js swaps
+# the table's body every second: element handles would go stale between two calls).
+ROWS_JS = """
+return Array.from(document.querySelectorAll('#torrents tbody tr[data-hash]')).map(function (tr) {
+  return {hash: tr.getAttribute('data-hash'), name: tr.querySelector('td.name').innerText,
+          label: tr.querySelector('td.label').innerText};
+});
+"""
+
+
+def log_tail(path, size=2000):
+    try:
+        with open(path, 'rb') as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - size))
+            return f.read().decode('utf-8', 'replace').strip()
+    except OSError:
+        return ''
+
+
+@pytest.fixture(scope='module')
+def server(swarm, tmp_path_factory):
+    """pyrotorrent.py --http on a free port; yields its base URL (with BASE_URL)."""
+    workdir = str(tmp_path_factory.mktemp('browser'))
+    config_path = os.path.join(workdir, 'config.py')
+    with open(config_path, 'w') as f:
+        f.write('BASE_URL = %r\n' % '/torrent')
+        f.write('STATIC_URL = %r\n' % '/torrent/static')
+        f.write('REFRESH_SECONDS = 1\n')
+        f.write('targets = %r\n' % {'seeder': {'url': swarm.seeder.url},
+                                    'leecher': {'url': swarm.leecher.url}})
+    port = rig.free_port()
+    log_path = os.path.join(workdir, 'pyrotorrent.log')
+    with open(log_path, 'wb') as log:
+        proc = subprocess.Popen([sys.executable, os.path.join(ROOT, 'pyrotorrent.py'),
+                                 '--http', '127.0.0.1:%d' % port, '--config', config_path],
+                                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        def check():
+            if proc.poll() is not None:
+                raise rig.RigError('pyrotorrent.py --http exited with %s: %s' % (proc.returncode, log_tail(log_path)))
+        rig.wait_for(lambda: socket.create_connection(('127.0.0.1', port), timeout=0.5).close() or True, 15,
+                     'pyrotorrent.py --http to listen on port %d' % port, check=check)
+        yield 'http://127.0.0.1:%d/torrent' % port
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+
+
+@pytest.fixture(scope='module')
+def driver():
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.skip('chromium and chromium-driver are not installed')
+    profile = tempfile.mkdtemp(prefix='pyrotorrent-chromium-')
+    options = Options()
+    options.binary_location = CHROMIUM
+    for arg in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+                '--disable-quic', '--no-first-run', '--disable-background-networking',
+                '--disable-component-update', '--disable-sync', '--window-size=1280,900',
+                '--user-data-dir=' + profile):
+        options.add_argument(arg)
+    options.set_capability('goog:loggingOptions', {'browser': 'ALL'})
+    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    browser.set_page_load_timeout(WAIT)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait(driver, condition, what):
+    return WebDriverWait(driver, WAIT, poll_frequency=0.05).until(
+        lambda d: condition(d), message='waited %d s for %s' % (WAIT, what))
+
+
+def open_page(driver, url):
+    driver.get(url)
+    wait(driver, lambda d: d.execute_script('return document.readyState') == 'complete', 'the page to load')
+
+
+def rows(driver):
+    return driver.execute_script(ROWS_JS)
+
+
+def browser_errors(driver):
+    """The browser log's SEVERE entries since the last call (None if the driver keeps no log)."""
+    try:
+        entries = driver.get_log('browser')
+    except (WebDriverException, AttributeError):
+        return None
+    return [e for e in entries if e.get('level') == 'SEVERE']
+
+
+def test_list_page_renders_every_name_as_text_and_is_styled(driver, server, swarm):
+    open_page(driver, server + '/target/seeder/')
+    shown = rows(driver)
+    assert sorted(r['name'] for r in shown) == sorted(t['name'] for t in swarm.torrents)
+    assert {r['hash'] for r in shown} == {t['hash'] for t in swarm.torrents}
+    tricky = [t['name'] for t in swarm.torrents if '<b>' in t['name']]
+    assert tricky and tricky[0] in [r['name'] for r in shown]      # literal text, markup and all
+    # the labels too, one of them holding a real '<b>...</b>'
+    assert {r['hash']: r['label'] for r in shown} == {t['hash']: t['label'] or '' for t in swarm.torrents}
+    assert any('</b>' in (t['label'] or '') for t in swarm.torrents)
+    assert driver.find_elements(By.CSS_SELECTOR, '#torrents b') == []
+    assert driver.find_elements(By.CSS_SELECTOR, 'main b') == []
+
+    # style.css arrived and applies: it has rules, and the dark header bar is not the default
+    rules = driver.execute_script(
+        'return Array.from(document.styleSheets).reduce(function (n, s) { return n + s.cssRules.length; }, 0)')
+    assert rules > 10
+    header_bg = driver.execute_script(
+        "return getComputedStyle(document.querySelector('header.top')).backgroundColor")
+    assert header_bg == 'rgb(29, 35, 42)'
+    collapse = driver.execute_script(
+        "return getComputedStyle(document.getElementById('torrents')).borderCollapse")
+    assert collapse == 'collapse'
+
+
+def test_clicking_the_size_header_sorts_by_size(driver, server, swarm):
+    open_page(driver, server + '/target/seeder/')
+    old_table = driver.find_element(By.ID, 'torrents')
+    link = driver.find_element(By.XPATH, "//table[@id='torrents']/thead//th/a[normalize-space(.)='Size']")
+    link.click()
+    wait(driver, lambda d: 'sort=size' in d.current_url, 'the URL to ask for sort=size')
+    wait(driver, lambda d: _stale(old_table), 'the sorted page to replace the old one')
+    open_url = driver.current_url
+    assert 'order=desc' in open_url                 # size sorts largest first on the first click
+    wanted = [t['hash'] for t in sorted(swarm.torrents, key=lambda t: t['size'], reverse=True)]
+    assert [r['hash'] for r in rows(driver)] == wanted
+    header = driver.find_element(By.CSS_SELECTOR, '#torrents thead a.sorted')
+    assert header.text.startswith('Size') and header.get_attribute('aria-sort') == 'descending'
+
+    # a second click turns the order round
+    old_table = driver.find_element(By.ID, 'torrents')
+    driver.find_element(By.CSS_SELECTOR, '#torrents thead a.sorted').click()
+    wait(driver, lambda d: 'order=asc' in d.current_url, 'the URL to ask for order=asc')
+    wait(driver, lambda d: _stale(old_table), 'the page sorted the other way')
+    assert [r['hash'] for r in rows(driver)] == wanted[::-1]
+
+
+def _stale(element):
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException:
+        return True
+
+
+def test_live_refresh_swaps_in_fresh_figures_without_errors(driver, server, swarm):
+    browser_errors(driver)                          # empty the log of the pages before
+    open_page(driver, server + '/target/seeder/?sort=size&order=desc')
+    assert driver.execute_script('return document.documentElement.dataset.refreshed') is None
+    first = wait(driver, lambda d: d.execute_script('return document.documentElement.dataset.refreshed'),
+                 'live.js to set data-refreshed')
+    wait(driver, lambda d: d.execute_script('return document.documentElement.dataset.refreshed') != first,
+         'live.js to refresh a second time')
+    assert driver.execute_script('return document.documentElement.dataset.stale') is None
+    # the swapped-in rows are the same torrents in the same order
+    wanted = [t['hash'] for t in sorted(swarm.torrents, key=lambda t: t['size'], reverse=True)]
+    assert [r['hash'] for r in rows(driver)] == wanted
+    assert sorted(r['name'] for r in rows(driver)) == sorted(t['name'] for t in swarm.torrents)
+    errors = browser_errors(driver)
+    if errors is not None:
+        assert errors == []
+
+
+def test_filter_form_keeps_only_matching_rows(driver, server, swarm):
+    open_page(driver, server + '/target/seeder/')
+    part = 'PLAIN'                                  # matches ignoring case
+    wanted = sorted(t['name'] for t in swarm.torrents if part.casefold() in t['name'].casefold())
+    assert 0 < len(wanted) < len(swarm.torrents)
+    field = driver.find_element(By.CSS_SELECTOR, 'form.filter input[name=q]')
+    field.clear()
+    field.send_keys(part)
+    old_table = driver.find_element(By.ID, 'torrents')
+    driver.find_element(By.CSS_SELECTOR, 'form.filter button[type=submit]').click()
+    wait(driver, lambda d: 'q=PLAIN' in d.current_url, 'the URL to carry q=PLAIN')
+    wait(driver, lambda d: _stale(old_table), 'the filtered page')
+    assert sorted(r['name'] for r in rows(driver)) == wanted
+    assert driver.find_element(By.CSS_SELECTOR, 'form.filter input[name=q]').get_attribute('value') == part
+
+    # a part of a name in another script, typed into the same field
+    unicode_name = next(t['name'] for t in swarm.torrents if '日本' in t['name'])
+    field = driver.find_element(By.CSS_SELECTOR, 'form.filter input[name=q]')
+    field.clear()
+    field.send_keys('ünïcød')
+    old_table = driver.find_element(By.ID, 'torrents')
+    field.submit()
+    wait(driver, lambda d: _stale(old_table), 'the page filtered by ünïcød')
+    assert [r['name'] for r in rows(driver)] == [unicode_name]
