@@ -204,3 +204,36 @@ def test_manual_test_snippet_works(swarm, tmp_path, monkeypatch):
     r = RTorrent()
     assert r.name == 'home' and r.get_libtorrent_version() == '0.13.8'
     assert r.capabilities() == {'multicall': 'd.multicall2', 'api_version': '10'}   # rtorrent says it as text
+
+
+@pytest.fixture(scope='module')
+def crowd():
+    """An rtorrent with 1,200 (synthetic, stopped) torrents."""
+    from tests import rig
+    daemon = rig.RTorrentDaemon(bind='127.0.0.4')
+    daemon.start()
+    torrents = rig.synthetic_torrents(1200, seed='crowd')
+    hashes = daemon.load_many(torrents)
+    yield daemon, dict(zip(hashes, torrents))
+    daemon.stop()
+
+
+def test_round_trips_do_not_grow_with_torrents(crowd):
+    from lib import bencode
+    daemon, torrents = crowd
+    web = client({'crowd': daemon.url})
+    trips = RoundTrips(web)
+    web.get('/target/crowd/')
+    for params, count, expected in (({'sort': 'size', 'order': 'desc'}, 2, 50),
+                                    ({'sort': 'added', 'per_page': 400}, 2, 400),
+                                    ({'per_page': 1000}, 3, 1000)):   # a 1,000-row request is split
+        trips.reset()
+        data = web.get('/api/target/crowd/torrents', query_string=params).json
+        assert trips.calls == {'crowd': count}, params
+        assert data['total'] == 1200 and len(data['torrents']) == expected
+        for row in data['torrents']:
+            info = bencode.decode(torrents[row['hash']])[b'info']
+            assert row['name'] == info[b'name'].decode() and row['size'] == info[b'length']
+            assert row['state'] == 'stopped' and row['progress'] == 0
+    sizes = [t['size'] for t in web.get('/api/target/crowd/torrents', query_string={'sort': 'size', 'order': 'desc'}).json['torrents']]
+    assert sizes == sorted((bencode.decode(t)[b'info'][b'length'] for t in torrents.values()), reverse=True)[:50]

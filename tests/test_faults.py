@@ -138,3 +138,16 @@ def test_targets_are_asked_concurrently(swarm):
     (a_start, a_end), = trips.intervals['a']
     (b_start, b_end), = trips.intervals['b']
     assert a_start < b_end and b_start < a_end, 'the two targets were asked one after the other'
+
+
+@pytest.mark.parametrize('packed', ['12:x', '1', '1:2:3', None, 7])
+def test_packed_fields_that_do_not_parse_are_a_bad_answer(packed):
+    """rtorrent's `cat` of numeric fields must give exactly those numbers."""
+    from model.errors import BadAnswer
+    from model.rtorrent import RTorrent
+    backend = RTorrent('scgi://127.0.0.1:1', name='odd')
+    with pytest.raises(BadAnswer) as info:
+        backend._numbers(packed, ('size', 'completed'), 'ABC')
+    assert "rTorrent 'odd'" in str(info.value) and 'ABC' in str(info.value)
+    assert backend._numbers('5:6:a:b', ('size', 'completed'), 'ABC', text='message') == \
+        {'size': 5, 'completed': 6, 'message': 'a:b'}
