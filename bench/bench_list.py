@@ -133,7 +133,7 @@ def main():
         server = subprocess.Popen([sys.executable, os.path.join(ROOT, 'pyrotorrent.py'), '--config', cfg,
                                    '--http', '127.0.0.1:%d' % port], stderr=subprocess.DEVNULL)
         try:
-            rig.wait_for(lambda: rig._port_accepts('127.0.0.1', port), 30, 'the HTTP server')
+            rig.wait_for(lambda: rig.port_accepts('127.0.0.1', port), 30, 'the HTTP server')
             for label, url in PAGES:
                 def fetch():
                     with urllib.request.urlopen('http://127.0.0.1:%d%s' % (port, url), timeout=300) as r:

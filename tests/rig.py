@@ -55,7 +55,7 @@ from lib import xmlrpc  # noqa: E402
 from lib.transport import TransportError, transport_for  # noqa: E402
 
 __all__ = [
-    'RigError', 'RigTimeout', 'free_port', 'make_workdir', 'wait_for',
+    'RigError', 'RigTimeout', 'free_port', 'port_accepts', 'make_workdir', 'wait_for',
     'make_payload', 'make_torrent', 'synthetic_torrents',
     'Tracker', 'RTorrentDaemon', 'Swarm', 'Lighttpd', 'spawn_fcgi', 'FcgiProcess',
     'stop_all', 'TransportError', 'SWARM_TORRENTS',
@@ -361,7 +361,7 @@ def wait_for(predicate, timeout=30.0, what='the condition', interval=0.05, check
         time.sleep(interval)
 
 
-def _port_accepts(host, port):
+def port_accepts(host, port):
     try:
         with socket.create_connection((host, port), timeout=0.5):
             return True
@@ -551,7 +551,7 @@ class Tracker:
         pid = wait_for(read_pid, timeout, 'the opentracker guard to start it',
                        check=lambda: self._guard.alive() or _raise(_died(self._guard, 'starting opentracker')))
         self.proc = _Proc('opentracker', pid=pid, log_path=self.log_path)
-        wait_for(lambda: _port_accepts(self.host, self.port), timeout,
+        wait_for(lambda: port_accepts(self.host, self.port), timeout,
                  'opentracker to listen on %s:%d' % (self.host, self.port), check=self._check)
         return self
 
@@ -1035,7 +1035,7 @@ class Lighttpd:
         popen = _popen(['lighttpd', '-D', '-f', self.config_path], self.log_path, cwd=self.workdir)
         self.proc = _Proc('lighttpd', popen, log_path=self.log_path)
         _register(self)
-        wait_for(lambda: _port_accepts(self.host, self.port), timeout,
+        wait_for(lambda: port_accepts(self.host, self.port), timeout,
                  'lighttpd to listen on %s:%d' % (self.host, self.port), check=self._check)
         return self
 

@@ -481,3 +481,51 @@ def test_test_py_on_a_dead_rpc2_port(tmp_path):
     prefix = 'default: Failed to connect to libTorrent: '
     assert done.stdout.startswith(prefix), done.stdout
     assert done.stdout[len(prefix):].strip(), done.stdout
+
+
+# ---------------------------------------------------------------- pyroTorrent binding its own socket
+
+@pytest.fixture(scope='module', params=['unix', 'tcp'])
+def self_bound(request, swarm, tmp_path_factory):
+    """`pyrotorrent.py --fcgi SOCKET` and `--fcgi HOST:PORT`, without spawn-fcgi, behind the
+    prefix snippet (for TCP its "socket" line becomes "host" and "port")."""
+    workdir = str(tmp_path_factory.mktemp('fcgi-' + request.param))
+    config = write_config(os.path.join(workdir, 'config.py'), BASE_URL='/torrent', STATIC_URL='/static/torrent',
+                          targets={'seeder': {'url': swarm.seeder.url}})
+    snippet = read_example('lighttpd-prefix.conf').replace(DOC_ROOT, ROOT)
+    if request.param == 'unix':
+        bind = os.path.join(workdir, 'fcgi.socket')
+        snippet = substitute(snippet, [(DOC_FCGI_SOCKET, bind)])
+    else:
+        port = rig.free_port()
+        bind = '127.0.0.1:%d' % port
+        snippet = substitute(snippet, [('"socket"      => "%s"' % DOC_FCGI_SOCKET,
+                                        '"host" => "127.0.0.1", "port" => %d' % port)])
+    log = open(os.path.join(workdir, 'pyrotorrent.log'), 'wb')
+    app = subprocess.Popen([sys.executable, os.path.join(ROOT, 'pyrotorrent.py'), '--config', config,
+                            '--fcgi', bind], stdout=log, stderr=subprocess.STDOUT)
+    lighttpd = rig.Lighttpd(workdir, lighttpd_base(workdir, rig.free_port()) + snippet)
+    try:
+        if request.param == 'unix':
+            rig.wait_for(lambda: os.path.exists(bind), 20, 'pyroTorrent to bind %s' % bind)
+        else:
+            rig.wait_for(lambda: rig.port_accepts('127.0.0.1', port), 20, 'pyroTorrent to bind %s' % bind)
+        lighttpd.start()
+        yield lighttpd
+    finally:
+        lighttpd.stop()
+        app.terminate()
+        app.wait(10)
+        log.close()
+
+
+def test_fcgi_on_its_own_socket(self_bound, swarm):
+    conn = http.client.HTTPConnection('127.0.0.1', self_bound.port, timeout=20)
+    try:
+        conn.request('GET', '/torrent/target/seeder/?sort=size&order=desc')
+        response = conn.getresponse()
+        page = response.read().decode('utf-8')
+    finally:
+        conn.close()
+    assert response.status == 200, page[:500]
+    assert [r['hash'] for r in Rows(page).rows] == by_size_desc(swarm)
