@@ -55,7 +55,7 @@ from lib import xmlrpc  # noqa: E402
 from lib.transport import TransportError, transport_for  # noqa: E402
 
 __all__ = [
-    'RigError', 'RigTimeout', 'free_port', 'port_accepts', 'make_workdir', 'wait_for',
+    'RigError', 'RigTimeout', 'free_port', 'port_accepts', 'log_tail', 'make_workdir', 'wait_for',
     'make_payload', 'make_torrent', 'synthetic_torrents',
     'Tracker', 'RTorrentDaemon', 'Swarm', 'Lighttpd', 'spawn_fcgi', 'FcgiProcess',
     'stop_all', 'TransportError', 'SWARM_TORRENTS',
@@ -203,10 +203,11 @@ class _Proc:
         return None
 
     def tail(self, size=1500):
-        return _tail(self.log_path, size)
+        return log_tail(self.log_path, size)
 
 
-def _tail(path, size=1500):
+def log_tail(path, size=2000):
+    """The last `size` bytes of a log file as text ('' if there is none)."""
     if not path:
         return ''
     try:
@@ -1108,7 +1109,7 @@ def spawn_fcgi(socket_path, argv, cwd=None, env=None, fork=False, log_path=None,
         except FileNotFoundError:
             raise RigError('spawn-fcgi is not installed (apt-get install spawn-fcgi)') from None
     if done.returncode != 0:
-        raise RigError('spawn-fcgi failed (code %d): %s' % (done.returncode, _tail(log_path)))
+        raise RigError('spawn-fcgi failed (code %d): %s' % (done.returncode, log_tail(log_path)))
     with open(pid_file) as f:
         pid = int(f.read().strip())
     handle = FcgiProcess(_Proc('fastcgi app %s' % os.path.basename(argv[0]), pid=pid,

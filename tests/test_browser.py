@@ -38,16 +38,6 @@ return Array.from(document.querySelectorAll('#torrents tbody tr[data-hash]')).ma
 """
 
 
-def log_tail(path, size=2000):
-    try:
-        with open(path, 'rb') as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - size))
-            return f.read().decode('utf-8', 'replace').strip()
-    except OSError:
-        return ''
-
-
 @pytest.fixture(scope='module')
 def server(swarm, tmp_path_factory):
     """pyrotorrent.py --http on a free port; yields its base URL (with BASE_URL)."""
@@ -69,7 +59,7 @@ def server(swarm, tmp_path_factory):
     try:
         def check():
             if proc.poll() is not None:
-                raise rig.RigError('pyrotorrent.py --http exited with %s: %s' % (proc.returncode, log_tail(log_path)))
+                raise rig.RigError('pyrotorrent.py --http exited with %s: %s' % (proc.returncode, rig.log_tail(log_path)))
         rig.wait_for(lambda: socket.create_connection(('127.0.0.1', port), timeout=0.5).close() or True, 15,
                      'pyrotorrent.py --http to listen on port %d' % port, check=check)
         yield 'http://127.0.0.1:%d/torrent' % port

@@ -101,16 +101,6 @@ def write_config(path, **settings):
     return path
 
 
-def tail(path, size=2000):
-    try:
-        with open(path, 'rb') as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - size))
-            return f.read().decode('utf-8', 'replace').strip()
-    except OSError:
-        return '(no %s)' % path
-
-
 def heading(page):
     """The text of the page's <h1>, entities decoded."""
     class H1(html.parser.HTMLParser):
@@ -177,8 +167,8 @@ class Stack:
 
     def logs(self):
         return ('\n--- lighttpd error log (%s):\n%s\n--- lighttpd output:\n%s\n--- spawn-fcgi/pyroTorrent (%s):\n%s'
-                % (self.error_log, tail(self.error_log), tail(self.lighttpd.log_path),
-                   self.fcgi_log, tail(self.fcgi_log)))
+                % (self.error_log, rig.log_tail(self.error_log), rig.log_tail(self.lighttpd.log_path),
+                   self.fcgi_log, rig.log_tail(self.fcgi_log)))
 
     def get(self, path):
         conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=20)
@@ -414,7 +404,7 @@ def rpc2(swarm, tmp_path_factory):
     except Exception as exc:
         server.stop()
         pytest.fail('lighttpd with lighttpd-rpc2.conf did not start: %s\n--- error log:\n%s'
-                    % (exc, tail(server.error_log)))
+                    % (exc, rig.log_tail(server.error_log)))
     yield server
     server.stop()
 
@@ -434,7 +424,7 @@ def test_legacy_rtorrent_config_through_rpc2(rpc2, swarm):
     web = Client(make_app(cfg))
     response = web.get('/torrent/target/default/')
     page = response.get_data(as_text=True)
-    assert response.status_code == 200, '%s\n%s\n%s' % (page[:800], tail(rpc2.error_log), tail(rpc2.log_path))
+    assert response.status_code == 200, '%s\n%s\n%s' % (page[:800], rig.log_tail(rpc2.error_log), rig.log_tail(rpc2.log_path))
     assert sorted(Rows(page).names) == sorted(t['name'] for t in swarm.torrents)
     response = web.get('/torrent/target/default/', query_string={'sort': 'size', 'order': 'desc'})
     assert [r['hash'] for r in Rows(response.get_data(as_text=True)).rows] == by_size_desc(swarm)
@@ -453,7 +443,7 @@ def test_test_py_through_rpc2(rpc2, swarm, tmp_path):
     assert version == '0.13.8'
     path = write_config(str(tmp_path / 'config.py'), **legacy_config(rpc2.port))
     done = run_test_py(path)
-    assert done.returncode == 0, (done.stdout, done.stderr, tail(rpc2.error_log))
+    assert done.returncode == 0, (done.stdout, done.stderr, rig.log_tail(rpc2.error_log))
     assert done.stdout == 'default: libTorrent version: %s\n' % version, done.stderr
 
 
