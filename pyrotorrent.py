@@ -61,8 +61,7 @@ class PyroTorrent:
     def on_target(self, request, name, view='main'):
         backend = self.backend(name)
         listing = backend.torrent_list(self.list_query(request, view))
-        return self.render('target.html', request, target=name, url=backend.url, listing=listing,
-                           query_string=request.query_string.decode('latin-1'))
+        return self.render('target.html', request, target=name, url=backend.url, listing=listing)
 
     def on_torrent(self, request, name, info_hash):
         backend = self.backend(name)

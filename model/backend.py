@@ -4,7 +4,6 @@ Handlers talk to a Backend (rTorrent today, Transmission planned) and get plain 
 back: Header, Torrent, TorrentList.  Nothing here knows a command name.
 """
 import dataclasses
-import time
 
 # Columns of the torrent list a user can sort by (URL value -> label shown).
 COLUMNS = {
@@ -97,7 +96,6 @@ class TorrentList:
     view_total: int           # torrents in the view before filtering
     labels: dict              # label -> count in the view ('' = no label)
     view_sizes: dict          # view name -> torrents in it
-    fetched_at: float = dataclasses.field(default_factory=time.time)
 
     @property
     def pages(self):
@@ -110,17 +108,10 @@ class Backend:
     name = ''
     url = ''
 
-    def header(self):
-        """Header figures only."""
-        raise NotImplementedError
-
     def torrent_list(self, query):
         """A TorrentList for a ListQuery, in a fixed number of round trips."""
         raise NotImplementedError
 
     def torrent(self, info_hash):
         """(Header, Torrent) for one torrent; NotFound if the client has no such torrent."""
-        raise NotImplementedError
-
-    def library_version(self):
         raise NotImplementedError

@@ -2,8 +2,9 @@
 
 A list page costs two round trips per target: the first fetches the header figures, the
 view list and, for every torrent of the view, only the keys the page sorts and filters
-by; the second fetches the full rows of the one page shown and the size of every view.
-What the daemon offers (its method list) is asked once and kept in a Beaker cache.
+by; the second fetches the rows of the one page shown, one command a row (commands.ROW),
+and the size of every view.  What the daemon offers (its method list) is asked once and
+kept in a Beaker cache.
 """
 import re
 
@@ -87,7 +88,7 @@ class RTorrent(Backend):
 
     def call(self, method, *params):
         """One command, one round trip."""
-        return self._request(method, params)
+        return self._send(xmlrpc.dumps(method, params))
 
     def multicall(self, calls):
         """[(method, params), ...] in one system.multicall; a refused command's slot holds a
@@ -106,9 +107,6 @@ class RTorrent(Backend):
         return [Fault(slot.get('faultCode'), slot.get('faultString')) if isinstance(slot, dict)
                 else slot[0] if isinstance(slot, list) and len(slot) == 1
                 else Fault(None, 'malformed slot %r' % (slot,)) for slot in answer]
-
-    def _request(self, method, params):
-        return self._send(xmlrpc.dumps(method, params))
 
     def _send(self, body):
         try:
@@ -153,12 +151,8 @@ class RTorrent(Backend):
     # -- queries ----------------------------------------------------------------------
 
     def get_libtorrent_version(self):
+        """The setup manual's connection test."""
         return self.call(commands.GLOBAL['library_version'])
-
-    library_version = get_libtorrent_version
-
-    def header(self):
-        return self._header(self._checked(self.multicall(self._header_calls())))
 
     def torrent_list(self, query):
         if query.sort not in SORT_FIELDS:
