@@ -237,3 +237,17 @@ def test_round_trips_do_not_grow_with_torrents(crowd):
             assert row['state'] == 'stopped' and row['progress'] == 0
     sizes = [t['size'] for t in web.get('/api/target/crowd/torrents', query_string={'sort': 'size', 'order': 'desc'}).json['torrents']]
     assert sizes == sorted((bencode.decode(t)[b'info'][b'length'] for t in torrents.values()), reverse=True)[:50]
+
+
+def test_user_text_in_error_pages_is_escaped(web):
+    evil = '<script>alert("x")</script>'
+    for url, params in (('/torrent/target/seeder/', {'sort': evil}),
+                        ('/torrent/target/seeder/view/%s/' % evil.replace('/', '%2F'), {}),
+                        ('/torrent/target/%s/' % evil.replace('/', '%2F'), {}),
+                        ('/torrent/target/seeder/', {'q': evil})):
+        response = web.get(url, query_string=params)
+        page = response.get_data(as_text=True)
+        assert '<script>alert' not in page, (url, response.status_code)
+        assert response.status_code in (200, 400, 404)
+    page = web.get('/torrent/target/seeder/', query_string={'q': evil}).get_data(as_text=True)
+    assert 'value="&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"' in page   # kept in the form, as text
