@@ -27,11 +27,17 @@ def dumps(method, params):
 _HEAD = '<methodResponse><params><param>'
 _TAIL = '</param></params></methodResponse>'
 
-# Order matters.  The first passes take the commonest neighbours (rtorrent's rows of
-# strings and i8s) in one go; then the remaining separators; then each typed value.
+# Order matters.  The first passes take the commonest neighbours (the boundaries between
+# rtorrent's rows, then strings and i8s side by side) in one go; then the remaining
+# separators; then each typed value.
 # Only typed values are rewritten, so an untyped <value>text</value> keeps its tags and
 # the '<' check below sends it to xmlrpc.client.
+_ROW = '</data></array></value><value><array><data><value>'
 _REWRITES = (
+    ('</string></value>' + _ROW + '<string>', '"],["'),     # d.multicall2's rows, whole
+    ('</i8></value>' + _ROW + '<string>', '],["'),
+    ('</string></value>' + _ROW + '<i8>', '"],['),
+    ('</i8></value>' + _ROW + '<i8>', '],['),
     ('</string></value><value><string>', '","'),
     ('</i8></value><value><i8>', ','),
     ('</string></value><value><i8>', '",'),

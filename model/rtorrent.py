@@ -6,6 +6,7 @@ by; the second fetches the rows of the one page shown, one command a row (comman
 and the size of every view.  What the daemon offers (its method list) is asked once and
 kept in a Beaker cache.
 """
+import collections
 import re
 
 from beaker.cache import CacheManager
@@ -34,7 +35,8 @@ class Fault:
 
 # Which numeric d.* fields each sort column needs for every torrent of the view (fetched
 # packed into one text a torrent: 124 ms instead of 150 ms for five fields at 10,000), and
-# how it turns one row (a dict of those fields) into a sort key.
+# how it turns one row (a dict of those fields) into a sort key.  Name and label are always
+# there: the filters need them.
 SORT_FIELDS = {
     'name': (), 'size': ('size',), 'done': ('size', 'completed'),
     'state': ('started', 'active', 'hashing', 'size', 'completed'), 'down': ('down_rate',),
@@ -61,9 +63,10 @@ SORT_KEYS = {
     'eta': lambda r: _NO_ETA if (e := eta(r['size'], r['completed'], r['down_rate'], _state(r))) is None else e,
     'added': lambda r: r['added'],
 }
-# Always fetched for every torrent: the key of the second round trip, and the filters.
-KEY_FIELDS = ('hash', 'name', 'label')
-KEY_COMMANDS = [commands.TORRENT[f] + '=' for f in KEY_FIELDS]
+# Fetched for every torrent: its name, and one text of its hash, the numbers the sort
+# column needs, and its label (last: it may hold ':').  Packing them saves 10 % of
+# rtorrent's time (76 ms instead of 81 ms for hash, name and label at 10,000).
+NAME_COMMAND = commands.TORRENT['name'] + '='
 
 
 class RTorrent(Backend):
@@ -158,8 +161,8 @@ class RTorrent(Backend):
         if query.sort not in SORT_FIELDS:
             raise ValueError('unknown sort column %r' % query.sort)
         numbers = SORT_FIELDS[query.sort]
-        view_call = (self.view_multicall(), ['', query.view] + KEY_COMMANDS
-                     + ([commands.packed(numbers)] if numbers else []))
+        keys_command = commands.packed(('hash',) + numbers + ('label',))
+        view_call = (self.view_multicall(), ['', query.view, NAME_COMMAND, keys_command])
 
         # Round trip 1: header, views, and the sort and filter keys of every torrent.
         answer = self.multicall(self._header_calls() + [view_call])
@@ -170,19 +173,14 @@ class RTorrent(Backend):
                 raise NotFound("rTorrent '%s' has no view named '%s' (it has %s)"
                                % (self.name, query.view, ', '.join(header.views)))
             raise CommandFault(self.name, self.url, keys.text)
-        rows = [dict(zip(KEY_FIELDS, row)) for row in keys]
-        if numbers:
-            for row, values in zip(rows, keys):
-                row.update(self._numbers(values[-1], numbers, row['hash']))
-        labels = {}
-        for row in rows:
-            labels[row['label']] = labels.get(row['label'], 0) + 1
+        rows = self._keys(keys, numbers)
+        labels = dict(collections.Counter(row['label'] for row in rows))
         text = query.text.casefold()
         if text:
             rows = [r for r in rows if text in r['name'].casefold()]
         if query.label is not None:
             rows = [r for r in rows if r['label'] == query.label]
-        rows.sort(key=lambda r: (r['name'].casefold(), r['hash']))
+        rows.sort(key=lambda r: r['name'].casefold())
         if query.sort != 'name':
             rows.sort(key=SORT_KEYS[query.sort], reverse=query.reverse)
         elif query.reverse:
@@ -236,6 +234,25 @@ class RTorrent(Backend):
             return Header(**data)
         except TypeError as exc:
             raise BadAnswer(self.name, self.url, 'header figures: %s' % exc) from None
+
+    def _keys(self, keys, numbers):
+        """Rows of hash, name, label and the sort numbers from round trip 1's [name, packed]
+        pairs (packed: 'HASH:n1:n2:label').  One loop, no call a row: it runs 10,000 times."""
+        rows = []
+        count = len(numbers) + 2
+        try:
+            for name, packed in keys:
+                parts = packed.split(':', count - 1)
+                row = {'hash': parts[0], 'name': name, 'label': parts[-1]}
+                if len(parts) != count:
+                    raise ValueError
+                for field, value in zip(numbers, parts[1:-1]):
+                    row[field] = int(value)
+                rows.append(row)
+        except (ValueError, TypeError, AttributeError):
+            raise BadAnswer(self.name, self.url, 'a torrent of the list came back as %r, not a hash, %d '
+                            'numbers and a label' % (keys[len(rows)], len(numbers))) from None
+        return rows
 
     def _numbers(self, packed, fields, info_hash, text=None):
         """{field: int} from the text a commands.packed() command made; `text` names a
