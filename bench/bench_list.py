@@ -8,7 +8,9 @@ session folder so the next run restarts from it, then prints a table:
   - the raw d.multicall2 round trip for every list column (what a naive UI does per page),
   - decoding that answer: lib.xmlrpc against xmlrpc.client (and whether they agree),
   - list pages through the WSGI app, as time and as a ratio to the raw round trip,
-  - the same pages from a separate serving process over HTTP, and its peak memory.
+  - the same pages over HTTP: from `pyrotorrent.py --http`, and from lighttpd with
+    pyroTorrent under spawn-fcgi (flup FastCGI) as the setup manual deploys it; and the
+    serving process's peak memory.
 Names are loaded in shuffled order, as on a real box, so a page's rows sit anywhere in
 rtorrent's download list (rtorrent finds a torrent by hash with a linear scan).
 Timings are the median of --repeat runs, in milliseconds.
@@ -78,6 +80,12 @@ def daemon_with(n, workdir):
     return daemon
 
 
+def write_config(path, url, base_url):
+    with open(path, 'w') as f:
+        f.write('BASE_URL = %r\nPAGE_SIZE = 50\ntargets = {"big": {"url": %r, "timeout": 300}}\n' % (base_url, url))
+    return path
+
+
 def peak_memory_kib(pid):
     with open('/proc/%d/status' % pid) as f:
         for line in f:
@@ -126,25 +134,46 @@ def main():
             ms = median_ms(lambda: web.get(url), args.repeat)
             rows.append(('WSGI: ' + label, ms, '%.2fx raw' % (ms / raw)))
 
+        def over_http(what, port, prefix, pid):
+            for label, url in PAGES:
+                def fetch():
+                    with urllib.request.urlopen('http://127.0.0.1:%d%s%s' % (port, prefix, url), timeout=300) as r:
+                        r.read()
+                fetch()
+                ms = median_ms(fetch, args.repeat)
+                rows.append(('%s: %s' % (what, label), ms, '%.2fx raw' % (ms / raw)))
+            rows.append(('%s: peak memory of the pyroTorrent process (VmHWM)' % what, None,
+                         '%.1f MB' % (peak_memory_kib(pid) / 1024)))
+
+        # The development server, in a process of its own.
         port = rig.free_port()
-        cfg = os.path.join(workdir, 'bench-config.py')
-        with open(cfg, 'w') as f:
-            f.write('BASE_URL = ""\nPAGE_SIZE = 50\ntargets = {"big": {"url": %r, "timeout": 300}}\n' % daemon.url)
+        cfg = write_config(os.path.join(workdir, 'bench-http.py'), daemon.url, '')
         server = subprocess.Popen([sys.executable, os.path.join(ROOT, 'pyrotorrent.py'), '--config', cfg,
                                    '--http', '127.0.0.1:%d' % port], stderr=subprocess.DEVNULL)
         try:
             rig.wait_for(lambda: rig.port_accepts('127.0.0.1', port), 30, 'the HTTP server')
-            for label, url in PAGES:
-                def fetch():
-                    with urllib.request.urlopen('http://127.0.0.1:%d%s' % (port, url), timeout=300) as r:
-                        r.read()
-                fetch()
-                ms = median_ms(fetch, args.repeat)
-                rows.append(('HTTP (separate process): ' + label, ms, '%.2fx raw' % (ms / raw)))
-            rows.append(('serving process peak memory (VmHWM)', None, '%.1f MB' % (peak_memory_kib(server.pid) / 1024)))
+            over_http('HTTP, pyrotorrent.py --http', port, '', server.pid)
         finally:
             server.terminate()
             server.wait()
+
+        # Production: lighttpd (docs/examples/lighttpd-prefix.conf) and flup under spawn-fcgi.
+        fcgi_dir = tempfile.mkdtemp(prefix='pyrotorrent-bench-fcgi-')
+        socket_path = os.path.join(fcgi_dir, 'torrent.sock')
+        cfg = write_config(os.path.join(fcgi_dir, 'config.py'), daemon.url, '/torrent')
+        with open(os.path.join(ROOT, 'docs', 'examples', 'lighttpd-prefix.conf')) as f:
+            snippet = f.read().replace('/tmp/torrent.sock-1', socket_path).replace('/home/rtorrent/pyrotorrent', ROOT)
+        port = rig.free_port()
+        lighttpd = rig.Lighttpd(fcgi_dir, 'server.document-root = "%s"\nserver.port = %d\nserver.bind = "127.0.0.1"\n'
+                                'server.errorlog = "%s/error.log"\n%s' % (fcgi_dir, port, fcgi_dir, snippet))
+        app = rig.spawn_fcgi(socket_path, [sys.executable, os.path.join(ROOT, 'pyrotorrent.py')],
+                             env=dict(os.environ, PYROTORRENT_CONFIG=cfg))
+        try:
+            lighttpd.start()
+            over_http('lighttpd + flup FastCGI', port, '/torrent', app.pid)
+        finally:
+            lighttpd.stop()
+            app.stop()
     finally:
         daemon.stop()
 

@@ -80,11 +80,11 @@ def torrent_state(started, active, hashing, complete):
     return 'seeding' if complete else 'downloading'
 
 
-def eta(size, completed, down_rate, state='downloading'):
+def eta(left, down_rate, state):
     """Seconds until complete at the current rate; None unless it is downloading."""
-    if state != 'downloading' or completed >= size or down_rate <= 0:
+    if state != 'downloading' or left <= 0 or down_rate <= 0:
         return None
-    return int((size - completed) / down_rate)
+    return int(left / down_rate)
 
 
 @dataclasses.dataclass

@@ -21,6 +21,8 @@ TORRENT = {
     'started': 'd.state',                # 1: started, 0: stopped
     'active': 'd.is_active',             # 0 while started: paused
     'hashing': 'd.hashing',              # non-zero while checking
+    'complete': 'd.complete',            # 1: every byte is there (sorting by state)
+    'left': 'd.left_bytes',              # bytes still to get (sorting by ETA)
 }
 # One row of the torrent list in ONE command.  rtorrent 0.9.8 finds a torrent by hash with
 # a linear scan (0.33 ms a command at position 10,000), so a command per field and row

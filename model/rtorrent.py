@@ -39,14 +39,22 @@ class Fault:
 # there: the filters need them.
 SORT_FIELDS = {
     'name': (), 'size': ('size',), 'done': ('size', 'completed'),
-    'state': ('started', 'active', 'hashing', 'size', 'completed'), 'down': ('down_rate',),
+    'state': ('started', 'active', 'hashing', 'complete'), 'down': ('down_rate',),
     'up': ('up_rate',), 'ratio': ('ratio',), 'peers': ('peers',), 'label': (),
-    'eta': ('size', 'completed', 'down_rate', 'started', 'active', 'hashing'), 'added': ('added',),
+    'eta': ('left', 'down_rate', 'started', 'active', 'hashing'), 'added': ('added',),
 }
 
 
 def _state(row):
-    return torrent_state(row['started'], row['active'], row['hashing'], row['completed'] >= row['size'])
+    """The state from a row's flags; whether it is complete comes from whichever of
+    complete, left or size and completed the row has."""
+    if 'complete' in row:
+        complete = row['complete']
+    elif 'left' in row:
+        complete = row['left'] <= 0
+    else:
+        complete = row['completed'] >= row['size']
+    return torrent_state(row['started'], row['active'], row['hashing'], complete)
 
 
 _NO_ETA = float('inf')
@@ -60,7 +68,7 @@ SORT_KEYS = {
     'ratio': lambda r: r['ratio'],
     'peers': lambda r: r['peers'],
     'label': lambda r: (r['label'] == '', r['label'].casefold()),
-    'eta': lambda r: _NO_ETA if (e := eta(r['size'], r['completed'], r['down_rate'], _state(r))) is None else e,
+    'eta': lambda r: _NO_ETA if (e := eta(r['left'], r['down_rate'], _state(r))) is None else e,
     'added': lambda r: r['added'],
 }
 # Fetched for every torrent: its name, and one text of its hash, the numbers the sort
@@ -285,5 +293,5 @@ class RTorrent(Backend):
             down_rate=row['down_rate'], up_rate=row['up_rate'], ratio=row['ratio'] / 1000.0,
             peers=row['peers'], seeders=row.get('seeders'), label=row['label'], added=row['added'],
             message=row['message'], state=state,
-            eta=eta(row['size'], row['completed'], row['down_rate'], state),
+            eta=eta(row['size'] - row['completed'], row['down_rate'], state),
         )

@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from model.backend import STATES
 from tests.webapp import RoundTrips, Rows, client, page_text
 
 
@@ -98,11 +99,24 @@ def test_sort_by_column_both_ways(web, torrents, sort, key):
     assert descending == sorted((key(t) for t in torrents), reverse=True)
 
 
-def test_every_column_sorts(web, swarm):
-    for column in ('name', 'size', 'done', 'state', 'down', 'up', 'ratio', 'peers', 'label', 'eta', 'added'):
+COLUMN_VALUE = {
+    'name': lambda t: t['name'].casefold(), 'size': lambda t: t['size'], 'done': lambda t: t['progress'],
+    'state': lambda t: STATES.index(t['state']), 'down': lambda t: t['down_rate'], 'up': lambda t: t['up_rate'],
+    'ratio': lambda t: t['ratio'], 'peers': lambda t: t['peers'],
+    'label': lambda t: (t['label'] == '', t['label'].casefold()),
+    'eta': lambda t: float('inf') if t['eta'] is None else t['eta'], 'added': lambda t: t['added'],
+}
+
+
+@pytest.mark.parametrize('target', ['seeder', 'leecher'])
+def test_every_column_sorts_both_ways(web, swarm, target):
+    for column, value in COLUMN_VALUE.items():
         for order in ('asc', 'desc'):
-            data = api(web, sort=column, order=order)
-            assert data['total'] == len(swarm.torrents) and data['sort'] == column and data['order'] == order
+            data = api(web, target=target, sort=column, order=order)
+            assert data['sort'] == column and data['order'] == order
+            values = [value(t) for t in data['torrents']]
+            assert values == sorted(values, reverse=order == 'desc'), (column, order, values)
+    assert api(web, sort='state')['total'] == len(swarm.torrents)
 
 
 def test_filter_by_text_and_label(web, torrents):
