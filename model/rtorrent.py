@@ -59,7 +59,6 @@ def _state(row):
 
 _NO_ETA = float('inf')
 SORT_KEYS = {
-    'name': lambda r: 0,
     'size': lambda r: r['size'],
     'done': lambda r: r['completed'] / r['size'] if r['size'] else 1.0,
     'state': lambda r: STATES.index(_state(r)),
