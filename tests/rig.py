@@ -648,7 +648,9 @@ class RTorrentDaemon:
     (RIG-NOTES pitfall 1)."""
 
     def __init__(self, workdir=None, bind='127.0.0.2', peer_port=None, scgi='unix',
-                 scgi_port=None, timeout=30.0, extra_rc=''):
+                 scgi_port=None, timeout=30.0, extra_rc='', scgi_rc=None):
+        """scgi_rc: rc text to open the unix socket (at .socket_path) instead of the rig's
+        own network.scgi.open_local line, e.g. the setup manual's snippet."""
         if scgi not in ('unix', 'tcp'):
             raise ValueError("scgi must be 'unix' or 'tcp', not %r" % (scgi,))
         self.workdir = _workdir(workdir, 'pyrotorrent-rig-rtorrent-')
@@ -658,6 +660,7 @@ class RTorrentDaemon:
         self.scgi_port = scgi_port
         self.timeout = timeout
         self.extra_rc = extra_rc
+        self.scgi_rc = scgi_rc
         self.session_dir = os.path.join(self.workdir, 'session')
         self.download_dir = os.path.join(self.workdir, 'download')
         self.rc_path = os.path.join(self.workdir, 'rtorrent.rc')
@@ -688,7 +691,8 @@ class RTorrentDaemon:
             'system.daemon.set = true',
             'session.path.set = %s' % _rc_quote(self.session_dir + '/'),
             'directory.default.set = %s' % _rc_quote(self.download_dir + '/'),
-            ('network.scgi.open_local = %s' % _rc_quote(self.socket_path)) if self.scgi == 'unix'
+            self.scgi_rc if self.scgi_rc is not None
+            else ('network.scgi.open_local = %s' % _rc_quote(self.socket_path)) if self.scgi == 'unix'
             else 'network.scgi.open_port = 127.0.0.1:%d' % self.scgi_port,
             'network.port_range.set = %d-%d' % (self.peer_port, self.peer_port),
             'network.port_random.set = no',

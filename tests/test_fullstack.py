@@ -20,7 +20,10 @@ import sys
 import urllib.parse
 
 import pytest
+from werkzeug.test import Client
 
+from lib import config
+from pyrotorrent import make_app
 from tests import rig
 from tests.webapp import Rows, page_text
 
@@ -414,11 +417,6 @@ def legacy_config(port):
 
 
 def test_legacy_rtorrent_config_through_rpc2(rpc2, swarm):
-    from werkzeug.test import Client
-
-    from lib import config
-    from pyrotorrent import make_app
-
     cfg = config.from_dict(dict(legacy_config(rpc2.port), BASE_URL='/torrent', REFRESH_SECONDS=0))
     assert [(t.name, t.url) for t in cfg.targets] == [('default', 'http://127.0.0.1:%d/RPC2' % rpc2.port)]
     web = Client(make_app(cfg))
@@ -519,3 +517,24 @@ def test_fcgi_on_its_own_socket(self_bound, swarm):
         conn.close()
     assert response.status == 200, page[:500]
     assert [r['hash'] for r in Rows(page).rows] == by_size_desc(swarm)
+
+
+# ---------------------------------------------------------------- the manual's rtorrent.rc lines
+
+def test_documented_rtorrent_rc(tmp_path):
+    """An rtorrent whose SCGI socket comes from docs/examples/rtorrent.rc, and test.py on it."""
+    daemon = rig.RTorrentDaemon(str(tmp_path / 'rt'), bind='127.0.0.7')
+    daemon.scgi_rc = substitute(read_example('rtorrent.rc'), [(DOC_RPC_SOCKET, daemon.socket_path)])
+    daemon.start()
+    try:
+        payload = rig.make_payload(str(tmp_path / 'data'), 'Ünïcødé — 日本語.txt', 4096)
+        torrent = rig.make_torrent(payload, 'http://127.0.0.1:1/announce', str(tmp_path / 'u.torrent'))
+        daemon.load(torrent, directory=str(tmp_path / 'data'))
+        path = write_config(str(tmp_path / 'config.py'), targets={'home': {'url': daemon.url}})
+        done = subprocess.run([sys.executable, os.path.join(ROOT, 'test.py'), path],
+                              capture_output=True, text=True, timeout=30)
+        assert (done.returncode, done.stdout) == (0, 'home: libTorrent version: 0.13.8\n'), done
+        web = Client(make_app(config.load(path)))
+        assert Rows(web.get('/torrent/target/home/').get_data(as_text=True)).names == ['Ünïcødé — 日本語.txt']
+    finally:
+        daemon.stop()
