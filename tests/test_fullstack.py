@@ -478,8 +478,8 @@ def self_bound(request, swarm, tmp_path_factory):
     """`pyrotorrent.py --fcgi SOCKET` and `--fcgi HOST:PORT`, without spawn-fcgi, behind the
     prefix snippet (for TCP its "socket" line becomes "host" and "port")."""
     workdir = str(tmp_path_factory.mktemp('fcgi-' + request.param))
-    config = write_config(os.path.join(workdir, 'config.py'), BASE_URL='/torrent', STATIC_URL='/static/torrent',
-                          targets={'seeder': {'url': swarm.seeder.url}})
+    config_path = write_config(os.path.join(workdir, 'config.py'), BASE_URL='/torrent',
+                               STATIC_URL='/static/torrent', targets={'seeder': {'url': swarm.seeder.url}})
     snippet = read_example('lighttpd-prefix.conf').replace(DOC_ROOT, ROOT)
     if request.param == 'unix':
         bind = os.path.join(workdir, 'fcgi.socket')
@@ -490,7 +490,7 @@ def self_bound(request, swarm, tmp_path_factory):
         snippet = substitute(snippet, [('"socket"      => "%s"' % DOC_FCGI_SOCKET,
                                         '"host" => "127.0.0.1", "port" => %d' % port)])
     log = open(os.path.join(workdir, 'pyrotorrent.log'), 'wb')
-    app = subprocess.Popen([sys.executable, os.path.join(ROOT, 'pyrotorrent.py'), '--config', config,
+    app = subprocess.Popen([sys.executable, os.path.join(ROOT, 'pyrotorrent.py'), '--config', config_path,
                             '--fcgi', bind], stdout=log, stderr=subprocess.STDOUT)
     lighttpd = rig.Lighttpd(workdir, lighttpd_base(workdir, rig.free_port()) + snippet)
     try:
