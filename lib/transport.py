@@ -6,6 +6,7 @@ A target's whole connection is one URL; each scheme is one small class in TRANSP
     scgi://127.0.0.1:5000                                 rtorrent's network.scgi.open_port
     http://192.168.1.70/RPC2                              a web server's mod_scgi in front of it
 """
+import base64
 import http.client
 import socket
 import urllib.parse
@@ -132,7 +133,6 @@ class HTTPTransport:
             self.path += '?' + parts.query
         self.auth = None
         if parts.username:
-            import base64
             token = '%s:%s' % (urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or ''))
             self.auth = 'Basic ' + base64.b64encode(token.encode()).decode()
 
