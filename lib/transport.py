@@ -164,12 +164,12 @@ def _host_port(url, default_port):
     try:
         port = parts.port
     except ValueError:
-        raise BadURL('the port in %r is not a number from 1 to 65535' % url) from None
+        raise BadURL('the port in %r is not a number from 1 to 65535' % redacted(url)) from None
     if not parts.hostname:
-        raise BadURL('%r names no host' % url)
+        raise BadURL('%r names no host' % redacted(url))
     if port is None:
         if default_port is None:
-            raise BadURL('%r names no port (write host:port, as in scgi://127.0.0.1:5000)' % url)
+            raise BadURL('%r names no port (write host:port, as in scgi://127.0.0.1:5000)' % redacted(url))
         port = default_port
     return parts.hostname, port
 
@@ -182,6 +182,15 @@ TRANSPORTS = {
 }
 
 
+def redacted(url):
+    """The URL as pages and messages may show it: a password in it becomes ***."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = '%s:***@%s' % (parts.username, parts.netloc.rpartition('@')[2])
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
 def transport_for(url, timeout=10.0):
     """The transport for a target URL; BadURL names what is wrong with it."""
     if not isinstance(url, str) or '://' not in url:
@@ -189,5 +198,5 @@ def transport_for(url, timeout=10.0):
                      'or http://host/RPC2' % (url,))
     scheme = url.split('://', 1)[0].lower()
     if scheme not in TRANSPORTS:
-        raise BadURL('unknown scheme %r in %r; known: %s' % (scheme, url, ', '.join(sorted(TRANSPORTS))))
+        raise BadURL('unknown scheme %r in %r; known: %s' % (scheme, redacted(url), ', '.join(sorted(TRANSPORTS))))
     return TRANSPORTS[scheme](url, timeout)

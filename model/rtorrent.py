@@ -12,7 +12,7 @@ import re
 from beaker.cache import CacheManager
 
 from lib import xmlrpc
-from lib.transport import TransportError, TransportTimeout, transport_for
+from lib.transport import TransportError, TransportTimeout, redacted, transport_for
 from model import commands
 from model.backend import Backend, Header, Torrent, TorrentList, eta, torrent_state, STATES
 from model.errors import BadAnswer, CommandFault, NotFound, TimedOut, Unreachable, Unsupported
@@ -88,10 +88,11 @@ class RTorrent(Backend):
             from lib import config
             target = config.load().targets[0]
         if isinstance(target, str):
-            self.url, self.name, self.timeout = target, name or target, timeout or 10.0
+            url, self.name, self.timeout = target, name or redacted(target), timeout or 10.0
         else:
-            self.url, self.name, self.timeout = target.url, name or target.name, timeout or target.timeout
-        self.transport = transport_for(self.url, self.timeout)
+            url, self.name, self.timeout = target.url, name or target.name, timeout or target.timeout
+        self.transport = transport_for(url, self.timeout)
+        self.url = redacted(url)        # what pages and errors show: never a password
         self.cache_seconds = cache_seconds
 
     # -- round trips ------------------------------------------------------------------

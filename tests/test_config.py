@@ -83,3 +83,9 @@ def test_bad_config_stops_startup_with_one_line(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "unknown setting 'PAGESIZE'" in lines[0] and 'Traceback' not in result.stderr
+
+
+def test_a_password_in_a_target_url_is_never_echoed(tmp_path):
+    with pytest.raises(config.ConfigError) as info:
+        config.load(write(tmp_path, "targets = {'web': {'url': 'http://rt:s3cret@host:99999/RPC2'}}\n"))
+    assert 's3cret' not in str(info.value) and 'http://rt:***@host:99999/RPC2' in str(info.value)

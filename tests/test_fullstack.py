@@ -538,3 +538,34 @@ def test_documented_rtorrent_rc(tmp_path):
         assert Rows(web.get('/torrent/target/home/').get_data(as_text=True)).names == ['Ünïcødé — 日本語.txt']
     finally:
         daemon.stop()
+
+
+def test_http_target_behind_basic_auth(swarm, tmp_path):
+    """An http:// target with user:password in its URL, for an /RPC2 behind HTTP auth."""
+    users = tmp_path / 'users'
+    users.write_text('rt:s3cret pass\n')
+    port = rig.free_port()
+    snippet = substitute(read_example('lighttpd-rpc2.conf'), [(DOC_RPC_SOCKET, swarm.seeder.socket_path)])
+    auth = ('server.modules += ( "mod_auth", "mod_authn_file" )\n'
+            'auth.backend = "plain"\nauth.backend.plain.userfile = "%s"\n'
+            'auth.require = ( "/RPC2" => ( "method" => "basic", "realm" => "rtorrent", "require" => "valid-user" ) )\n'
+            % users)
+    server = rig.Lighttpd(str(tmp_path), lighttpd_base(str(tmp_path), port) + auth + snippet)
+    server.start()
+    try:
+        good = Client(make_app(config.from_dict({'targets': {
+            'box': {'url': 'http://rt:s3cret%%20pass@127.0.0.1:%d/RPC2' % port}}, 'BASE_URL': ''})))
+        response = good.get('/target/box/')
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert sorted(Rows(page).names) == sorted(t['name'] for t in swarm.torrents)
+        assert 's3cret' not in page and 'http://rt:***@127.0.0.1:%d/RPC2' % port in page_text(page)
+        bad = Client(make_app(config.from_dict({'targets': {
+            'box': {'url': 'http://rt:wrong@127.0.0.1:%d/RPC2' % port}}, 'BASE_URL': ''})))
+        response = bad.get('/target/box/')
+        assert response.status_code == 502
+        page = response.get_data(as_text=True)
+        assert 'the web server answered HTTP 401 Unauthorized' in page_text(page)
+        assert 'wrong' not in page and 'wrong' not in str(bad.get('/api/target/box/torrents').json)
+    finally:
+        server.stop()
