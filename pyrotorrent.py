@@ -49,7 +49,8 @@ class PyroTorrent:
         self.jinja.filters.update(FILTERS)
         self.jinja.globals.update(static_url=config.STATIC_URL, columns=COLUMNS, descending_first=DESCENDING_FIRST,
                                   targets=list(self.backends), any_label=ANY_LABEL,
-                                  refresh_seconds=config.REFRESH_SECONDS)
+                                  refresh_seconds=config.REFRESH_SECONDS,
+                                  narrow_hidden=('label', 'added'))   # columns a phone does without
 
     # -- pages ------------------------------------------------------------------------
 
