@@ -187,6 +187,12 @@ def main(argv=None):
         config = configuration.load(args.config)
     except configuration.ConfigError as exc:
         print('pyrotorrent: %s' % exc, file=sys.stderr)
+        if args.fcgi or args.http:
+            return 2
+        # Under spawn-fcgi nobody reads our stderr, and exiting leaves the web server with a
+        # bare 503: answer every request with a page that says where to look instead.
+        from flup.server.fcgi import WSGIServer
+        WSGIServer(not_configured).run()
         return 2
     app = make_app(config)
     if args.http:
@@ -203,6 +209,13 @@ def main(argv=None):
     else:
         WSGIServer(app).run()
     return 0
+
+
+def not_configured(environ, start_response):
+    """The app when config.py cannot be read (the details stay on the server)."""
+    start_response('503 Service Unavailable', [('Content-Type', 'text/plain; charset=utf-8')])
+    return [b'pyroTorrent cannot start: its configuration file has a mistake.\n'
+            b'On the server, run "python test.py" in the pyroTorrent folder to see which setting.\n']
 
 
 def _address(parser, text):

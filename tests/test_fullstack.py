@@ -569,3 +569,33 @@ def test_http_target_behind_basic_auth(swarm, tmp_path):
         assert 'wrong' not in page and 'wrong' not in str(bad.get('/api/target/box/torrents').json)
     finally:
         server.stop()
+
+
+def test_bad_config_under_spawn_fcgi_answers_with_where_to_look(tmp_path):
+    """spawn-fcgi drops the app's stderr: the pages say what to run instead of a bare 503."""
+    workdir = str(tmp_path)
+    bad = tmp_path / 'config.py'
+    bad.write_text("PAGESIZE = 10\ntargets = {'a': {'url': 'scgi://127.0.0.1:1'}}\n")
+    fcgi_socket = os.path.join(workdir, 'torrent.sock')
+    options, program = spawn_fcgi_command(fcgi_socket)
+    app = rig.spawn_fcgi(fcgi_socket, program, env=dict(os.environ, PYROTORRENT_CONFIG=str(bad)),
+                         log_path=os.path.join(workdir, 'fcgi.log'), extra_args=options)
+    snippet = substitute(read_example('lighttpd-prefix.conf'), [(DOC_FCGI_SOCKET, fcgi_socket), (DOC_ROOT, ROOT)])
+    server = rig.Lighttpd(workdir, lighttpd_base(workdir, rig.free_port()) + snippet)
+    server.start()
+    try:
+        conn = http.client.HTTPConnection('127.0.0.1', server.port, timeout=20)
+        conn.request('GET', '/torrent/')
+        response = conn.getresponse()
+        text = response.read().decode()
+        conn.close()
+        assert response.status == 503, text
+        assert 'configuration file has a mistake' in text and 'python test.py' in text
+        assert 'PAGESIZE' not in text                       # the details stay on the server
+        assert "unknown setting 'PAGESIZE'" in rig.log_tail(os.path.join(workdir, 'fcgi.log'))
+        done = subprocess.run([sys.executable, os.path.join(ROOT, 'test.py')], capture_output=True, text=True,
+                              env=dict(os.environ, PYROTORRENT_CONFIG=str(bad)), timeout=30)
+        assert done.returncode == 2 and "unknown setting 'PAGESIZE'" in done.stdout
+    finally:
+        server.stop()
+        app.stop()
