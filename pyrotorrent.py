@@ -6,6 +6,7 @@ standard input (what spawn-fcgi hands it), on a socket, or plain HTTP for develo
 """
 import argparse
 import os
+import stat
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -183,11 +184,15 @@ def main(argv=None):
     where.add_argument('--fcgi', metavar='SOCKET|HOST:PORT', help='serve FastCGI on a unix socket or TCP address')
     where.add_argument('--http', metavar='HOST:PORT', help='serve plain HTTP (development, demo)')
     args = parser.parse_args(argv)
+    on_stdin = not (args.fcgi or args.http)
+    if on_stdin and not stat.S_ISSOCK(os.fstat(0).st_mode):
+        parser.error('standard input is not a FastCGI socket: run pyrotorrent.py under spawn-fcgi, '
+                     'or give --fcgi SOCKET|HOST:PORT or --http HOST:PORT')
     try:
         config = configuration.load(args.config)
     except configuration.ConfigError as exc:
         print('pyrotorrent: %s' % exc, file=sys.stderr)
-        if args.fcgi or args.http:
+        if not on_stdin:
             return 2
         # Under spawn-fcgi nobody reads our stderr, and exiting leaves the web server with a
         # bare 503: answer every request with a page that says where to look instead.

@@ -78,8 +78,8 @@ def test_missing_file_says_what_to_do(tmp_path):
 
 def test_bad_config_stops_startup_with_one_line(tmp_path):
     path = write(tmp_path, "PAGESIZE = 10\ntargets = {'a': {'url': 'scgi://h:1'}}\n")
-    result = subprocess.run([sys.executable, os.path.join(ROOT, 'pyrotorrent.py'), '--config', path],
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run([sys.executable, os.path.join(ROOT, 'pyrotorrent.py'), '--config', path,
+                             '--http', '127.0.0.1:1'], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "unknown setting 'PAGESIZE'" in lines[0] and 'Traceback' not in result.stderr
@@ -89,3 +89,11 @@ def test_a_password_in_a_target_url_is_never_echoed(tmp_path):
     with pytest.raises(config.ConfigError) as info:
         config.load(write(tmp_path, "targets = {'web': {'url': 'http://rt:s3cret@host:99999/RPC2'}}\n"))
     assert 's3cret' not in str(info.value) and 'http://rt:***@host:99999/RPC2' in str(info.value)
+
+
+def test_run_from_a_terminal_without_a_socket_says_how_to_run_it(tmp_path):
+    path = write(tmp_path, "targets = {'a': {'url': 'scgi://h:1'}}\n")
+    result = subprocess.run([sys.executable, os.path.join(ROOT, 'pyrotorrent.py'), '--config', path],
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and 'Traceback' not in result.stderr
+    assert 'standard input is not a FastCGI socket' in result.stderr and '--http HOST:PORT' in result.stderr
