@@ -5,6 +5,7 @@ make_app(config) returns a plain WSGI callable; run as a program it serves FastC
 standard input (what spawn-fcgi hands it), on a socket, or plain HTTP for development.
 """
 import argparse
+import logging
 import os
 import stat
 import sys
@@ -36,6 +37,7 @@ url_map = Map([
     Rule('/api/target/<name>/torrents', endpoint='api_torrents'),
 ])
 
+log = logging.getLogger('pyrotorrent')
 ANY_LABEL = '*'
 MAX_PER_PAGE = 1000
 
@@ -149,6 +151,10 @@ class PyroTorrent:
             if exc.code in (301, 302, 307, 308):
                 return exc
             return self.error(request, exc.code, exc.name, exc.description, api)
+        except Exception:           # a bug: the traceback goes to the log, never to the page
+            log.exception('%s %s failed', request.method, request.full_path)
+            return self.error(request, 500, 'Internal Server Error',
+                              'pyroTorrent failed to build this page; the details are in its log.', api)
 
     def __call__(self, environ, start_response):
         return self.dispatch(Request(environ))(environ, start_response)
@@ -184,6 +190,7 @@ def main(argv=None):
     where.add_argument('--fcgi', metavar='SOCKET|HOST:PORT', help='serve FastCGI on a unix socket or TCP address')
     where.add_argument('--http', metavar='HOST:PORT', help='serve plain HTTP (development, demo)')
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format='pyrotorrent: %(levelname)s %(message)s')
     on_stdin = not (args.fcgi or args.http)
     if on_stdin and not stat.S_ISSOCK(os.fstat(0).st_mode):
         parser.error('standard input is not a FastCGI socket: run pyrotorrent.py under spawn-fcgi, '

@@ -151,3 +151,17 @@ def test_packed_fields_that_do_not_parse_are_a_bad_answer(packed):
     assert "rTorrent 'odd'" in str(info.value) and 'ABC' in str(info.value)
     assert backend._numbers('5:6:a:b', ('size', 'completed'), 'ABC', text='message') == \
         {'size': 5, 'completed': 6, 'message': 'a:b'}
+
+
+def test_an_unexpected_error_is_a_500_page_without_traceback(swarm, caplog):
+    """A bug cannot be caused for real on purpose: a backend method made to raise one."""
+    web = client({'home': swarm.seeder.url})
+    backend = web.application.pyrotorrent.backends['home']
+    backend.torrent_list = lambda query: 1 / 0
+    for url in ('/target/home/', '/api/target/home/torrents'):
+        response = web.get(url)
+        text = response.get_data(as_text=True)
+        assert response.status_code == 500 and 'Traceback' not in text and 'ZeroDivisionError' not in text
+        assert 'failed to build this page' in text
+    assert 'ZeroDivisionError' in caplog.text
+    assert web.get('/target/home/torrent/%s/' % swarm.torrents[0]['hash']).status_code == 200
