@@ -168,9 +168,8 @@ class RTorrent(Backend):
     def torrent_list(self, query):
         if query.sort not in SORT_FIELDS:
             raise ValueError('unknown sort column %r' % query.sort)
-        numbers = SORT_FIELDS[query.sort]
-        keys_command = commands.packed(('hash',) + numbers + ('label',))
-        view_call = (self.view_multicall(), ['', query.view, NAME_COMMAND, keys_command])
+        key_fields = ('hash',) + SORT_FIELDS[query.sort] + ('label',)
+        view_call = (self.view_multicall(), ['', query.view, NAME_COMMAND, commands.packed(key_fields)])
 
         # Round trip 1: header, views, and the sort and filter keys of every torrent.
         answer = self.multicall(self._header_calls() + [view_call])
@@ -181,7 +180,9 @@ class RTorrent(Backend):
                 raise NotFound("rTorrent '%s' has no view named '%s' (it has %s)"
                                % (self.name, query.view, ', '.join(header.views)))
             raise CommandFault(self.name, self.url, keys.text)
-        rows = self._keys(keys, numbers)
+        rows = self._unpack([packed for _, packed in keys], key_fields)
+        for row, (name, _) in zip(rows, keys):
+            row['name'] = name
         labels = dict(collections.Counter(row['label'] for row in rows))
         text = query.text.casefold()
         if text:
@@ -201,11 +202,13 @@ class RTorrent(Backend):
         calls = [(branch, [r['hash'], condition, row_command, '']) for r in page]
         calls += [(commands.SYSTEM['view_size'], ['', v]) for v in header.views]
         answer = self.multicall(calls)
+        found = [(row, packed) for row, packed in zip(page, answer)
+                 if not isinstance(packed, Fault)]      # a Fault: removed between the round trips
+        fields = self._unpack([packed for _, packed in found], commands.ROW_FIELDS,
+                              [row['hash'] for row, _ in found])
         torrents = []
-        for row, packed in zip(page, answer):
-            if isinstance(packed, Fault):
-                continue            # removed between the two round trips
-            row.update(self._numbers(packed, commands.ROW_NUMBERS, row['hash'], text=commands.ROW_TEXT))
+        for (row, _), more in zip(found, fields):
+            row.update(more)
             torrents.append(self._torrent(row))
         view_sizes = {v: s for v, s in zip(header.views, answer[len(page):]) if isinstance(s, int)}
         return TorrentList(header=header, query=query, torrents=torrents, total=len(rows),
@@ -243,40 +246,27 @@ class RTorrent(Backend):
         except TypeError as exc:
             raise BadAnswer(self.name, self.url, 'header figures: %s' % exc) from None
 
-    def _keys(self, keys, numbers):
-        """Rows of hash, name, label and the sort numbers from round trip 1's [name, packed]
-        pairs (packed: 'HASH:n1:n2:label').  One loop, no call a row: it runs 10,000 times."""
+    def _unpack(self, texts, fields, hashes=None):
+        """Rows {field: value} from the texts a commands.packed(fields) command made: the
+        numbers as ints, the TEXT_FIELDS as text.  One loop with no call a row: it runs
+        10,000 times for a list page.  `hashes` name the rows in an error."""
+        count = len(fields)
+        numeric = [(i, f) for i, f in enumerate(fields) if f not in commands.TEXT_FIELDS]
         rows = []
-        count = len(numbers) + 2
         try:
-            for name, packed in keys:
-                parts = packed.split(':', count - 1)
-                row = {'hash': parts[0], 'name': name, 'label': parts[-1]}
+            for text in texts:
+                parts = text.split(':', count - 1)
                 if len(parts) != count:
                     raise ValueError
-                for field, value in zip(numbers, parts[1:-1]):
-                    row[field] = int(value)
+                row = dict(zip(fields, parts))
+                for i, field in numeric:
+                    row[field] = int(parts[i])
                 rows.append(row)
         except (ValueError, TypeError, AttributeError):
-            raise BadAnswer(self.name, self.url, 'a torrent of the list came back as %r, not a hash, %d '
-                            'numbers and a label' % (keys[len(rows)], len(numbers))) from None
+            which = hashes[len(rows)] if hashes else 'a torrent of the list'
+            raise BadAnswer(self.name, self.url, 'the fields of %s came back as %r, not %s'
+                            % (which, texts[len(rows)], ':'.join(fields))) from None
         return rows
-
-    def _numbers(self, packed, fields, info_hash, text=None):
-        """{field: int} from the text a commands.packed() command made; `text` names a
-        last field that is text (it may hold ':' itself)."""
-        count = len(fields)
-        parts = packed.split(':', count) if isinstance(packed, str) else []
-        try:
-            row = {f: int(v) for f, v in zip(fields, parts)}
-        except ValueError:
-            row = {}
-        if len(row) != count or len(parts) != count + (text is not None):
-            raise BadAnswer(self.name, self.url, 'the fields of %s came back as %r, not %d numbers%s'
-                            % (info_hash, packed, count, ' and a text' if text else ''))
-        if text:
-            row[text] = parts[-1]
-        return row
 
     def _torrent(self, row):
         """A Torrent from its fields (seeders only on the torrent page); None if rtorrent has

@@ -147,10 +147,10 @@ def test_packed_fields_that_do_not_parse_are_a_bad_answer(packed):
     from model.rtorrent import RTorrent
     backend = RTorrent('scgi://127.0.0.1:1', name='odd')
     with pytest.raises(BadAnswer) as info:
-        backend._numbers(packed, ('size', 'completed'), 'ABC')
+        backend._unpack([packed], ('size', 'completed'), ['ABC'])
     assert "rTorrent 'odd'" in str(info.value) and 'ABC' in str(info.value)
-    assert backend._numbers('5:6:a:b', ('size', 'completed'), 'ABC', text='message') == \
-        {'size': 5, 'completed': 6, 'message': 'a:b'}
+    assert backend._unpack(['5:6:a:b'], ('size', 'completed', 'message'), ['ABC']) == \
+        [{'size': 5, 'completed': 6, 'message': 'a:b'}]
 
 
 def test_an_unexpected_error_is_a_500_page_without_traceback(swarm, caplog):
