@@ -126,10 +126,14 @@ class PyroTorrent:
         return Response(simplejson.dumps(data, ensure_ascii=False), status=status,
                         mimetype='application/json')
 
-    def error(self, request, status, title, message, api):
+    def error(self, request, status, title, message, api, backend_error=None):
+        """The error as JSON (under /api/) or as a page; a BackendError adds its target,
+        url, problem and cause to both."""
         if api:
-            return self.json({'error': {'status': status, 'title': title, 'message': message}}, status)
-        return self.render('error.html', request, status=status, title=title, message=message)
+            details = backend_error.as_dict() if backend_error else {}
+            return self.json({'error': dict(details, status=status, title=title, message=message)}, status)
+        return self.render('error.html', request, status=status, title=title, message=message,
+                           error=backend_error, target=backend_error.target if backend_error else None)
 
     # -- WSGI -------------------------------------------------------------------------
 
@@ -140,11 +144,7 @@ class PyroTorrent:
             endpoint, values = adapter.match()
             return getattr(self, 'on_' + endpoint)(request, **values)
         except BackendError as exc:
-            title = "'%s' %s" % (exc.target, exc.problem)
-            if api:
-                return self.json({'error': dict(exc.as_dict(), status=exc.status, title=title)}, exc.status)
-            return self.render('error.html', request, status=exc.status, error=exc, target=exc.target,
-                               title=title, message=str(exc))
+            return self.error(request, exc.status, "'%s' %s" % (exc.target, exc.problem), str(exc), api, exc)
         except NotFound as exc:
             return self.error(request, 404, 'Not Found', str(exc), api)
         except HTTPException as exc:
