@@ -16,26 +16,45 @@ if HERE not in sys.path:            # spawn-fcgi may start us from any folder
     sys.path.insert(0, HERE)
 
 import simplejson
-from beaker.middleware import SessionMiddleware
 from jinja2 import Environment, FileSystemLoader
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import Map, Rule
+from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
+from lib import auth
 from lib import config as configuration
+from lib import sessions
 from lib.format import FILTERS
 from lib.wsgi import under_base_url
 from model.backend import COLUMNS, DESCENDING_FIRST, ListQuery
 from model.errors import BackendError, NotFound
 from model.rtorrent import RTorrent
 
+GET, POST = ['GET'], ['POST']          # GET includes HEAD; a GET never changes anything
 url_map = Map([
-    Rule('/', endpoint='index'),
-    Rule('/target/<name>/', endpoint='target'),
-    Rule('/target/<name>/view/<view>/', endpoint='target'),
-    Rule('/target/<name>/torrent/<info_hash>/', endpoint='torrent'),
-    Rule('/api/target/<name>/torrents', endpoint='api_torrents'),
+    Rule('/', endpoint='index', methods=GET),
+    Rule('/login', endpoint='login', methods=GET + POST),
+    Rule('/logout', endpoint='logout', methods=POST),
+    Rule('/target/<name>/', endpoint='target', methods=GET),
+    Rule('/target/<name>/view/<view>/', endpoint='target', methods=GET),
+    Rule('/target/<name>/torrent/<info_hash>/', endpoint='torrent', methods=GET),
+    Rule('/api/session', endpoint='api_session', methods=GET),
+    Rule('/api/target/<name>/torrents', endpoint='api_torrents', methods=GET),
 ])
+# The least role each endpoint needs (lib.auth.ROLES); PUBLIC: anyone, logged in or not.
+# make_app refuses to start if an endpoint is missing here.  A route with <name> also
+# answers 404 for a target the user may not see, exactly as for one that does not exist.
+PUBLIC = None
+ACCESS = {
+    'login': PUBLIC,
+    'logout': PUBLIC,
+    'index': 'viewer',
+    'target': 'viewer',
+    'torrent': 'viewer',
+    'api_session': 'viewer',
+    'api_torrents': 'viewer',
+}
 
 log = logging.getLogger('pyrotorrent')
 ANY_LABEL = '*'
@@ -44,14 +63,18 @@ MAX_PER_PAGE = 1000
 
 class PyroTorrent:
     def __init__(self, config):
+        missing = sorted({r.endpoint for r in url_map.iter_rules()} - set(ACCESS))
+        if missing:
+            raise RuntimeError('no ACCESS entry for endpoint(s) %s' % ', '.join(missing))
         self.config = config
+        self.throttle = auth.LoginThrottle()
         self.backends = {t.name: RTorrent(t, cache_seconds=config.CACHE_SECONDS) for t in config.targets}
         self.pool = ThreadPoolExecutor(max_workers=max(4, 2 * len(self.backends)))
         self.jinja = Environment(loader=FileSystemLoader(os.path.join(HERE, 'templates')),
                                  autoescape=True, trim_blocks=True, lstrip_blocks=True)
         self.jinja.filters.update(FILTERS)
         self.jinja.globals.update(static_url=config.STATIC_URL, columns=COLUMNS, descending_first=DESCENDING_FIRST,
-                                  targets=list(self.backends), any_label=ANY_LABEL,
+                                  any_label=ANY_LABEL, csrf_field=auth.CSRF_FIELD,
                                   refresh_seconds=config.REFRESH_SECONDS,
                                   narrow_hidden=('label', 'added'))   # columns a phone does without
 
@@ -59,8 +82,47 @@ class PyroTorrent:
 
     def on_index(self, request):
         query = ListQuery(per_page=self.config.PAGE_SIZE)
-        cards = self.each_backend(lambda backend: backend.torrent_list(query))
+        cards = self.each_backend(request, lambda backend: backend.torrent_list(query))
         return self.render('index.html', request, cards=cards)
+
+    def on_login(self, request):
+        next_url = _local_path(request.values.get('next'), request.script_root)
+        if not self.config.users:
+            return redirect(next_url, 303)
+        if request.method != 'POST':
+            return self.render('login.html', request, next_url=next_url)
+        name, password = request.form.get('name', ''), request.form.get('password', '')
+        keys = self.throttle.keys(name, request.remote_addr)
+        wait = self.throttle.wait(keys)
+        if wait > 0:
+            response = self.render('login.html', request, status=429, next_url=next_url, name=name,
+                                   problem='Too many failed logins for this name or from this address: '
+                                           'try again in %d seconds.' % (wait + 0.999))
+            response.headers['Retry-After'] = str(int(wait + 0.999))
+            return response
+        user = auth.check_login(self.config.users, name, password)
+        if user is None:
+            self.throttle.failed(keys)
+            return self.render('login.html', request, status=401, next_url=next_url, name=name,
+                               problem='That name and password do not match.')
+        self.throttle.succeeded(keys)
+        session = request.environ['beaker.session']
+        session.invalidate()                # a new id: a session id planted before login is worth nothing
+        session['user'], session['stamp'] = user.name, user.stamp()
+        session.save()
+        return redirect(next_url, 303)
+
+    def on_logout(self, request):
+        session = request.environ['beaker.session']
+        session.delete()                    # the stored session is emptied and the cookie expires
+        return redirect(request.script_root + ('/login' if self.config.users else '/'), 303)
+
+    def on_api_session(self, request):
+        user = request.user
+        return self.json({'user': user.name or None, 'role': user.role,
+                          'targets': self.visible_targets(user),
+                          'csrf_token': auth.csrf_token(request.environ['beaker.session']),
+                          'csrf_header': auth.CSRF_HEADER})
 
     def on_target(self, request, name, view='main'):
         backend = self.backend(name)
@@ -87,20 +149,30 @@ class PyroTorrent:
     # -- helpers ----------------------------------------------------------------------
 
     def backend(self, name):
-        if name not in self.backends:
-            raise NotFound("There is no target named '%s' (configured: %s)" % (name, ', '.join(self.backends)))
-        return self.backends[name]
+        return self.backends[name]          # dispatch has checked the name (see ACCESS)
 
-    def each_backend(self, ask):
-        """[(name, url, answer or BackendError)] for every target, asked concurrently."""
+    def check_target(self, request, name):
+        """404 for a target this user may not see, in the very words used for one that does
+        not exist."""
+        visible = self.visible_targets(request.user)
+        if name not in visible:
+            raise NotFound("There is no target named '%s' (you have: %s)" % (name, ', '.join(visible) or 'none'))
+
+    def visible_targets(self, user):
+        return [name for name in self.backends if user and user.may_see(name)]
+
+    def each_backend(self, request, ask):
+        """[(name, url, answer or BackendError)] for every target the user may see, asked
+        concurrently."""
         def one(backend):
             try:
                 return backend.name, backend.url, ask(backend)
             except BackendError as exc:
                 return backend.name, backend.url, exc
-        if len(self.backends) == 1:
-            return [one(b) for b in self.backends.values()]
-        return list(self.pool.map(one, self.backends.values()))
+        backends = [self.backends[name] for name in self.visible_targets(request.user)]
+        if len(backends) <= 1:
+            return [one(b) for b in backends]
+        return list(self.pool.map(one, backends))
 
     def list_query(self, request, view):
         args = request.args
@@ -118,8 +190,18 @@ class PyroTorrent:
 
     def render(self, template, request, status=200, **context):
         context.setdefault('target', None)
-        html = self.jinja.get_template(template).render(base_url=request.script_root, **context)
+        user = getattr(request, 'user', None)
+        session = request.environ.get('beaker.session')
+        html = self.jinja.get_template(template).render(
+            base_url=request.script_root, user=user, targets=self.visible_targets(user),
+            open_access=self.open_access(), csrf_token=lambda: auth.csrf_token(session), **context)
         return Response(html, status=status, mimetype='text/html')
+
+    def open_access(self):
+        """None with users; else 'local' (no users: loopback only) or 'off' (AUTH = False)."""
+        if self.config.users:
+            return None
+        return 'off' if self.config.AUTH is False else 'local'
 
     @staticmethod
     def json(data, status=200):
@@ -140,8 +222,12 @@ class PyroTorrent:
     def dispatch(self, request):
         adapter = url_map.bind_to_environ(request.environ)
         api = request.path.startswith('/api/')
+        request.user = None
         try:
             endpoint, values = adapter.match()
+            refused = self.authorize(request, endpoint, values, api)
+            if refused is not None:
+                return refused
             return getattr(self, 'on_' + endpoint)(request, **values)
         except BackendError as exc:
             return self.error(request, exc.status, "'%s' %s" % (exc.target, exc.problem), str(exc), api, exc)
@@ -149,15 +235,91 @@ class PyroTorrent:
             return self.error(request, 404, 'Not Found', str(exc), api)
         except HTTPException as exc:
             if exc.code in (301, 302, 307, 308):
-                return exc
+                return exc.get_response(request.environ)
             return self.error(request, exc.code, exc.name, exc.description, api)
         except Exception:           # a bug: the traceback goes to the log, never to the page
             log.exception('%s %s failed', request.method, request.full_path)
             return self.error(request, 500, 'Internal Server Error',
                               'pyroTorrent failed to build this page; the details are in its log.', api)
 
+    def authorize(self, request, endpoint, values, api):
+        """None if this request may go on, else the response that refuses it.  Every route
+        passes here: who is asking, whether their role suffices, whether they may see the
+        target, and a CSRF token for anything but GET."""
+        session = request.environ['beaker.session']
+        mode = self.open_access()
+        if mode == 'local' and not (auth.is_local(request.remote_addr) and not _forwarded(request)):
+            return self.error(request, 403, 'Forbidden',
+                              'pyroTorrent has no users configured, so it answers only on this machine '
+                              '(loopback). Declare users in config.py (see docs/security.rst), or set '
+                              'AUTH = False to serve everyone without a login.', api)
+        if mode:
+            request.user = auth.NOBODY
+        else:
+            user = self.config.user(session.get('user'))
+            if user is not None and session.get('stamp') == user.stamp():
+                request.user = user
+        if request.method not in ('GET', 'HEAD'):
+            sent = request.headers.get(auth.CSRF_HEADER) or request.form.get(auth.CSRF_FIELD)
+            if not auth.csrf_valid(session, sent):
+                return self.error(request, 403, 'Forbidden',
+                                  'This form has expired or did not come from pyroTorrent (its CSRF '
+                                  'token is missing or wrong); nothing was changed. Reload the page and '
+                                  'try again.', api)
+        need = ACCESS[endpoint]
+        if need is PUBLIC:
+            return None
+        if request.user is None:
+            if api:
+                return self.json({'error': {'status': 401, 'title': 'Unauthorized',
+                                            'message': 'Log in first: POST name and password to %s/login'
+                                                       % request.script_root}}, 401)
+            here = request.full_path.rstrip('?')
+            return redirect('%s/login?next=%s' % (request.script_root, _quote(request.script_root + here)), 303)
+        if 'name' in values:
+            self.check_target(request, values['name'])
+        if not request.user.can(need):
+            return self.error(request, 403, 'Forbidden', "Your account '%s' is a %s: it %s."
+                              % (request.user.name, request.user.role, auth.ROLE_SAYS[request.user.role]), api)
+        return None
+
     def __call__(self, environ, start_response):
-        return self.dispatch(Request(environ))(environ, start_response)
+        response = self.dispatch(Request(environ))
+        for header, value in SECURITY_HEADERS:
+            response.headers.setdefault(header, value)
+        return response(environ, start_response)
+
+
+# On every answer: no inline script or style, no framing, no MIME sniffing, no referrer
+# leaving for other sites.
+SECURITY_HEADERS = (
+    ('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; "
+                                "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                                "form-action 'self'; frame-ancestors 'none'"),
+    ('X-Frame-Options', 'DENY'),
+    ('X-Content-Type-Options', 'nosniff'),
+    ('Referrer-Policy', 'same-origin'),
+)
+
+
+def _forwarded(request):
+    """A proxy on this machine that forwards requests from elsewhere says so."""
+    return any(h in request.headers for h in ('Forwarded', 'X-Forwarded-For', 'X-Real-IP'))
+
+
+def _quote(text):
+    from urllib.parse import quote
+    return quote(text, safe='/')
+
+
+def _local_path(target, script_root):
+    """Where to go after login: a path of this site only (never //host or a scheme)."""
+    home = script_root + '/'
+    if not target or not target.startswith(home) or target.startswith('//') or '\\' in target:
+        return home
+    if any(ord(c) < 32 for c in target):
+        return home
+    return target
 
 
 def _whole_number(args, key, default, low, high):
@@ -177,7 +339,8 @@ def make_app(config=None):
     """The WSGI application for a Config (default: config.py, or $PYROTORRENT_CONFIG)."""
     config = config or configuration.load()
     core = PyroTorrent(config)
-    app = under_base_url(SessionMiddleware(core, config.session_options), config.BASE_URL)
+    session_options = sessions.options(config.session_options, config.BASE_URL)
+    app = under_base_url(sessions.Sessions(core, session_options), config.BASE_URL)
     app.pyrotorrent = core          # for tests and tools that look inside
     return app
 
@@ -189,7 +352,11 @@ def main(argv=None):
     where = parser.add_mutually_exclusive_group()
     where.add_argument('--fcgi', metavar='SOCKET|HOST:PORT', help='serve FastCGI on a unix socket or TCP address')
     where.add_argument('--http', metavar='HOST:PORT', help='serve plain HTTP (development, demo)')
+    parser.add_argument('command', nargs='?', choices=['passwd'],
+                        help='passwd: ask for a password and print its hash, for users in config.py')
     args = parser.parse_args(argv)
+    if args.command == 'passwd':
+        return passwd()
     logging.basicConfig(level=logging.WARNING, format='pyrotorrent: %(levelname)s %(message)s')
     on_stdin = not (args.fcgi or args.http)
     if on_stdin and not stat.S_ISSOCK(os.fstat(0).st_mode):
@@ -211,6 +378,9 @@ def main(argv=None):
         from werkzeug.middleware.shared_data import SharedDataMiddleware
         from werkzeug.serving import run_simple
         host, port = _address(parser, args.http)
+        if config.AUTH and not config.users and not _loopback_host(host):
+            parser.error('%s is not a loopback address, and config.py declares no users: add users '
+                         '(python pyrotorrent.py passwd), or set AUTH = False to serve everyone' % host)
         static = SharedDataMiddleware(app, {config.STATIC_URL: os.path.join(HERE, 'static')})
         run_simple(host, port, static, threaded=True, use_reloader=False)
         return 0
@@ -221,6 +391,29 @@ def main(argv=None):
     else:
         WSGIServer(app).run()
     return 0
+
+
+def passwd():
+    """Ask for a password twice (never echoed, never on the command line) and print its hash."""
+    import getpass
+    try:
+        first = getpass.getpass('Password: ')
+        if len(first) < 8:
+            print('pyrotorrent: a password needs at least 8 characters', file=sys.stderr)
+            return 1
+        if getpass.getpass('Again: ') != first:
+            print('pyrotorrent: the two passwords differ; nothing printed', file=sys.stderr)
+            return 1
+    except (EOFError, KeyboardInterrupt):
+        print(file=sys.stderr)
+        return 1
+    print(auth.hash_password(first))
+    print("# in config.py: users = {'NAME': {'password': '<the line above>', 'role': 'user'}}", file=sys.stderr)
+    return 0
+
+
+def _loopback_host(host):
+    return host == 'localhost' or auth.is_local(host.strip('[]'))
 
 
 def not_configured(environ, start_response):

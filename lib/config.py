@@ -11,6 +11,7 @@ import os
 import re
 import types
 
+from lib.auth import NOBODY, ROLES, User, is_password_hash
 from lib.transport import BadURL, transport_for
 
 DEFAULT_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'config.py')
@@ -40,7 +41,15 @@ class Config:
     REFRESH_SECONDS: int = 5             # how often the list page refreshes its figures; 0: never
     TIMEOUT: float = 10.0                # default timeout of a target, in seconds
     CACHE_SECONDS: int = 600             # how long what a daemon offers (its method list) is kept
+    users: dict = dataclasses.field(default_factory=dict)   # name -> lib.auth.User
+    AUTH: bool = True                    # False: no login at all, on any address (say so on purpose)
     path: str = ''
+
+    def user(self, name):
+        """The User by name; with no users configured, the one nobody who may do all."""
+        if not self.users:
+            return NOBODY
+        return self.users.get(name)
 
     def target(self, name):
         for target in self.targets:
@@ -49,7 +58,8 @@ class Config:
         return None
 
 
-SETTINGS = {f.name for f in dataclasses.fields(Config)} - {'targets', 'path'} | {'targets', 'rtorrent_config'}
+SETTINGS = {f.name for f in dataclasses.fields(Config)} - {'path'} | {'rtorrent_config'}
+USER_KEYS = {'password', 'role', 'targets'}
 
 
 def load(path=None):
@@ -107,6 +117,11 @@ def from_dict(values, path='config.py'):
             fail('session_options must be a dict of Beaker options, not %r' % (values['session_options'],))
         settings['session_options'] = dict(values['session_options'])
 
+    if 'AUTH' in values:
+        if not isinstance(values['AUTH'], bool):
+            fail('AUTH must be True or False, not %r' % (values['AUTH'],))
+        settings['AUTH'] = values['AUTH']
+
     if 'targets' in values and 'rtorrent_config' in values:
         fail('give either targets or rtorrent_config, not both (rtorrent_config is the old '
              'single-target form; move it into targets)')
@@ -116,7 +131,44 @@ def from_dict(values, path='config.py'):
         targets = (_legacy_target(values['rtorrent_config'], settings['TIMEOUT'], fail),)
     else:
         fail('no rTorrent to talk to: set targets = {"home": {"url": "scgi+unix:///path/rpc.socket"}}')
-    return Config(targets=targets, path=path, **settings)
+    users = _users(values.get('users', {}), {t.name for t in targets}, fail)
+    if users and settings.get('AUTH') is False:
+        fail('AUTH = False turns logins off, yet users are declared: remove AUTH = False, or the users')
+    return Config(targets=targets, users=users, path=path, **settings)
+
+
+def _users(users, target_names, fail):
+    """users = {name: {'password': hash, 'role': 'admin'|'user'|'viewer', 'targets': [...]}}."""
+    if not isinstance(users, dict):
+        fail('users must be a dict of name: {"password": ..., "role": ...}, not %r' % (users,))
+    result = {}
+    for name, options in users.items():
+        where = 'users[%r]' % (name,)
+        if not isinstance(name, str) or not name.strip() or name != name.strip() or len(name) > 64:
+            fail('%s: a user name is 1 to 64 characters, with no space at either end' % where)
+        if not isinstance(options, dict):
+            fail('%s must be a dict like {"password": "scrypt:...", "role": "user"}' % where)
+        unknown = set(options) - USER_KEYS
+        if unknown:
+            fail('%s: unknown key %r (a user takes %s)' % (where, sorted(unknown)[0], ', '.join(sorted(USER_KEYS))))
+        if not is_password_hash(options.get('password')):
+            fail('%s: "password" must be a password hash, not the password itself: run '
+                 '"python pyrotorrent.py passwd" and paste the line it prints' % where)
+        role = options.get('role', 'user')
+        if role not in ROLES:
+            fail('%s: role must be one of %s, not %r' % (where, ', '.join(ROLES), role))
+        visible = options.get('targets', '*')
+        if visible == '*':
+            visible = None
+        else:
+            if not isinstance(visible, (list, tuple, set, frozenset)) or not all(isinstance(t, str) for t in visible):
+                fail('%s: targets must be a list of target names, or "*" for all' % where)
+            unknown = sorted(set(visible) - target_names)
+            if unknown:
+                fail('%s: no target named %r (targets: %s)' % (where, unknown[0], ', '.join(sorted(target_names))))
+            visible = frozenset(visible)
+        result[name] = User(name=name, role=role, targets=visible, password_hash=options['password'])
+    return result
 
 
 def _is_timeout(value):

@@ -24,7 +24,7 @@ from werkzeug.test import Client
 
 from lib import config
 from pyrotorrent import make_app
-from tests import rig
+from tests import rig, webapp
 from tests.webapp import Rows, page_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -419,7 +419,7 @@ def legacy_config(port):
 def test_legacy_rtorrent_config_through_rpc2(rpc2, swarm):
     cfg = config.from_dict(dict(legacy_config(rpc2.port), BASE_URL='/torrent', REFRESH_SECONDS=0))
     assert [(t.name, t.url) for t in cfg.targets] == [('default', 'http://127.0.0.1:%d/RPC2' % rpc2.port)]
-    web = Client(make_app(cfg))
+    web = Client(webapp.from_address(make_app(cfg)))
     response = web.get('/torrent/target/default/')
     page = response.get_data(as_text=True)
     assert response.status_code == 200, '%s\n%s\n%s' % (page[:800], rig.log_tail(rpc2.error_log), rig.log_tail(rpc2.log_path))
@@ -534,7 +534,7 @@ def test_documented_rtorrent_rc(tmp_path):
         done = subprocess.run([sys.executable, os.path.join(ROOT, 'test.py'), path],
                               capture_output=True, text=True, timeout=30)
         assert (done.returncode, done.stdout) == (0, 'home: libTorrent version: 0.13.8\n'), done
-        web = Client(make_app(config.load(path)))
+        web = Client(webapp.from_address(make_app(config.load(path))))
         assert Rows(web.get('/torrent/target/home/').get_data(as_text=True)).names == ['Ünïcødé — 日本語.txt']
     finally:
         daemon.stop()
@@ -553,15 +553,15 @@ def test_http_target_behind_basic_auth(swarm, tmp_path):
     server = rig.Lighttpd(str(tmp_path), lighttpd_base(str(tmp_path), port) + auth + snippet)
     server.start()
     try:
-        good = Client(make_app(config.from_dict({'targets': {
-            'box': {'url': 'http://rt:s3cret%%20pass@127.0.0.1:%d/RPC2' % port}}, 'BASE_URL': ''})))
+        good = Client(webapp.from_address(make_app(config.from_dict({'targets': {
+            'box': {'url': 'http://rt:s3cret%%20pass@127.0.0.1:%d/RPC2' % port}}, 'BASE_URL': ''}))))
         response = good.get('/target/box/')
         assert response.status_code == 200
         page = response.get_data(as_text=True)
         assert sorted(Rows(page).names) == sorted(t['name'] for t in swarm.torrents)
         assert 's3cret' not in page and 'http://rt:***@127.0.0.1:%d/RPC2' % port in page_text(page)
-        bad = Client(make_app(config.from_dict({'targets': {
-            'box': {'url': 'http://rt:wrong@127.0.0.1:%d/RPC2' % port}}, 'BASE_URL': ''})))
+        bad = Client(webapp.from_address(make_app(config.from_dict({'targets': {
+            'box': {'url': 'http://rt:wrong@127.0.0.1:%d/RPC2' % port}}, 'BASE_URL': ''}))))
         response = bad.get('/target/box/')
         assert response.status_code == 502
         page = response.get_data(as_text=True)

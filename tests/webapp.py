@@ -9,12 +9,22 @@ from lib import config
 from pyrotorrent import make_app
 
 
-def client(targets, **settings):
-    """A test client for an app with these targets ({name: url or {url:, timeout:}})."""
+def client(targets, remote_addr='127.0.0.1', **settings):
+    """A test client for an app with these targets ({name: url or {url:, timeout:}}), its
+    requests coming from remote_addr (werkzeug's test client sets none; servers always do)."""
     targets = {name: (value if isinstance(value, dict) else {'url': value}) for name, value in targets.items()}
     settings.setdefault('REFRESH_SECONDS', 0)
     settings.setdefault('BASE_URL', '')
-    return Client(make_app(config.from_dict(dict(settings, targets=targets))))
+    return Client(from_address(make_app(config.from_dict(dict(settings, targets=targets))), remote_addr))
+
+
+def from_address(app, remote_addr='127.0.0.1'):
+    """The app, with every request coming from remote_addr unless the request says otherwise."""
+    def wrapped(environ, start_response):
+        environ.setdefault('REMOTE_ADDR', remote_addr)
+        return app(environ, start_response)
+    wrapped.pyrotorrent = app.pyrotorrent
+    return wrapped
 
 
 def backends(test_client):

@@ -1,0 +1,150 @@
+"""Who may do what: users and roles, password hashes, CSRF tokens, the login throttle.
+
+Plumbing only: pyrotorrent.py decides which route needs which role; this module knows
+nothing of routes, targets' clients or HTML.
+"""
+import dataclasses
+import hmac
+import ipaddress
+import secrets
+import threading
+import time
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+# Each role may do all that the ones before it may.
+ROLES = ('viewer', 'user', 'admin')
+ROLE_SAYS = {
+    'viewer': 'may look at torrents but not change anything',
+    'user': 'may look at, add and act on torrents, but not change settings',
+    'admin': 'may do everything',
+}
+HASH_METHODS = ('scrypt:', 'pbkdf2:')
+# Checked against when the name is unknown, so a wrong name costs the same time as a
+# wrong password and the answer's timing does not tell which it was.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+def hash_password(password):
+    """A salted scrypt hash for config.py's users (Werkzeug's format: scrypt:n:r:p$salt$hash)."""
+    return generate_password_hash(password, method='scrypt')
+
+
+def is_password_hash(text):
+    """True for a Werkzeug scrypt or PBKDF2 hash; a plaintext password is not one."""
+    if not isinstance(text, str) or not text.startswith(HASH_METHODS):
+        return False
+    parts = text.split('$')
+    return len(parts) == 3 and all(parts) and len(parts[1]) >= 8
+
+
+@dataclasses.dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    targets: frozenset = None        # the target names this user may see; None: all of them
+    password_hash: str = dataclasses.field(default='', repr=False)
+
+    def can(self, role):
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+    def may_see(self, target):
+        return self.targets is None or target in self.targets
+
+    def stamp(self):
+        """Changes when the password does: a session remembers it, so changing a password in
+        config.py ends the sessions made with the old one."""
+        return self.password_hash.rsplit('$', 1)[-1][-16:]
+
+
+# Who is served when config.py declares no users (loopback only, or AUTH = False).
+NOBODY = User(name='', role='admin')
+
+
+def check_login(users, name, password):
+    """The User if `password` is right for `name`, else None; the same work either way."""
+    user = users.get(name)
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    return user if ok and user else None
+
+
+def is_local(address):
+    """True for a loopback address (127.0.0.0/8, ::1, ::ffff:127.x)."""
+    try:
+        ip = ipaddress.ip_address((address or '').split('%')[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+# -- CSRF ----------------------------------------------------------------------------
+
+CSRF_FIELD = 'csrf_token'            # the form field
+CSRF_HEADER = 'X-CSRF-Token'         # the JSON API's header
+_CSRF_KEY = 'csrf'
+
+
+def csrf_token(session):
+    """This session's token, made on first use (so pages without a form make no session)."""
+    token = session.get(_CSRF_KEY)
+    if not token:
+        token = session[_CSRF_KEY] = secrets.token_urlsafe(32)
+        session.save()
+    return token
+
+
+def csrf_valid(session, sent):
+    expected = session.get(_CSRF_KEY)
+    return bool(expected and sent) and hmac.compare_digest(str(expected).encode(), str(sent).encode())
+
+
+# -- failed logins -------------------------------------------------------------------
+
+class LoginThrottle:
+    """Slows guessing: after `free` failed logins for a name or from an address, each
+    further try must wait, twice as long each time (up to `cap` seconds).  A name that
+    does not exist is counted exactly like one that does.  Kept in this process's memory.
+    """
+
+    def __init__(self, free=5, first_wait=1.0, cap=300.0, forget_after=900.0, clock=time.monotonic):
+        self.free, self.first_wait, self.cap, self.forget_after = free, first_wait, cap, forget_after
+        self.clock = clock
+        self._failures = {}          # key -> (count, time of the last failure)
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def keys(name, address):
+        return ('name', (name or '').casefold()), ('address', address or '')
+
+    def wait(self, keys):
+        """Seconds to wait before these keys may try again (0: now)."""
+        now = self.clock()
+        with self._lock:
+            return max((self._wait(self._failures.get(k), now) for k in keys), default=0.0)
+
+    def _wait(self, entry, now):
+        if not entry:
+            return 0.0
+        count, last = entry
+        if count < self.free or now - last > self.forget_after:
+            return 0.0
+        delay = min(self.cap, self.first_wait * 2 ** (count - self.free))
+        return max(0.0, last + delay - now)
+
+    def failed(self, keys):
+        now = self.clock()
+        with self._lock:
+            if len(self._failures) > 100000:      # a flood of names must not fill memory
+                self._failures = {k: v for k, v in self._failures.items() if now - v[1] <= self.forget_after}
+            for key in keys:
+                count, last = self._failures.get(key, (0, now))
+                if now - last > self.forget_after:
+                    count = 0
+                self._failures[key] = (count + 1, now)
+
+    def succeeded(self, keys):
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
