@@ -61,9 +61,14 @@ ANY_LABEL = '*'
 MAX_PER_PAGE = 1000
 
 
+def unguarded(routes):
+    """The endpoints of a Map that have no ACCESS entry."""
+    return sorted({rule.endpoint for rule in routes.iter_rules()} - set(ACCESS))
+
+
 class PyroTorrent:
     def __init__(self, config):
-        missing = sorted({r.endpoint for r in url_map.iter_rules()} - set(ACCESS))
+        missing = unguarded(url_map)
         if missing:
             raise RuntimeError('no ACCESS entry for endpoint(s) %s' % ', '.join(missing))
         self.config = config
@@ -97,7 +102,7 @@ class PyroTorrent:
         if wait > 0:
             response = self.render('login.html', request, status=429, next_url=next_url, name=name,
                                    problem='Too many failed logins for this name or from this address: '
-                                           'try again in %d seconds.' % (wait + 0.999))
+                                           'try again in %d s.' % (wait + 0.999))
             response.headers['Retry-After'] = str(int(wait + 0.999))
             return response
         user = auth.check_login(self.config.users, name, password)
@@ -205,8 +210,10 @@ class PyroTorrent:
 
     @staticmethod
     def json(data, status=200):
-        return Response(simplejson.dumps(data, ensure_ascii=False), status=status,
-                        mimetype='application/json')
+        # <, > and & as \u escapes: the JSON stays inert even if something embeds it in HTML
+        text = simplejson.dumps(data, ensure_ascii=False).replace('<', '\\u003c').replace(
+            '>', '\\u003e').replace('&', '\\u0026')
+        return Response(text, status=status, mimetype='application/json')
 
     def error(self, request, status, title, message, api, backend_error=None):
         """The error as JSON (under /api/) or as a page; a BackendError adds its target,

@@ -6,15 +6,11 @@ follows a sort link and submits the filter form.
 """
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 
 import pytest
 
-from tests import rig
+from tests import webapp
 
 webdriver = pytest.importorskip('selenium.webdriver')
 from selenium.common.exceptions import WebDriverException  # noqa: E402
@@ -41,36 +37,10 @@ return Array.from(document.querySelectorAll('#torrents tbody tr[data-hash]')).ma
 @pytest.fixture(scope='module')
 def server(swarm, tmp_path_factory):
     """pyrotorrent.py --http on a free port; yields its base URL (with BASE_URL)."""
-    workdir = str(tmp_path_factory.mktemp('browser'))
-    config_path = os.path.join(workdir, 'config.py')
-    with open(config_path, 'w') as f:
-        f.write('BASE_URL = %r\n' % '/torrent')
-        f.write('STATIC_URL = %r\n' % '/torrent/static')
-        f.write('REFRESH_SECONDS = 1\n')
-        f.write('targets = %r\n' % {'seeder': {'url': swarm.seeder.url},
-                                    'leecher': {'url': swarm.leecher.url}})
-    port = rig.free_port()
-    log_path = os.path.join(workdir, 'pyrotorrent.log')
-    with open(log_path, 'wb') as log:
-        proc = subprocess.Popen([sys.executable, os.path.join(ROOT, 'pyrotorrent.py'),
-                                 '--http', '127.0.0.1:%d' % port, '--config', config_path],
-                                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    try:
-        def check():
-            if proc.poll() is not None:
-                raise rig.RigError('pyrotorrent.py --http exited with %s: %s' % (proc.returncode, rig.log_tail(log_path)))
-        rig.wait_for(lambda: socket.create_connection(('127.0.0.1', port), timeout=0.5).close() or True, 15,
-                     'pyrotorrent.py --http to listen on port %d' % port, check=check)
-        yield 'http://127.0.0.1:%d/torrent' % port
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+    with webapp.http_server(str(tmp_path_factory.mktemp('browser')), {
+            'BASE_URL': '/torrent', 'STATIC_URL': '/torrent/static', 'REFRESH_SECONDS': 1,
+            'targets': {'seeder': {'url': swarm.seeder.url}, 'leecher': {'url': swarm.leecher.url}}}) as url:
+        yield url
 
 
 @pytest.fixture(scope='module')

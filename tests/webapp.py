@@ -1,5 +1,12 @@
-"""Helpers for tests that drive the WSGI app in-process (werkzeug's test client)."""
+"""Helpers for tests that drive the WSGI app in-process (werkzeug's test client), or as
+its own process (pyrotorrent.py --http) for a browser."""
+import contextlib
 import html.parser
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -7,6 +14,9 @@ from werkzeug.test import Client
 
 from lib import config
 from pyrotorrent import make_app
+from tests import rig
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def client(targets, remote_addr='127.0.0.1', **settings):
@@ -95,3 +105,35 @@ class Rows(html.parser.HTMLParser):
 
 def page_text(page):
     return ' '.join(' '.join(Rows(page).text).split())
+
+
+@contextlib.contextmanager
+def http_server(workdir, settings):
+    """pyrotorrent.py --http on a free port with a config.py of these settings; yields the
+    URL of its BASE_URL."""
+    config_path = os.path.join(workdir, 'config.py')
+    with open(config_path, 'w') as f:
+        for key, value in settings.items():
+            f.write('%s = %r\n' % (key, value))
+    port = rig.free_port()
+    log_path = os.path.join(workdir, 'pyrotorrent.log')
+    with open(log_path, 'wb') as log:
+        proc = subprocess.Popen([sys.executable, os.path.join(ROOT, 'pyrotorrent.py'),
+                                 '--http', '127.0.0.1:%d' % port, '--config', config_path],
+                                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        def check():
+            if proc.poll() is not None:
+                raise rig.RigError('pyrotorrent.py --http exited with %s: %s' % (proc.returncode, rig.log_tail(log_path)))
+        rig.wait_for(lambda: socket.create_connection(('127.0.0.1', port), timeout=0.5).close() or True, 15,
+                     'pyrotorrent.py --http to listen on port %d' % port, check=check)
+        yield 'http://127.0.0.1:%d%s' % (port, settings.get('BASE_URL', '/torrent'))
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
