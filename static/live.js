@@ -8,7 +8,11 @@
   function refresh() {
     if (document.hidden) return;
     fetch(window.location.href, {credentials: 'same-origin', headers: {'X-Requested-With': 'refresh'}})
-      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (r) {
+        // the session ended: reloading shows the login page, which brings the user back here
+        if (r.redirected) { window.location.reload(); return Promise.reject('login'); }
+        return r.ok ? r.text() : Promise.reject(r.status);
+      })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, 'text/html').querySelectorAll('[data-live]');
         var live = document.querySelectorAll('[data-live]');

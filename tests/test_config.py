@@ -20,7 +20,7 @@ def test_example_config_loads_with_its_documented_values(tmp_path):
     cfg = config.load(os.path.join(ROOT, 'config.py.example'))
     assert cfg.BASE_URL == '/torrent' and cfg.STATIC_URL == '/static/torrent'
     assert [(t.name, t.url) for t in cfg.targets] == [('home', 'scgi+unix:///home/rtorrent/rtorrentsock/rpc.socket')]
-    assert cfg.session_options['session.cookie_expires'] is True
+    assert cfg.users == {} and cfg.AUTH is True
 
 
 def test_manual_single_target_form_means_http_rpc2(tmp_path):
