@@ -185,3 +185,51 @@ def test_filter_form_keeps_only_matching_rows(driver, server, swarm):
     field.submit()
     wait(driver, lambda d: _stale(old_table), 'the page filtered by ünïcød')
     assert [r['name'] for r in rows(driver)] == [unicode_name]
+
+
+@pytest.fixture(scope='module')
+def guarded(swarm, tmp_path_factory):
+    """pyrotorrent.py --http with users: bob may see the seeder only."""
+    from lib import auth
+    with webapp.http_server(str(tmp_path_factory.mktemp('browser-login')), {
+            'BASE_URL': '/torrent', 'STATIC_URL': '/torrent/static', 'REFRESH_SECONDS': 1,
+            'targets': {'seeder': {'url': swarm.seeder.url}, 'leecher': {'url': swarm.leecher.url}},
+            'users': {'bob': {'password': auth.hash_password('bob-secret-2'), 'role': 'viewer',
+                              'targets': ['seeder']}}}) as url:
+        yield url
+
+
+def test_login_list_session_expiry_and_logout_in_a_browser(driver, guarded, swarm):
+    driver.delete_all_cookies()
+    browser_errors(driver)
+    open_page(driver, guarded + '/target/seeder/?sort=size')
+    assert '/torrent/login?next=' in driver.current_url
+    driver.find_element(By.NAME, 'name').send_keys('bob')
+    driver.find_element(By.NAME, 'password').send_keys('wrong password')
+    driver.find_element(By.CSS_SELECTOR, 'form.login button').click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, 'form.login .problem'), 'the refusal')
+    assert driver.find_element(By.CSS_SELECTOR, 'form.login .problem').text == 'That name and password do not match.'
+    browser_errors(driver)                          # the refusal's 401 is in the log: empty it
+    driver.find_element(By.NAME, 'password').send_keys('bob-secret-2')
+    driver.find_element(By.CSS_SELECTOR, 'form.login button').click()
+    wait(driver, lambda d: d.current_url.endswith('/torrent/target/seeder/?sort=size'), 'the list bob asked for')
+    assert {r['hash'] for r in rows(driver)} == {t['hash'] for t in swarm.torrents}
+    assert [a.text for a in driver.find_elements(By.CSS_SELECTOR, 'header.top nav a')] == ['seeder']
+    assert driver.find_element(By.CSS_SELECTOR, 'form.account span').text == 'bob'
+    cookie = driver.get_cookie('pyrotorrent_session')
+    assert cookie['httpOnly'] is True and cookie['sameSite'] == 'Lax'
+    assert driver.execute_script('return document.cookie') == ''      # out of reach of scripts
+    # live refresh works under the CSP, with no console errors
+    wait(driver, lambda d: d.execute_script('return document.documentElement.dataset.refreshed'), 'live.js')
+    errors = browser_errors(driver)
+    if errors is not None:
+        assert errors == []
+    # logging out in another tab ends this session: the next refresh brings the login page
+    driver.delete_cookie('pyrotorrent_session')
+    wait(driver, lambda d: '/torrent/login?next=' in d.current_url, 'live.js to notice the session ended')
+    driver.add_cookie(dict(cookie, path='/torrent'))
+    open_page(driver, guarded + '/target/seeder/')
+    driver.find_element(By.CSS_SELECTOR, 'form.account button').click()
+    wait(driver, lambda d: d.current_url.endswith('/torrent/login'), 'the login page after logout')
+    open_page(driver, guarded + '/target/seeder/')
+    assert '/torrent/login?next=' in driver.current_url
