@@ -67,3 +67,26 @@ SYSTEM = {
 # The command that runs d.* commands over a whole view.  rTorrent 0.9 calls it
 # d.multicall2; 0.16 makes d.multicall the main name again (d.multicall2 an alias).
 VIEW_MULTICALL = ('d.multicall2', 'd.multicall')
+
+
+# -- the guard ---------------------------------------------------------------------------
+# Commands no page may ever reach: they run programs, define or change commands, read
+# files as config, schedule either, or open rtorrent's control socket elsewhere.
+FORBIDDEN = ('execute', 'method.', 'import', 'try_import', 'schedule', 'network.scgi.',
+             'system.file.', 'system.shell')
+
+
+def _allowed():
+    """Every command name in this module's tables: RTorrent sends nothing else."""
+    names = set()
+    for key, table in globals().items():
+        if key.isupper() and key != 'FORBIDDEN' and not key.endswith('_FIELDS') and isinstance(table, (dict, tuple)):
+            values = table.values() if isinstance(table, dict) else table
+            names.update(v for v in values if isinstance(v, str) and '=' not in v and ' ' not in v)
+    bad = sorted(n for n in names if n.startswith(FORBIDDEN))
+    if bad:
+        raise RuntimeError('model/commands.py lists forbidden commands: %s' % ', '.join(bad))
+    return frozenset(names)
+
+
+ALLOWED = _allowed()

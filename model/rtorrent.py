@@ -99,6 +99,7 @@ class RTorrent(Backend):
 
     def call(self, method, *params):
         """One command, one round trip."""
+        _check_allowed((method,))
         return self._send(xmlrpc.dumps(method, params))
 
     def multicall(self, calls):
@@ -106,6 +107,7 @@ class RTorrent(Backend):
         Fault instead of a value.  Batches past rtorrent's request cap are split."""
         if not calls:
             return []
+        _check_allowed(m for m, _ in calls)
         body = xmlrpc.dumps(commands.SYSTEM['multicall'],
                             [[{'methodName': m, 'params': list(p)} for m, p in calls]])
         if len(body) > MAX_REQUEST and len(calls) > 1:
@@ -285,3 +287,11 @@ class RTorrent(Backend):
             message=row['message'], state=state,
             eta=eta(row['size'] - row['completed'], row['down_rate'], state),
         )
+
+
+def _check_allowed(methods):
+    """Only commands from model/commands.py's tables leave pyroTorrent: a name built from
+    anything else (a user's text above all) is a bug, stopped here."""
+    for method in methods:
+        if method not in commands.ALLOWED:
+            raise ValueError('%r is not a command in model/commands.py' % (method,))

@@ -396,3 +396,23 @@ def test_json_escapes_markup():
     app = make_app(config.from_dict({'targets': {'t': {'url': 'scgi://127.0.0.1:1'}}}))
     body = app.pyrotorrent.json({'name': '</script><b>&'}).get_data(as_text=True)
     assert '<' not in body and '>' not in body and json.loads(body) == {'name': '</script><b>&'}
+
+
+# -- only commands from the table leave pyroTorrent ---------------------------------------
+
+def test_only_table_commands_reach_rtorrent(swarm):
+    from model import commands
+    from model.rtorrent import RTorrent
+    assert not [n for n in commands.ALLOWED if n.startswith(commands.FORBIDDEN)]
+    backend = RTorrent(swarm.seeder.url)
+    sent = []
+    real = backend.transport.request
+    backend.transport.request = lambda body: sent.append(body) or real(body)
+    for method in ('execute.throw', 'execute2', 'method.insert', 'import', 'schedule2',
+                   'network.scgi.open_port', 'd.create_link', 'system.shell'):
+        with pytest.raises(ValueError, match='not a command in model/commands.py'):
+            backend.call(method, '')
+        with pytest.raises(ValueError, match='not a command in model/commands.py'):
+            backend.multicall([('d.name', [swarm.torrents[0]['hash']]), (method, [''])])
+    assert sent == []                                 # refused before anything was sent
+    assert backend.call('system.client_version') == '0.9.8'
