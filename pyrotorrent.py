@@ -199,8 +199,25 @@ class PyroTorrent:
         session = request.environ.get('beaker.session')
         html = self.jinja.get_template(template).render(
             base_url=request.script_root, user=user, targets=self.visible_targets(user),
-            open_access=self.open_access(), csrf_token=lambda: auth.csrf_token(session), **context)
+            open_access=self.open_access(), csrf_token=lambda: auth.csrf_token(session),
+            messages=self.messages(request), **context)
         return Response(html, status=status, mimetype='text/html')
+
+    @staticmethod
+    def tell(request, text, kind='done'):
+        """A message the next page shows once (after a POST, before its redirect)."""
+        session = request.environ['beaker.session']
+        session['messages'] = session.get('messages', []) + [[kind, text]]
+        session.save()
+
+    @staticmethod
+    def messages(request):
+        session = request.environ.get('beaker.session')
+        if session is None or request.headers.get('X-Requested-With') == 'refresh' or 'messages' not in session:
+            return []
+        told = session.pop('messages')
+        session.save()
+        return told
 
     def open_access(self):
         """None with users; else 'local' (no users: loopback only) or 'off' (AUTH = False)."""
