@@ -134,10 +134,14 @@ def inside(path, base):
         return False
 
 
-def resolve_inside(base, relative):
+def resolve_inside(base, relative, folder=False):
     """The real local path of `relative` (a path as a URL or f.path gives it) inside the
-    local folder `base`: PathNotFound if it is malformed, missing, or if a symlink along
-    it leads out of base.  A symlink that stays inside base is followed."""
+    local folder `base`: PathNotFound if it is malformed, missing, not a regular file (a
+    folder when folder=True), or if a symlink along it leads out of base.  A symlink that
+    stays inside base is followed.
+
+    realpath-then-check: a symlink swapped in between the check and the open is not
+    caught; lib/erase.py, which deletes, walks with O_NOFOLLOW instead."""
     if not base:
         raise PathNotFound('pyroTorrent cannot see this torrent\'s data')
     parts = components(relative)
@@ -145,6 +149,6 @@ def resolve_inside(base, relative):
     real = os.path.realpath(os.path.join(real_base, *parts))
     if not inside(real, real_base) or real == real_base:
         raise PathNotFound("'%s' leads outside the torrent's folder" % relative)
-    if not os.path.exists(real):
-        raise PathNotFound("'%s' does not exist" % relative)
+    if not (os.path.isdir(real) if folder else os.path.isfile(real)):
+        raise PathNotFound("'%s' is not a %s of this torrent" % (relative, 'folder' if folder else 'file'))
     return real
