@@ -129,9 +129,11 @@ class File:
     index: int                # rtorrent's index: what set_file_priorities takes
     path: str                 # relative to TorrentDetail.directory, '/' between folders
     size: int
-    chunks: int
-    chunks_completed: int
+    chunks: int               # f.size_chunks: its size in chunks
+    chunks_completed: int     # of the chunks it touches (first_chunk to end_chunk)
     priority: int             # a key of FILE_PRIORITIES
+    first_chunk: int = 0
+    end_chunk: int = 0        # one past its last chunk
 
     @property
     def name(self):
@@ -139,7 +141,10 @@ class File:
 
     @property
     def progress(self):
-        return 1.0 if self.chunks <= 0 else self.chunks_completed / self.chunks
+        touched = self.end_chunk - self.first_chunk
+        if touched <= 0:
+            touched = self.chunks
+        return 1.0 if touched <= 0 else min(1.0, self.chunks_completed / touched)
 
     @property
     def priority_name(self):

@@ -76,8 +76,12 @@ FILE = {
     'path': 'f.path',                    # relative to d.directory, '/' between folders
     'size': 'f.size_bytes',
     'chunks_completed': 'f.completed_chunks',
-    'chunks': 'f.size_chunks',
+    'chunks': 'f.size_chunks',           # its size in chunks, rounded up: not what it touches
     'priority': 'f.priority',            # 0 off, 1 normal, 2 high
+    # the chunks it touches, first to last + 1: what f.completed_chunks counts (a file that
+    # does not start on a chunk boundary can count 6 completed of its 5 f.size_chunks)
+    'first_chunk': 'f.range_first',
+    'end_chunk': 'f.range_second',
 }
 PEER = {
     'address': 'p.address',
