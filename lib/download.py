@@ -1,14 +1,17 @@
 """Streaming a torrent's data to a browser: one file with Range, a folder as a zip, the .torrent.
 
 file_response(environ, path, name)
-    Werkzeug's send_file(conditional=True) does all a download needs, verified by
-    tests/test_download_lib.py: streamed in blocks (never read whole), Range (single and
-    suffix ranges: 206 + Content-Range; unsatisfiable: 416 with 'bytes */SIZE'; several
-    ranges: the whole file, 200), Content-Length, Content-Type from the extension
+    Werkzeug's send_file(conditional=True) does most of what a download needs, verified
+    by tests/test_download_lib.py: streamed in blocks (never read whole), Range (single
+    and suffix ranges: 206 + Content-Range; unsatisfiable: 416 with 'bytes */SIZE'),
+    Content-Length, Content-Type from the extension
     (application/octet-stream when unknown), Content-Disposition per RFC 6266 (an ASCII
     filename= fallback plus filename*=UTF-8''... for other names), Last-Modified and an
     ETag, with 304 for If-None-Match / If-Modified-Since.  `path` must already be resolved
-    (lib.paths.resolve_inside).
+    (lib.paths.resolve_inside).  Two things are ours: Werkzeug 3.1 answers a request for
+    several ranges, or a malformed Range, with 416, where RFC 7233 says to ignore the
+    header: such a Range is dropped and the whole file sent (200); and its 416 comes as
+    an exception, turned into the response here so a handler just returns it.
 
 archive_response(entries, name) / zip_stream(entries)
     A zip written as it is sent: stored (no compression: media does not shrink and the
@@ -27,6 +30,8 @@ import unicodedata
 import zipfile
 from urllib.parse import quote
 
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import parse_range_header
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Response
 
@@ -38,9 +43,18 @@ INFO_HASH = re.compile(r'^[0-9A-Fa-f]{40}$')
 
 def file_response(environ, path, name=None, mimetype=None):
     """A Werkzeug Response that streams the file at `path` (conditional, with Range)."""
-    return send_file(path, environ, mimetype=mimetype, as_attachment=True,
-                     download_name=name or os.path.basename(path), conditional=True, etag=True,
-                     max_age=None)
+    value = environ.get('HTTP_RANGE')
+    if value is not None:
+        ranges = parse_range_header(value)
+        if ranges is None or ranges.units != 'bytes' or len(ranges.ranges) != 1:
+            environ = dict(environ)
+            del environ['HTTP_RANGE']            # RFC 7233 3.1: ignore, send it all
+    try:
+        return send_file(path, environ, mimetype=mimetype, as_attachment=True,
+                         download_name=name or os.path.basename(path), conditional=True, etag=True,
+                         max_age=None)
+    except RequestedRangeNotSatisfiable as exc:
+        return exc.get_response(environ)
 
 
 def archive_entries(base, relatives, prefix=''):
