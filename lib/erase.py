@@ -12,10 +12,11 @@ delete_files(directory, files, roots, own_folder) removes:
 
 Everything else stays: a stray file in the torrent's folder keeps that folder.
 
-Order with rtorrent (model/rtorrent.py erase): in one batch the file list is read, then
-the torrent is stopped, closed (its files closed, nothing written any more) and erased;
-only then are the files deleted here.  A failure to delete leaves data but never a
-torrent pointing at missing files.
+Order with rtorrent (model/rtorrent.py erase): one round trip reads each torrent's folder
+and file list (a torrent whose data may not be deleted is refused there and stays); a
+second stops, closes (files closed, nothing written any more) and erases it; only then
+are the files deleted here.  A failure to delete leaves data behind, never a torrent in
+rtorrent pointing at missing files.
 """
 import dataclasses
 import errno
