@@ -116,6 +116,38 @@ class Backend:
         """(Header, Torrent) for one torrent; NotFound if the client has no such torrent."""
         raise NotImplementedError
 
+    def torrent_detail(self, info_hash, buckets=100):
+        """(Header, TorrentDetail) for the torrent page, in one round trip; NotFound if none."""
+        raise NotImplementedError
+
+    # Actions take one hash or a list and return [ActionResult], one per distinct hash in
+    # the order given; a refusal is a result with a reason, never an exception (ValueError
+    # only for a value no torrent could take: an unknown action, a priority of 7).
+
+    def act(self, action, hashes):
+        """start, resume, stop, pause, close, recheck, announce or erase."""
+        raise NotImplementedError
+
+    def set_label(self, hashes, label):
+        raise NotImplementedError
+
+    def set_priority(self, hashes, priority):
+        raise NotImplementedError
+
+    def set_directory(self, hashes, directory):
+        raise NotImplementedError
+
+    def set_file_priorities(self, info_hash, priorities):
+        """{file index: priority} for one torrent: one ActionResult."""
+        raise NotImplementedError
+
+    def set_tracker_enabled(self, info_hash, indexes, enabled):
+        """One ActionResult."""
+        raise NotImplementedError
+
+    def erase(self, hashes, delete_data=False):
+        raise NotImplementedError
+
 
 # -- one torrent in full (the torrent page) ---------------------------------------------
 

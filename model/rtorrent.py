@@ -163,6 +163,13 @@ class RTorrent(Backend):
         # asks again rather than trusting another instance's answer.
         return cache.get_value(key='%s#%x' % (self.url, id(self)), createfunc=self._detect)
 
+    @property
+    def can_delete_data(self):
+        """Whether a delete-data choice can be offered for this target at all (it sees the
+        target's disk and declares download roots); TorrentDetail.can_delete_data says it
+        for one torrent."""
+        return self.paths.can_delete
+
     def view_multicall(self):
         return self.capabilities()['multicall']
 
