@@ -16,7 +16,7 @@ from lib.transport import BadURL, transport_for
 
 DEFAULT_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'config.py')
 TARGET_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
-TARGET_KEYS = {'url', 'timeout'}
+TARGET_KEYS = {'url', 'timeout', 'path_map', 'download_roots', 'local'}
 LEGACY_KEYS = {'host', 'port', 'url', 'timeout'}
 
 
@@ -26,9 +26,14 @@ class ConfigError(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class Target:
+    """One rTorrent.  path_map, download_roots and local say what pyroTorrent may see and
+    delete of its disk (lib/paths.py explains how they are used)."""
     name: str
     url: str
     timeout: float = 10.0
+    path_map: tuple = ()                 # ((rtorrent_prefix, local_prefix), ...), longest first
+    download_roots: tuple = ()           # rtorrent-side folders where data may be deleted
+    local: bool = None                   # None: guessed from the URL (lib.paths.is_local_url)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,8 +198,50 @@ def _targets(targets, default_timeout, fail):
         timeout = options.get('timeout', default_timeout)
         if not _is_timeout(timeout):
             fail('%s: timeout must be a number of seconds above 0, not %r' % (where, timeout))
-        result.append(_target(name, options['url'], float(timeout), where, fail))
+        target = _target(name, options['url'], float(timeout), where, fail)
+        local = options.get('local')
+        if local is not None and not isinstance(local, bool):
+            fail('%s: local must be True (pyroTorrent sees rtorrent\'s disk as rtorrent does) or '
+                 'False, not %r' % (where, local))
+        result.append(dataclasses.replace(
+            target, local=local,
+            path_map=_path_map(options.get('path_map', {}), where, fail),
+            download_roots=_download_roots(options.get('download_roots', ()), where, fail)))
     return tuple(result)
+
+
+def _clean_path(value, what, fail):
+    """An absolute path, normalised without a trailing '/', or a ConfigError."""
+    if not isinstance(value, str) or not value.startswith('/'):
+        fail('%s must be an absolute path like "/srv/torrents", not %r' % (what, value))
+    if '\0' in value or '..' in value.split('/'):
+        fail('%s must not hold ".." or a NUL character: %r' % (what, value))
+    return os.path.normpath(value).replace('//', '/')
+
+
+def _path_map(value, where, fail):
+    if not isinstance(value, dict):
+        fail('%s: path_map must be a dict of rtorrent path: local path, like '
+             '{"/home/rtorrent/downloads": "/mnt/seedbox/downloads"}, not %r' % (where, value))
+    pairs = [(_clean_path(remote, '%s: path_map key' % where, fail),
+              _clean_path(local, '%s: path_map[%r]' % (where, remote), fail))
+             for remote, local in value.items()]
+    # longest prefix first: the most specific mapping wins
+    return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
+
+
+def _download_roots(value, where, fail):
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        fail('%s: download_roots must be a list of rtorrent-side folders, like '
+             '["/home/rtorrent/downloads"], not %r' % (where, value))
+    roots = []
+    for root in value:
+        root = _clean_path(root, '%s: download_roots entry' % where, fail)
+        if root == '/':
+            fail('%s: download_roots cannot hold "/" (pyroTorrent could then delete anything '
+                 'rtorrent names)' % where)
+        roots.append(root)
+    return tuple(roots)
 
 
 def _legacy_target(options, default_timeout, fail):

@@ -115,3 +115,240 @@ class Backend:
     def torrent(self, info_hash):
         """(Header, Torrent) for one torrent; NotFound if the client has no such torrent."""
         raise NotImplementedError
+
+    def torrent_detail(self, info_hash, buckets=100):
+        """(Header, TorrentDetail) for the torrent page, in one round trip; NotFound if none."""
+        raise NotImplementedError
+
+    # Actions take one hash or a list and return [ActionResult], one per distinct hash in
+    # the order given; a refusal is a result with a reason, never an exception (ValueError
+    # only for a value no torrent could take: an unknown action, a priority of 7).
+
+    def act(self, action, hashes):
+        """start, resume, stop, pause, close, recheck, announce or erase."""
+        raise NotImplementedError
+
+    def set_label(self, hashes, label):
+        raise NotImplementedError
+
+    def set_priority(self, hashes, priority):
+        raise NotImplementedError
+
+    def set_directory(self, hashes, directory):
+        raise NotImplementedError
+
+    def set_file_priorities(self, info_hash, priorities):
+        """{file index: priority} for one torrent: one ActionResult."""
+        raise NotImplementedError
+
+    def set_tracker_enabled(self, info_hash, indexes, enabled):
+        """One ActionResult."""
+        raise NotImplementedError
+
+    def erase(self, hashes, delete_data=False):
+        raise NotImplementedError
+
+
+# -- one torrent in full (the torrent page) ---------------------------------------------
+
+PRIORITIES = {0: 'off', 1: 'low', 2: 'normal', 3: 'high'}          # a torrent's (d.priority)
+FILE_PRIORITIES = {0: 'off', 1: 'normal', 2: 'high'}               # a file's (f.priority)
+TRACKER_EVENTS = {0: '', 1: 'completed', 2: 'started', 3: 'stopped', 4: 'scrape'}
+
+
+@dataclasses.dataclass
+class File:
+    index: int                # rtorrent's index: what set_file_priorities takes
+    path: str                 # relative to TorrentDetail.directory, '/' between folders
+    size: int
+    chunks: int               # f.size_chunks: its size in chunks
+    chunks_completed: int     # of the chunks it touches (first_chunk to end_chunk)
+    priority: int             # a key of FILE_PRIORITIES
+    first_chunk: int = 0
+    end_chunk: int = 0        # one past its last chunk
+
+    @property
+    def name(self):
+        return self.path.rsplit('/', 1)[-1]
+
+    @property
+    def progress(self):
+        touched = self.end_chunk - self.first_chunk
+        if touched <= 0:
+            touched = self.chunks
+        return 1.0 if touched <= 0 else min(1.0, self.chunks_completed / touched)
+
+    @property
+    def priority_name(self):
+        return FILE_PRIORITIES.get(self.priority, str(self.priority))
+
+
+@dataclasses.dataclass
+class Peer:
+    address: str
+    port: int
+    client: str
+    incoming: bool
+    encrypted: bool
+    snubbed: bool
+    percent: int              # how much of the torrent the peer has, 0-100
+    up_rate: int
+    down_rate: int
+    up_total: int
+    down_total: int
+
+
+@dataclasses.dataclass
+class Tracker:
+    index: int                # what set_tracker_enabled takes
+    url: str
+    enabled: bool
+    successes: int            # announces that worked
+    failures: int             # announces that failed in a row
+    scrapes: int
+    seeders: int              # from the last scrape (0 until one succeeded)
+    leechers: int
+    downloaded: int
+    latest_event: str         # a value of TRACKER_EVENTS
+    latest_peers: int
+    last_activity: int        # unix times, 0: never
+    next_activity: int
+    last_success: int
+    last_failure: int
+    last_scrape: int
+
+
+@dataclasses.dataclass
+class Folder:
+    """A folder of a torrent's file tree; the root has name '' and path ''."""
+    name: str
+    path: str
+    folders: list = dataclasses.field(default_factory=list)    # of Folder, by name
+    files: list = dataclasses.field(default_factory=list)      # of File, by name
+    size: int = 0
+    done: float = 0.0         # bytes done, estimated from each file's chunks
+
+    @property
+    def progress(self):
+        return 1.0 if self.size <= 0 else self.done / self.size
+
+    @property
+    def indexes(self):
+        """Every file index below this folder: what a folder-wide priority change sets."""
+        return [f.index for f in self.all_files()]
+
+    @property
+    def priority(self):
+        """The files' common priority, or None when they differ."""
+        found = {f.priority for f in self.all_files()}
+        return found.pop() if len(found) == 1 else None
+
+    def all_files(self):
+        for folder in self.folders:
+            yield from folder.all_files()
+        yield from self.files
+
+
+def file_tree(files):
+    """The Folder tree of a torrent's files (a single-file torrent: one file at the root),
+    with each folder's size and progress; folders and files sorted by name."""
+    root = Folder('', '')
+    for file in files:
+        folder = root
+        parts = file.path.split('/')
+        for depth, part in enumerate(parts[:-1]):
+            child = next((f for f in folder.folders if f.name == part), None)
+            if child is None:
+                child = Folder(part, '/'.join(parts[:depth + 1]))
+                folder.folders.append(child)
+            folder = child
+        folder.files.append(file)
+
+    def total(folder):
+        folder.folders.sort(key=lambda f: f.name.casefold())
+        folder.files.sort(key=lambda f: f.name.casefold())
+        folder.size = sum(f.size for f in folder.files)
+        folder.done = sum(f.size * f.progress for f in folder.files)
+        for child in folder.folders:
+            total(child)
+            folder.size += child.size
+            folder.done += child.done
+    total(root)
+    return root
+
+
+def piece_map(bitfield, chunks, buckets=100):
+    """The piece map as at most `buckets` fractions (0.0-1.0) of pieces present, left to
+    right, for a bar; None when rtorrent holds no bitfield (a closed torrent)."""
+    if chunks <= 0 or not bitfield:
+        return None
+    try:
+        bits = bin(int(bitfield, 16))[2:].zfill(len(bitfield) * 4)[:chunks]
+    except ValueError:
+        return None
+    buckets = max(1, min(buckets, chunks))
+    out = []
+    for i in range(buckets):
+        part = bits[i * chunks // buckets:(i + 1) * chunks // buckets]
+        out.append(part.count('1') / len(part))
+    return out
+
+
+@dataclasses.dataclass
+class TorrentDetail:
+    """Everything the torrent page shows, from one round trip (RTorrent.torrent_detail).
+
+    Paths are as rtorrent names them; local_directory and local_metafile are where
+    pyroTorrent sees them (None when it cannot: a remote target without a path_map)."""
+    torrent: Torrent          # name, size, state, rates, ratio, ETA, label, message, ...
+    up_total: int
+    down_total: int
+    priority: int             # a key of PRIORITIES
+    directory: str            # multi-file: the torrent's own folder; single: the folder holding it
+    base_path: str            # the file or folder itself ('' while closed)
+    multi_file: bool
+    finished: int             # unix time it completed, 0: not yet
+    open: bool                # False: closed (files closed, no piece map in memory)
+    chunks: int
+    chunks_completed: int
+    chunks_hashed: int
+    pieces: list              # piece_map(): fractions for a bar, or None
+    metafile: str             # rtorrent's copy of the .torrent: SESSION/HASH.torrent ('' if none)
+    tied_file: str            # the .torrent it was loaded from by path ('' if none)
+    files: list               # of File, in index order
+    peers: list               # of Peer
+    trackers: list            # of Tracker, in index order
+    scrape_seeders: int       # the largest scrape figure among the enabled trackers
+    scrape_leechers: int
+    local_directory: str = None
+    local_metafile: str = None
+    can_delete_data: bool = False   # the target declares a download root holding this torrent
+
+    @property
+    def priority_name(self):
+        return PRIORITIES.get(self.priority, str(self.priority))
+
+    @property
+    def check_progress(self):
+        """Fraction of the hash check done while checking, else None."""
+        if self.torrent.state != 'checking' or self.chunks <= 0:
+            return None
+        return self.chunks_hashed / self.chunks
+
+    @property
+    def startable(self):
+        """Whether the download directory may be changed: stopped and closed."""
+        return self.torrent.state in ('stopped', 'complete') and not self.open
+
+    @property
+    def tree(self):
+        return file_tree(self.files)
+
+
+@dataclasses.dataclass
+class ActionResult:
+    """What one action did to one torrent: ok, or the reason in words."""
+    hash: str
+    ok: bool
+    reason: str = ''
+    erased_data: object = None   # erase with delete_data: a lib.erase.EraseReport

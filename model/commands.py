@@ -23,6 +23,20 @@ TORRENT = {
     'hashing': 'd.hashing',              # non-zero while checking
     'complete': 'd.complete',            # 1: every byte is there (sorting by state)
     'left': 'd.left_bytes',              # bytes still to get (sorting by ETA)
+    # The torrent page's summary (RTorrent.torrent_detail) adds these.
+    'up_total': 'd.up.total',
+    'down_total': 'd.down.total',
+    'priority': 'd.priority',            # 0 off, 1 low, 2 normal, 3 high
+    'multi_file': 'd.is_multi_file',
+    'finished': 'd.timestamp.finished',  # unix time it completed, 0: not yet
+    'open': 'd.is_open',                 # 0: closed (files closed, piece map not in memory)
+    'chunks': 'd.size_chunks',
+    'chunks_completed': 'd.completed_chunks',
+    'chunks_hashed': 'd.chunks_hashed',  # progress of a hash check
+    'bitfield': 'd.bitfield',            # the piece map in hex, '' while closed
+    'directory': 'd.directory',          # multi-file: the torrent's own folder; else the one holding it
+    'base_path': 'd.base_path',          # '' while closed
+    'tied_file': 'd.tied_to_file',       # the .torrent it was loaded from by path ('' for load.raw)
 }
 # One row of the torrent list in ONE command.  rtorrent 0.9.8 finds a torrent by hash with
 # a linear scan (0.33 ms a command at position 10,000), so a command per field and row
@@ -33,7 +47,19 @@ ROW_FIELDS = ('size', 'completed', 'down_rate', 'up_rate', 'ratio', 'peers', 'ad
               'started', 'active', 'hashing', 'message')
 # The fields that are text, not numbers.  In a packed() text only the last may hold ':'
 # (a hash is hex, so it may come first).
-TEXT_FIELDS = frozenset(('hash', 'name', 'label', 'message'))
+TEXT_FIELDS = frozenset(('hash', 'name', 'label', 'message', 'bitfield', 'directory', 'base_path',
+                         'tied_file'))
+# The fields torrent() asks for one by one (the list's Torrent and its seeders).
+PAGE_FIELDS = ('hash', 'name', 'size', 'completed', 'down_rate', 'up_rate', 'ratio', 'peers',
+               'seeders', 'label', 'added', 'message', 'started', 'active', 'hashing', 'complete')
+# The torrent page's numbers in one packed text: every number, then the two texts that
+# hold no ':' (hash and bitfield are hex), then the message (last: it may hold ':').  The
+# other texts (name, label, directory, base path, tied file) are one command each.
+DETAIL_FIELDS = ('hash', 'size', 'completed', 'down_rate', 'up_rate', 'ratio', 'peers', 'seeders',
+                 'added', 'started', 'active', 'hashing', 'up_total', 'down_total', 'priority',
+                 'multi_file', 'finished', 'open', 'chunks', 'chunks_completed', 'chunks_hashed',
+                 'bitfield', 'message')
+DETAIL_TEXTS = ('name', 'label', 'directory', 'base_path', 'tied_file')
 
 
 def packed(fields):
@@ -42,6 +68,77 @@ def packed(fields):
 
 
 ROW = ('branch', 'value=1', packed(ROW_FIELDS))
+DETAIL_ROW = ('branch', 'value=1', packed(DETAIL_FIELDS))
+
+# A torrent's files, peers and trackers: each is one X.multicall over the torrent (one
+# lookup of its hash), one row a file / peer / tracker, in rtorrent's index order.
+FILE = {
+    'path': 'f.path',                    # relative to d.directory, '/' between folders
+    'size': 'f.size_bytes',
+    'chunks_completed': 'f.completed_chunks',
+    'chunks': 'f.size_chunks',           # its size in chunks, rounded up: not what it touches
+    'priority': 'f.priority',            # 0 off, 1 normal, 2 high
+    # the chunks it touches, first to last + 1: what f.completed_chunks counts (a file that
+    # does not start on a chunk boundary can count 6 completed of its 5 f.size_chunks)
+    'first_chunk': 'f.range_first',
+    'end_chunk': 'f.range_second',
+}
+PEER = {
+    'address': 'p.address',
+    'port': 'p.port',
+    'client': 'p.client_version',
+    'incoming': 'p.is_incoming',
+    'encrypted': 'p.is_encrypted',
+    'snubbed': 'p.is_snubbed',
+    'percent': 'p.completed_percent',    # how much of the torrent the peer has, 0-100
+    'up_rate': 'p.up_rate',
+    'down_rate': 'p.down_rate',
+    'up_total': 'p.up_total',
+    'down_total': 'p.down_total',
+}
+# rtorrent 0.9.8 keeps no per-tracker message (no t.message): d.message holds the last one.
+TRACKER = {
+    'url': 't.url',
+    'enabled': 't.is_enabled',
+    'successes': 't.success_counter',
+    'failures': 't.failed_counter',
+    'scrapes': 't.scrape_counter',
+    'seeders': 't.scrape_complete',
+    'leechers': 't.scrape_incomplete',
+    'downloaded': 't.scrape_downloaded',
+    'latest_event': 't.latest_event',    # 0 none, 1 completed, 2 started, 3 stopped, 4 scrape
+    'latest_peers': 't.latest_sum_peers',
+    'last_activity': 't.activity_time_last',
+    'next_activity': 't.activity_time_next',
+    'last_success': 't.success_time_last',
+    'last_failure': 't.failed_time_last',
+    'last_scrape': 't.scrape_time_last',
+}
+MULTICALL = {'files': 'f.multicall', 'peers': 'p.multicall', 'trackers': 't.multicall'}
+
+# What each action sends to a torrent, in order (model/rtorrent.py documents the states
+# each leaves, measured on 0.9.8).  d.close alone leaves d.state 1 with the files closed,
+# a torrent d.start cannot restart, so close and erase stop first; d.resume on a stopped
+# torrent marks it active while d.state stays 0, so start/resume open and start first.
+ACTIONS = {
+    'start': ('d.open', 'd.start', 'd.resume'),
+    'resume': ('d.open', 'd.start', 'd.resume'),
+    'stop': ('d.stop',),
+    'pause': ('d.pause',),
+    'close': ('d.stop', 'd.close'),
+    'recheck': ('d.check_hash',),
+    'announce': ('d.tracker_announce',),
+    'erase': ('d.stop', 'd.close', 'd.erase'),
+}
+# Commands that take a value (always an XML-RPC parameter, never spliced into a command).
+SETTERS = {
+    'label': 'd.custom1.set',
+    'priority': 'd.priority.set',
+    'directory': 'd.directory.set',
+    'update_priorities': 'd.update_priorities',   # makes new file priorities take effect
+    'file_priority': 'f.priority.set',            # target 'HASH:fINDEX'
+    'tracker_enabled': 't.is_enabled.set',        # target 'HASH:tINDEX'
+}
 
 # The figures every page's header shows.
 GLOBAL = {
@@ -62,6 +159,7 @@ SYSTEM = {
     'methods': 'system.listMethods',
     'api_version': 'system.api_version',
     'view_size': 'view.size',
+    'session_path': 'session.path',     # where rtorrent keeps HASH.torrent of each torrent
 }
 
 # The command that runs d.* commands over a whole view.  rTorrent 0.9 calls it

@@ -1,5 +1,21 @@
 """The rTorrent backend: batched XML-RPC over SCGI or HTTP.
 
+The torrent page (torrent_detail) is one round trip; every action on one or many torrents
+is one batched round trip (set_directory and erase with its data: two, the first reading
+what the second may touch).  What each action leaves, measured on rtorrent 0.9.8
+(d.state / d.is_active / d.is_open):
+
+    start, resume   d.open, d.start, d.resume    1 / 1 / 1 from any state (stopped, paused,
+                                                 closed); d.resume alone on a stopped torrent
+                                                 gives 0 / 1 / 1, so it is never sent alone
+    pause           d.pause                      1 / 0 / 1: connections kept, resumes at once
+    stop            d.stop                       0 / 0 / 1: files stay open, piece map known
+    close           d.stop, d.close              0 / 0 / 0: files closed, piece map dropped
+                                                 (d.close alone leaves 1 / 0 / 0, a torrent
+                                                 d.start cannot restart)
+    erase           d.stop, d.close, d.erase     gone from rtorrent; its data stays on disk
+                                                 (rtorrent deletes only a tied .torrent)
+
 A list page costs two round trips per target: the first fetches the header figures, the
 view list and, for every torrent of the view, only the keys the page sorts and filters
 by; the second fetches the rows of the one page shown, one command a row (commands.ROW),
@@ -9,12 +25,17 @@ kept in a Beaker cache.
 import collections
 import re
 
+from lib.erase import delete_files
+from lib.paths import PathMap
+
 from beaker.cache import CacheManager
 
 from lib import xmlrpc
 from lib.transport import TransportError, TransportTimeout, redacted, transport_for
 from model import commands
-from model.backend import Backend, Header, Torrent, TorrentList, eta, torrent_state, STATES
+from model.backend import (ActionResult, Backend, File, FILE_PRIORITIES, Header, Peer, PRIORITIES,
+                           Torrent, TorrentDetail, TorrentList, Tracker, TRACKER_EVENTS, eta,
+                           piece_map, torrent_state, STATES)
 from model.errors import BadAnswer, CommandFault, NotFound, TimedOut, Unreachable, Unsupported
 
 INFO_HASH = re.compile(r'^[0-9A-Fa-f]{40}$')
@@ -92,6 +113,7 @@ class RTorrent(Backend):
         else:
             url, self.name, self.timeout = target.url, name or target.name, timeout or target.timeout
         self.transport = transport_for(url, self.timeout)
+        self.paths = PathMap.for_url(url) if isinstance(target, str) else PathMap.for_target(target)
         self.url = redacted(url)        # what pages and errors show: never a password
         self.cache_seconds = cache_seconds
 
@@ -142,6 +164,13 @@ class RTorrent(Backend):
         # Keyed by this object too: a new app (or a restarted daemon behind a new config)
         # asks again rather than trusting another instance's answer.
         return cache.get_value(key='%s#%x' % (self.url, id(self)), createfunc=self._detect)
+
+    @property
+    def can_delete_data(self):
+        """Whether a delete-data choice can be offered for this target at all (it sees the
+        target's disk and declares download roots); TorrentDetail.can_delete_data says it
+        for one torrent."""
+        return self.paths.can_delete
 
     def view_multicall(self):
         return self.capabilities()['multicall']
@@ -217,10 +246,8 @@ class RTorrent(Backend):
                            view_total=len(keys), labels=labels, view_sizes=view_sizes)
 
     def torrent(self, info_hash):
-        if not INFO_HASH.match(info_hash or ''):
-            raise NotFound("'%s' is not a torrent hash (40 hexadecimal digits)" % info_hash)
-        info_hash = info_hash.upper()
-        field_names = tuple(commands.TORRENT)
+        info_hash = self._hash(info_hash)
+        field_names = commands.PAGE_FIELDS
         answer = self.multicall(self._header_calls() + [(commands.TORRENT[f], [info_hash]) for f in field_names])
         n = len(commands.GLOBAL)
         header = self._header(self._checked(answer[:n]))
@@ -229,7 +256,236 @@ class RTorrent(Backend):
             raise NotFound("rTorrent '%s' has no torrent with hash %s" % (self.name, info_hash))
         return header, torrent
 
+    def torrent_detail(self, info_hash, buckets=100):
+        """(Header, TorrentDetail) in ONE round trip; NotFound for an unknown hash.
+
+        rtorrent finds a torrent by a linear scan of its list for every command naming its
+        hash, so the numbers come packed in one command (commands.DETAIL_ROW), the files,
+        peers and trackers in one X.multicall each, and only the free texts one by one:
+        9 lookups in all (3.1 ms for the torrent loaded last of 10,000; a command a field,
+        31 lookups, 9.7 ms: bench/bench_detail.py).  `buckets`: the piece map's most bars."""
+        info_hash = self._hash(info_hash)
+        branch, condition, row_command = commands.DETAIL_ROW
+        calls = self._header_calls() + [(commands.SYSTEM['session_path'], []),
+                                        (branch, [info_hash, condition, row_command, ''])]
+        calls += [(commands.TORRENT[f], [info_hash]) for f in commands.DETAIL_TEXTS]
+        for table, name in ((commands.FILE, 'files'), (commands.PEER, 'peers'), (commands.TRACKER, 'trackers')):
+            calls.append((commands.MULTICALL[name], [info_hash, ''] + [c + '=' for c in table.values()]))
+        answer = self.multicall(calls)
+        n = len(commands.GLOBAL)
+        header = self._header(self._checked(answer[:n]))
+        session_path, packed = answer[n:n + 2]
+        if isinstance(packed, Fault):
+            raise NotFound("rTorrent '%s' has no torrent with hash %s" % (self.name, info_hash))
+        rest = self._checked(answer[n + 2:])
+        row = self._unpack([packed], commands.DETAIL_FIELDS, [info_hash])[0]
+        row.update(zip(commands.DETAIL_TEXTS, rest))
+        files, peers, trackers = rest[len(commands.DETAIL_TEXTS):]
+        try:
+            files = [File(index=i, **dict(zip(commands.FILE, f))) for i, f in enumerate(files)]
+            peers = [Peer(**dict(zip(commands.PEER, p))) for p in peers]
+            trackers = [self._tracker(i, dict(zip(commands.TRACKER, t))) for i, t in enumerate(trackers)]
+        except (TypeError, ValueError) as exc:
+            raise BadAnswer(self.name, self.url, 'the files, peers or trackers of %s: %s' % (info_hash, exc)) from None
+        for peer in peers:
+            peer.incoming, peer.encrypted, peer.snubbed = bool(peer.incoming), bool(peer.encrypted), bool(peer.snubbed)
+        enabled = [t for t in trackers if t.enabled]
+        metafile = (session_path.rstrip('/') + '/' + info_hash + '.torrent') if session_path else ''
+        local_directory = self.paths.to_local(row['directory'])
+        roots = self.paths.local_roots()
+        detail = TorrentDetail(
+            torrent=self._torrent(row), up_total=row['up_total'], down_total=row['down_total'],
+            priority=row['priority'], directory=row['directory'], base_path=row['base_path'],
+            multi_file=bool(row['multi_file']), finished=row['finished'], open=bool(row['open']),
+            chunks=row['chunks'], chunks_completed=row['chunks_completed'],
+            chunks_hashed=row['chunks_hashed'],
+            pieces=self._pieces(row, buckets), metafile=metafile, tied_file=row['tied_file'],
+            files=files, peers=peers, trackers=trackers,
+            scrape_seeders=max((t.seeders for t in enabled), default=0),
+            scrape_leechers=max((t.leechers for t in enabled), default=0),
+            local_directory=local_directory, local_metafile=self.paths.to_local(metafile),
+            can_delete_data=bool(local_directory and roots and _inside_any(local_directory, roots)),
+        )
+        return header, detail
+
+    @staticmethod
+    def _pieces(row, buckets):
+        pieces = piece_map(row['bitfield'], row['chunks'], buckets)
+        if pieces is None and row['chunks'] > 0 and row['chunks_completed'] in (0, row['chunks']):
+            # closed: no bitfield in memory, but all or nothing is still known
+            pieces = [1.0 if row['chunks_completed'] else 0.0] * max(1, min(buckets, row['chunks']))
+        return pieces
+
+    @staticmethod
+    def _tracker(index, row):
+        row['enabled'] = bool(row['enabled'])
+        row['latest_event'] = TRACKER_EVENTS.get(row['latest_event'], str(row['latest_event']))
+        return Tracker(index=index, **row)
+
+    # -- actions ----------------------------------------------------------------------
+    #
+    # Each takes one hash or a list of them and returns [ActionResult] in the order given
+    # (a hash given twice counts once): ok, or the reason in words.  A malformed hash is
+    # refused without asking rtorrent.  Every value (label, directory, priority) travels
+    # as an XML-RPC parameter, never inside a command.
+
+    ACTIONS = tuple(commands.ACTIONS)
+
+    def act(self, action, hashes):
+        """One of ACTIONS (start, resume, stop, pause, close, recheck, announce, erase) on
+        every hash, in one round trip.  The module docstring says what each leaves."""
+        if action not in commands.ACTIONS:
+            raise ValueError('unknown action %r (known: %s)' % (action, ', '.join(commands.ACTIONS)))
+        return self._run(hashes, lambda h: [(c, [h]) for c in commands.ACTIONS[action]])
+
+    def set_label(self, hashes, label):
+        """d.custom1 of every hash; '' removes the label.  Any text goes, verbatim."""
+        if not isinstance(label, str):
+            raise ValueError('a label is text, not %r' % (label,))
+        return self._run(hashes, lambda h: [(commands.SETTERS['label'], [h, label])])
+
+    def set_priority(self, hashes, priority):
+        """Torrent priority: 0 off, 1 low, 2 normal, 3 high (rtorrent takes other numbers
+        and stores something else: they are refused here)."""
+        if priority not in PRIORITIES or isinstance(priority, bool):
+            raise ValueError('a priority is one of %s, not %r' % (PRIORITIES, priority))
+        return self._run(hashes, lambda h: [(commands.SETTERS['priority'], [h, priority]),
+                                            (commands.SETTERS['update_priorities'], [h])])
+
+    def set_directory(self, hashes, directory):
+        """Where a torrent's data goes: the folder that holds its file or (multi-file) its
+        folder, as rtorrent sees it.  Only for a torrent that is stopped and closed (0.9.8
+        takes d.directory.set on an open torrent, closes it and leaves it unable to start);
+        refused otherwise with the reason.  Two round trips: the states, then the change."""
+        if not isinstance(directory, str) or not directory.startswith('/') or '\0' in directory:
+            raise ValueError('a download directory is an absolute path, not %r' % (directory,))
+        fields = ('started', 'open', 'active', 'hashing')
+        branch, condition = commands.ROW[:2]
+        states = {}
+        results = self._run(hashes, lambda h: [(branch, [h, condition, commands.packed(fields), ''])],
+                            keep=states)
+        allowed = []
+        for result in results:
+            if result.ok:
+                row = self._unpack(states[result.hash], fields, [result.hash])[0]
+                busy = [word for field, word in (('started', 'started'), ('hashing', 'checking'),
+                                                 ('open', 'open')) if row[field]]
+                if busy:
+                    result.ok = False
+                    result.reason = ('%s is %s: stop and close it before changing its directory'
+                                     % (result.hash, ' and '.join(busy)))
+                else:
+                    allowed.append(result.hash)
+        setter = commands.SETTERS['directory']
+        done = {r.hash: r for r in self._run(allowed, lambda h: [(setter, [h, directory])])} if allowed else {}
+        return [done.get(r.hash, r) for r in results]
+
+    def set_file_priorities(self, info_hash, priorities):
+        """{file index: priority (0 off, 1 normal, 2 high)} for one torrent, then
+        d.update_priorities so they take effect; one ActionResult.  A folder or a selection
+        is the list of its file indexes (Folder.indexes)."""
+        if not priorities or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
+                                     and p in FILE_PRIORITIES and not isinstance(p, bool)
+                                     for i, p in dict(priorities).items()):
+            raise ValueError('file priorities are {file index: one of %s}, not %r' % (FILE_PRIORITIES, priorities))
+        setter = commands.SETTERS['file_priority']
+        return self._run([info_hash], lambda h: [(setter, ['%s:f%d' % (h, i), p]) for i, p in sorted(priorities.items())]
+                         + [(commands.SETTERS['update_priorities'], [h])])[0]
+
+    def set_tracker_enabled(self, info_hash, indexes, enabled):
+        """Enable or disable the trackers at these indexes (Tracker.index) of one torrent."""
+        if isinstance(indexes, int):
+            indexes = [indexes]
+        if not indexes or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in indexes):
+            raise ValueError('tracker indexes are whole numbers, not %r' % (indexes,))
+        setter = commands.SETTERS['tracker_enabled']
+        return self._run([info_hash], lambda h: [(setter, ['%s:t%d' % (h, i), int(bool(enabled))])
+                                                 for i in indexes])[0]
+
+    def erase(self, hashes, delete_data=False):
+        """Remove torrents from rtorrent (d.stop, d.close, d.erase: files closed first), and
+        with delete_data their data too, by lib.erase.delete_files: only their own files,
+        only inside the target's download roots, never through a symlink.
+
+        With delete_data, a first round trip reads each torrent's folder and files; a
+        torrent whose data pyroTorrent cannot delete (no path mapping, outside every
+        download root) is refused and stays in rtorrent.  Then one round trip erases the
+        others, and only then their files are deleted (nothing writes to them any more).
+        Each ok ActionResult of a delete carries the EraseReport in .erased_data."""
+        if not delete_data:
+            return self.act('erase', hashes)
+        roots = self.paths.local_roots()
+        if not roots:
+            why = ('pyroTorrent cannot see its disk (give the target a path_map)' if not self.paths.visible
+                   else 'the target declares no download_roots')
+            return [ActionResult(h, False, "data of rTorrent '%s' cannot be deleted: %s" % (self.name, why))
+                    for h in _unique(hashes)]
+        fields = {}
+        get_files = commands.MULTICALL['files'], commands.FILE['path'] + '='
+        first = self._run(hashes, lambda h: [(commands.TORRENT['directory'], [h]),
+                                             (commands.TORRENT['multi_file'], [h]),
+                                             (get_files[0], [h, '', get_files[1]])], keep=fields)
+        plans = {}
+        for result in first:
+            if not result.ok:
+                continue
+            directory, multi, files = fields[result.hash]
+            local = self.paths.to_local(directory)
+            if not local or not _inside_any(local, roots):
+                result.ok = False
+                result.reason = ('%s is in %s, outside the download roots (%s): its data is not '
+                                 'deleted and it stays in rTorrent' % (result.hash, directory,
+                                                                      ', '.join(self.paths.download_roots)))
+                continue
+            plans[result.hash] = (local, [f[0] for f in files], bool(multi))
+        erased = {r.hash: r for r in self.act('erase', list(plans))} if plans else {}
+        results = []
+        for result in first:
+            if result.hash in erased:
+                result = erased[result.hash]
+                if result.ok:
+                    local, files, multi = plans[result.hash]
+                    result.erased_data = delete_files(local, files, roots, own_folder=multi)
+                    if not result.erased_data.ok:
+                        result.reason = '; '.join('%s: %s' % s for s in result.erased_data.skipped)
+            results.append(result)
+        return results
+
+    def _run(self, hashes, calls_for, keep=None):
+        """Send calls_for(hash) for every well-formed hash in one multicall; ActionResults
+        in the order given.  keep: a dict that gets {hash: [answer of each call]}."""
+        order = _unique(hashes)
+        results, calls, spans = {}, [], []
+        for h in order:
+            if not INFO_HASH.match(h):
+                results[h] = ActionResult(h, False, "'%s' is not a torrent hash (40 hexadecimal digits)" % h)
+                continue
+            mine = calls_for(h)
+            spans.append((h, len(calls), len(mine)))
+            calls.extend(mine)
+        answer = self.multicall(calls)
+        for h, start, count in spans:
+            slots = answer[start:start + count]
+            fault = next((s for s in slots if isinstance(s, Fault)), None)
+            if fault is None:
+                results[h] = ActionResult(h, True)
+            elif 'info-hash' in (fault.text or ''):
+                results[h] = ActionResult(h, False, "rTorrent '%s' has no torrent with hash %s" % (self.name, h))
+            else:
+                command, params = calls[start + slots.index(fault)]
+                results[h] = ActionResult(h, False, '%s refused %s: %s (fault %s)'   # 'HASH:f9': which file
+                                          % (command, params[0], fault.text, fault.code))
+            if keep is not None:
+                keep[h] = slots
+        return [results[h] for h in order]
+
     # -- shaping answers --------------------------------------------------------------
+
+    @staticmethod
+    def _hash(info_hash):
+        if not isinstance(info_hash, str) or not INFO_HASH.match(info_hash):
+            raise NotFound("'%s' is not a torrent hash (40 hexadecimal digits)" % info_hash)
+        return info_hash.upper()
 
     @staticmethod
     def _header_calls():
@@ -295,3 +551,15 @@ def _check_allowed(methods):
     for method in methods:
         if method not in commands.ALLOWED:
             raise ValueError('%r is not a command in model/commands.py' % (method,))
+
+
+def _unique(hashes):
+    """Hashes once each, in the order given; well-formed ones upper-cased."""
+    hashes = [hashes] if isinstance(hashes, str) else list(hashes)
+    return list(dict.fromkeys(h.upper() if isinstance(h, str) and INFO_HASH.match(h) else str(h)
+                              for h in hashes))
+
+
+def _inside_any(path, roots):
+    path = path.rstrip('/') or '/'
+    return any(path == root or path.startswith(root.rstrip('/') + '/') for root in roots)
