@@ -110,8 +110,8 @@ def argument(text):
     if not isinstance(text, str):
         raise TypeError('an argument is text, not %s' % type(text).__name__)
     if text.startswith('$'):
-        raise ValueError('it may not begin with "$" (rTorrent would run it as a command)')
+        raise ValueError('may not begin with "$" (rTorrent would run it as a command)')
     for ch in text:
         if ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF:
-            raise ValueError('it may not hold control characters such as %r' % ch)
+            raise ValueError('may not hold control characters such as %r' % ch)
     return '"%s"' % text.replace('\\', '\\\\').replace('"', '\\"')
