@@ -150,7 +150,8 @@ class AddResult:
     """What happened to one item of a batch of adds.
 
     added:   loaded with every option; name, size (None for a magnet link: unknown until
-             the metadata arrives) and info_hash are set.
+             the metadata arrives) and info_hash are set.  note: None, or what the
+             client's own configuration changed right after (its label rules...), in words.
     present: the client already had a torrent with this info_hash (its name is given);
              nothing was changed.
     refused: reason says why, in words; nothing was loaded.  info_hash and name are set
@@ -161,6 +162,7 @@ class AddResult:
     name: str = None
     size: int = None
     reason: str = None
+    note: str = None
 
     def as_dict(self):
         return dataclasses.asdict(self)

@@ -93,7 +93,6 @@ LOADED = {
     'started': 'd.state',
 }
 REQUEST_LIMIT = 'network.xmlrpc.size_limit'   # bytes of one XML-RPC request it takes
-ERASE = 'd.erase'                             # only to take back a load that lost an option
 
 
 def argument(text):

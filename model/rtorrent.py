@@ -16,7 +16,7 @@ from lib import xmlrpc
 from lib.metafile import SCGI_BODY_LIMIT
 from lib.transport import TransportError, TransportTimeout, redacted, transport_for
 from model import commands
-from model.backend import AddResult, Backend, Header, Torrent, TorrentList, eta, torrent_state, STATES
+from model.backend import PRIORITIES, AddResult, Backend, Header, Torrent, TorrentList, eta, torrent_state, STATES
 from model.errors import BadAnswer, CommandFault, NotFound, TimedOut, Unreachable, Unsupported
 
 INFO_HASH = re.compile(r'^[0-9A-Fa-f]{40}$')
@@ -248,9 +248,10 @@ class RTorrent(Backend):
         one system.multicall sends every load (split only when the batch is larger than one
         request may be); one reads back the name, directory, label, priority and state of
         each (see _read_back).  A load that rtorrent silently dropped (load.raw* answers 0
-        regardless, e.g. for a name holding "/") is 'refused: rTorrent did not accept it'.  Options ride along as load's own extra
-        commands (commands.ON_LOAD), so no torrent is listed without them; in case one was
-        not applied anyway, one more round trip erases that torrent and it is 'refused'.
+        regardless, e.g. for a name holding "/") is 'refused: rTorrent did not accept it'.
+        The options ride along as load's own extra commands (commands.ON_LOAD), so no torrent
+        is ever listed without them; if the daemon's own configuration changes them right
+        after, the result is 'added' with a note that says so (see _changed).
 
         ValueError, before anything is sent, for options rtorrent cannot be given safely
         (see commands.argument)."""
@@ -298,7 +299,6 @@ class RTorrent(Backend):
         # Round trip 2: every load.  Round trip 3: what each made (see _read_back).
         self.multicall([call for _, _, call in loads], limit=limit)
         answer = self._read_back([item.info_hash for _, item, _ in loads])
-        erase = []
         for i, item, _ in loads:
             fields = answer[item.info_hash]
             known = dict(source=item.source, info_hash=item.info_hash)
@@ -308,16 +308,8 @@ class RTorrent(Backend):
                 results[i] = AddResult('refused', name=item.name or None,
                                        reason='rTorrent did not accept it' + hint, **known)
             else:
-                lost = self._lost_options(fields, options, item)
-                if lost:
-                    erase.append(item.info_hash)
-                    results[i] = AddResult('refused', name=item.name or None, reason=(
-                        'rTorrent did not apply the %s, so it was removed again' % ' and the '.join(lost)),
-                        **known)
-                else:
-                    results[i] = AddResult('added', name=item.name or fields['name'], size=item.size, **known)
-        if erase:
-            self.multicall([(commands.ERASE, [info_hash]) for info_hash in erase])
+                results[i] = AddResult('added', name=item.name or fields['name'], size=item.size,
+                                       note=self._changed(fields, options, item), **known)
         return results
 
     def _read_back(self, hashes):
@@ -366,22 +358,28 @@ class RTorrent(Backend):
         return out
 
     @staticmethod
-    def _lost_options(fields, options, item):
-        """The options the read-back of a fresh load does not show (names, for a message)."""
-        lost = []
-        if fields['label'] != options.label:
-            lost.append('label')
-        if fields['priority'] != options.priority:
-            lost.append('priority')
-        if fields['started'] != int(options.start):
-            lost.append('start' if options.start else 'stopped state')
+    def _changed(fields, options, item):
+        """None if the read-back shows every option asked for; else what rtorrent's own
+        configuration made of them, in words.  The options were applied with the load, but
+        an rc file may change them right after (measured: a method.set_key on
+        event.download.inserted_new setting d.custom1 and d.directory wins over ours).
+        The daemon's owner decided that, so the torrent stays; the user is told."""
+        changes = []
+        if options.label and fields['label'] != options.label:
+            changes.append('the label to %r' % (fields['label'],))
         if options.directory is not None and not isinstance(fields['directory'], Fault):
             want = options.directory.rstrip('/') or '/'
             got = fields['directory'].rstrip('/') or '/'
-            if got != want and not (item.kind == 'metafile' and len(item.files) > 1
-                                    and got == want.rstrip('/') + '/' + item.name):
-                lost.append('download directory')
-        return lost
+            multi = item.kind == 'metafile' and len(item.files) > 1
+            if got != want and not (multi and got == want.rstrip('/') + '/' + item.name):
+                changes.append('the download directory to %r' % (fields['directory'],))
+        if fields['priority'] != options.priority:
+            changes.append('the priority to %s' % (PRIORITIES.get(fields['priority'], fields['priority']),))
+        if fields['started'] != int(options.start):
+            changes.append('it to %s' % ('started' if fields['started'] else 'stopped'))
+        if not changes:
+            return None
+        return "rTorrent's own configuration changed %s" % ', '.join(changes)
 
     # -- shaping answers --------------------------------------------------------------
 

@@ -292,3 +292,23 @@ def test_the_daemons_own_request_limit_refuses_an_item_in_words(daemon, rt):
         in results[0].reason
     with pytest.raises(xmlrpc.Fault):
         daemon.call('d.name', big.info_hash)
+
+
+def test_the_daemons_own_rules_win_and_the_result_says_so(tmp_path):
+    """An rc that relabels and moves every new torrent (as ruTorrent-style autolabel
+    setups do): the torrent stays added, and the note tells what became of the options."""
+    hooks = ('method.set_key = event.download.inserted_new, relabel, "d.custom1.set=auto"\n'
+             'method.set_key = event.download.inserted_new, move, "d.directory.set=/srv/auto"\n')
+    d = rig.RTorrentDaemon(bind='127.0.0.12', extra_rc=hooks).start()
+    try:
+        rt = RTorrent(d.url)
+        mine, plain = fresh(2)
+        results = rt.add_torrents([mine], AddOptions(start=False, label='mine', directory='/srv/mine'))
+        results += rt.add_torrents([plain], AddOptions(start=False))
+        assert [r.status for r in results] == ['added', 'added']
+        assert results[0].note == ("rTorrent's own configuration changed the label to 'auto', "
+                                   "the download directory to '/srv/auto'")
+        assert results[1].note is None          # no label or directory asked for
+        assert d.rows(['d.custom1', 'd.directory']) == [['auto', '/srv/auto']] * 2
+    finally:
+        d.stop()
