@@ -3,6 +3,7 @@
     fetch(url, policy=None) -> bytes              the body, at most policy.max_bytes
     fetch_metafile(url, policy=None) -> Metafile  the same, checked by lib.metafile.parse
     Policy(allow_private=False, allow_networks=(), timeout=15.0, max_bytes=..., max_redirects=5)
+    Policy.from_config(config)                    config.py's FETCH_ALLOW_PRIVATE, FETCH_ALLOW_NETWORKS
     FetchError (a ValueError)                     '<url>: refused: 10.0.0.1 is a private address'
 
 A link is fetched over http or https only.  Its host name is resolved here, every address
@@ -61,6 +62,11 @@ class Policy:
             except (ValueError, TypeError):
                 raise ValueError('allow_networks: %r is not a network like "192.168.1.0/24"' % (net,)) from None
         object.__setattr__(self, 'allow_networks', tuple(networks))
+
+    @classmethod
+    def from_config(cls, config, **more):
+        """The Policy a lib.config.Config sets (FETCH_ALLOW_PRIVATE, FETCH_ALLOW_NETWORKS)."""
+        return cls(allow_private=config.FETCH_ALLOW_PRIVATE, allow_networks=config.FETCH_ALLOW_NETWORKS, **more)
 
     def refusal(self, address):
         """Why this address (text) may not be fetched from, or None if it may."""

@@ -453,3 +453,20 @@ def test_a_fetched_page_that_is_not_a_torrent_is_refused_by_the_parser(servers):
     url = servers['main'].base + '/page'
     with pytest.raises(MetafileError, match='^%s: this is a web page, not a .torrent file$' % url):
         fetch.fetch_metafile(url, LAN)
+
+
+def test_config_py_sets_the_fetch_policy(servers, made):
+    from lib import config
+    base = {'targets': {'home': {'url': 'scgi://127.0.0.1:5000'}}}
+    strict = config.from_dict(base)
+    with pytest.raises(fetch.FetchError, match='loopback'):
+        fetch.fetch(servers['main'].base + '/good.torrent', fetch.Policy.from_config(strict))
+    lan = config.from_dict(dict(base, FETCH_ALLOW_NETWORKS=['127.0.0.1/32']))
+    assert fetch.fetch(servers['main'].base + '/good.torrent', fetch.Policy.from_config(lan)) == made['single']
+    everything = config.from_dict(dict(base, FETCH_ALLOW_PRIVATE=True))
+    assert fetch.Policy.from_config(everything).refusal('10.1.2.3') is None
+    for bad, words in ((dict(FETCH_ALLOW_NETWORKS='10.0.0.0/8'), 'must be a list of networks'),
+                       (dict(FETCH_ALLOW_NETWORKS=['my lan']), "'my lan' is not a network"),
+                       (dict(FETCH_ALLOW_PRIVATE='yes'), 'FETCH_ALLOW_PRIVATE must be True or False')):
+        with pytest.raises(config.ConfigError, match=words):
+            config.from_dict(dict(base, **bad))
