@@ -53,6 +53,7 @@ class Policy:
     timeout: float = 15.0
     max_bytes: int = metafile.MAX_SIZE
     max_redirects: int = 5
+    ca_bundle: str = None     # a CA file to trust instead of the system's (an internal CA)
 
     def __post_init__(self):
         networks = []
@@ -188,7 +189,8 @@ def _request(url, policy, deadline):
     try:
         response = session.get(pinned, headers={'Host': host_header, 'User-Agent': USER_AGENT,
                                                 'Accept-Encoding': 'identity'},
-                               allow_redirects=False, stream=True, timeout=(left, left))
+                               allow_redirects=False, stream=True, timeout=(left, left),
+                               verify=policy.ca_bundle or True)
     except requests.exceptions.RequestException as exc:
         session.close()
         refuse(_failure(exc, address, policy))

@@ -470,3 +470,28 @@ def test_config_py_sets_the_fetch_policy(servers, made):
                        (dict(FETCH_ALLOW_PRIVATE='yes'), 'FETCH_ALLOW_PRIVATE must be True or False')):
         with pytest.raises(config.ConfigError, match=words):
             config.from_dict(dict(base, **bad))
+
+
+def test_https_connects_to_the_checked_address_and_checks_the_certificate_for_the_name(made, tmp_path):
+    """A certificate for 'localhost' only: fetched by that name (TLS server name and check
+    are the name's, though the connection goes to the pinned 127.0.0.1), refused by IP."""
+    import ssl
+    import subprocess
+    cert, key = str(tmp_path / 'cert.pem'), str(tmp_path / 'key.pem')
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj',
+                    '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', key, '-out', cert],
+                   check=True, capture_output=True)
+    server = _Server('127.0.0.1', made['single'])
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    try:
+        policy = fetch.Policy(allow_networks=['127.0.0.1/32', '::1/128'], ca_bundle=cert)
+        url = 'https://localhost:%d/good.torrent' % server.port
+        assert fetch.fetch(url, policy) == made['single']
+        with pytest.raises(fetch.FetchError, match='TLS certificate cannot be trusted'):
+            fetch.fetch('https://127.0.0.1:%d/good.torrent' % server.port, policy)
+        with pytest.raises(fetch.FetchError, match='TLS certificate cannot be trusted'):
+            fetch.fetch(url, fetch.Policy(allow_networks=['127.0.0.1/32', '::1/128']))   # not the system's CA
+    finally:
+        server.stop()
