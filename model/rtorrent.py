@@ -297,12 +297,17 @@ class RTorrent(Backend):
             return results
 
         # Round trip 2: every load.  Round trip 3: what each made (see _read_back).
-        self.multicall([call for _, _, call in loads], limit=limit)
-        answer = self._read_back([item.info_hash for _, item, _ in loads])
+        answer = self.multicall([call for _, _, call in loads], limit=limit)
+        faults = {item.info_hash: slot.text for (_, item, _), slot in zip(loads, answer)
+                  if isinstance(slot, Fault)}
+        answer = self._read_back([item.info_hash for _, item, _ in loads if item.info_hash not in faults])
         for i, item, _ in loads:
-            fields = answer[item.info_hash]
+            fields = answer.get(item.info_hash)
             known = dict(source=item.source, info_hash=item.info_hash)
-            if fields is None:
+            if item.info_hash in faults:
+                results[i] = AddResult('refused', name=item.name or None,
+                                       reason='rTorrent refused it: %s' % faults[item.info_hash], **known)
+            elif fields is None:
                 hint = (' (a magnet link without trackers needs DHT, which may be off)'
                         if item.kind == 'magnet' and not item.trackers else '')
                 results[i] = AddResult('refused', name=item.name or None,
@@ -322,6 +327,8 @@ class RTorrent(Backend):
         1.5 s in all) before it counts as dropped: one round trip unless that race happens,
         1.5 s more for a torrent rtorrent really dropped."""
         found, pending = {}, list(hashes)
+        if not pending:
+            return found
         for pause in (0,) + READ_BACK_PAUSES:
             if pause:
                 time.sleep(pause)
