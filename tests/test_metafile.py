@@ -4,7 +4,6 @@
 import base64
 import hashlib
 import http.server
-import os
 import socket
 import threading
 import urllib.parse
