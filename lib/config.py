@@ -7,6 +7,7 @@ import dataclasses
 import difflib
 import importlib.machinery
 import importlib.util
+import ipaddress
 import os
 import re
 import types
@@ -48,6 +49,8 @@ class Config:
     CACHE_SECONDS: int = 600             # how long what a daemon offers (its method list) is kept
     users: dict = dataclasses.field(default_factory=dict)   # name -> lib.auth.User
     AUTH: bool = True                    # False: no login at all, on any address (say so on purpose)
+    FETCH_ALLOW_PRIVATE: bool = False    # links to add may point at loopback, private, link-local...
+    FETCH_ALLOW_NETWORKS: tuple = ()     # networks links to add may point into anyway ('192.168.1.0/24')
     path: str = ''
 
     def user(self, name):
@@ -113,6 +116,20 @@ def from_dict(values, path='config.py'):
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= 100000:
                 fail('%s must be a whole number from %d to 100000, not %r' % (key, low, value))
             settings[key] = value
+    if 'FETCH_ALLOW_PRIVATE' in values:
+        if not isinstance(values['FETCH_ALLOW_PRIVATE'], bool):
+            fail('FETCH_ALLOW_PRIVATE must be True or False, not %r' % (values['FETCH_ALLOW_PRIVATE'],))
+        settings['FETCH_ALLOW_PRIVATE'] = values['FETCH_ALLOW_PRIVATE']
+    if 'FETCH_ALLOW_NETWORKS' in values:
+        networks = values['FETCH_ALLOW_NETWORKS']
+        if isinstance(networks, str) or not isinstance(networks, (list, tuple)):
+            fail('FETCH_ALLOW_NETWORKS must be a list of networks like ["192.168.1.0/24"], not %r' % (networks,))
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except (ValueError, TypeError):
+                fail('FETCH_ALLOW_NETWORKS: %r is not a network like "192.168.1.0/24" or "fd00::/8"' % (network,))
+        settings['FETCH_ALLOW_NETWORKS'] = tuple(networks)
     timeout = values.get('TIMEOUT', 10.0)
     if not _is_timeout(timeout):
         fail('TIMEOUT must be a number of seconds above 0, not %r' % (timeout,))

@@ -1,7 +1,7 @@
 """What pages ask of a torrent client, independent of which client it is.
 
 Handlers talk to a Backend (rTorrent today, Transmission planned) and get plain data
-back: Header, Torrent, TorrentList.  Nothing here knows a command name.
+back: Header, Torrent, TorrentList, AddResult.  Nothing here knows a command name.
 """
 import dataclasses
 
@@ -102,6 +102,72 @@ class TorrentList:
         return max(1, -(-self.total // self.query.per_page))
 
 
+PRIORITIES = {0: 'off', 1: 'low', 2: 'normal', 3: 'high'}          # a torrent's (d.priority)
+MAX_DIRECTORY = 4096          # bytes of a download directory (Linux PATH_MAX)
+MAX_LABEL = 1024              # bytes of a label
+
+
+@dataclasses.dataclass(frozen=True)
+class AddOptions:
+    """How a batch of torrents is added; checked when made (ValueError, in words).
+
+    Which directories a user may choose (the target's configured ones) is the page's
+    rule; here a directory only has to be an absolute path a client can be given."""
+    start: bool = True        # start now, or add stopped
+    directory: str = None     # where the data goes; None: the client's default
+    label: str = ''           # '' : none
+    priority: int = 2         # a key of PRIORITIES
+
+    def __post_init__(self):
+        if not isinstance(self.start, bool):
+            raise ValueError('start must be True or False')
+        if self.priority not in PRIORITIES or isinstance(self.priority, bool):
+            raise ValueError('the priority must be one of %s, not %r'
+                             % (', '.join('%d (%s)' % kv for kv in PRIORITIES.items()), self.priority))
+        if self.directory is not None:
+            _check_text('the download directory', self.directory, MAX_DIRECTORY)
+            if not self.directory.startswith('/'):
+                raise ValueError('the download directory must be an absolute path (begin with "/"), '
+                                 'not %r' % self.directory)
+        _check_text('the label', self.label, MAX_LABEL)
+
+
+def _check_text(what, text, limit):
+    if not isinstance(text, str):
+        raise ValueError('%s must be text' % what)
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise ValueError('%s may not hold control characters (tabs, line breaks...)' % what)
+    try:
+        size = len(text.encode('utf-8'))
+    except UnicodeEncodeError:
+        raise ValueError('%s is not valid text' % what) from None
+    if size > limit:
+        raise ValueError('%s is %d bytes long; at most %d' % (what, size, limit))
+
+
+@dataclasses.dataclass
+class AddResult:
+    """What happened to one item of a batch of adds.
+
+    added:   loaded with every option; name, size (None for a magnet link: unknown until
+             the metadata arrives) and info_hash are set.  note: None, or what the
+             client's own configuration changed right after (its label rules...), in words.
+    present: the client already had a torrent with this info_hash (its name is given);
+             nothing was changed.
+    refused: reason says why, in words; nothing was loaded.  info_hash and name are set
+             when they were known."""
+    status: str               # 'added', 'present' or 'refused'
+    source: str = ''          # the item as the user knows it: a file name, a link
+    info_hash: str = None
+    name: str = None
+    size: int = None
+    reason: str = None
+    note: str = None
+
+    def as_dict(self):
+        return dataclasses.asdict(self)
+
+
 class Backend:
     """One torrent client.  `name` and `url` identify it in pages and errors."""
 
@@ -151,7 +217,6 @@ class Backend:
 
 # -- one torrent in full (the torrent page) ---------------------------------------------
 
-PRIORITIES = {0: 'off', 1: 'low', 2: 'normal', 3: 'high'}          # a torrent's (d.priority)
 FILE_PRIORITIES = {0: 'off', 1: 'normal', 2: 'high'}               # a file's (f.priority)
 TRACKER_EVENTS = {0: '', 1: 'completed', 2: 'started', 3: 'stopped', 4: 'scrape'}
 
@@ -352,3 +417,13 @@ class ActionResult:
     ok: bool
     reason: str = ''
     erased_data: object = None   # erase with delete_data: a lib.erase.EraseReport
+    def add_torrents(self, items, options):
+        """Add a batch; returns one AddResult per item, in the order given.
+
+        items: lib.metafile.Metafile, lib.metafile.Magnet, or an exception (a MetafileError,
+        a FetchError...) for an item that failed before: it becomes 'refused' with str() of
+        it as the reason, so the results still match what the user sent, one to one.
+        options: an AddOptions, for every item of the batch.
+        In a fixed number of round trips however many items; BackendError if the client
+        cannot be asked at all."""
+        raise NotImplementedError

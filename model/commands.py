@@ -166,6 +166,52 @@ SYSTEM = {
 # d.multicall2; 0.16 makes d.multicall the main name again (d.multicall2 an alias).
 VIEW_MULTICALL = ('d.multicall2', 'd.multicall')
 
+# Adding torrents.  The load command by (what is added, start it now); the option commands
+# ride along as load's extra arguments, so rtorrent applies them while loading: nothing
+# is ever listed without them.  A magnet link loads as a small "meta" download that
+# fetches the metadata; rtorrent keeps these commands and runs them again on the real
+# torrent once the metadata has arrived (Manager::try_create_download_from_meta_download).
+LOAD = {
+    ('metafile', True): 'load.raw_start',
+    ('metafile', False): 'load.raw',
+    ('magnet', True): 'load.start',
+    ('magnet', False): 'load.normal',
+}
+ON_LOAD = {
+    'directory': 'd.directory.set',     # for several files: the folder their folder goes in
+    'label': 'd.custom1.set',
+    'priority': 'd.priority.set',       # 0 off, 1 low, 2 normal, 3 high
+}
+# Read back after the load, to prove it was taken with every option.
+LOADED = {
+    'name': 'd.name',
+    'directory': 'd.directory',
+    'label': 'd.custom1',
+    'priority': 'd.priority',
+    'started': 'd.state',
+}
+REQUEST_LIMIT = 'network.xmlrpc.size_limit'   # bytes of one XML-RPC request it takes
+
+
+def argument(text):
+    """text as one argument inside an rtorrent command string ('d.custom1.set=' + this).
+
+    rtorrent parses the text after '=' itself: unquoted, ',' splits arguments, spaces are
+    trimmed, '\\' escapes and a leading '$' or '(' runs a command (measured on 0.9.8:
+    'x,d.erase=' stored '', '(d.erase)' erased the torrent).  Inside double quotes every
+    character is literal once '"' and '\\' are escaped with '\\' (',', ';', '=', '(', '{',
+    newlines: all stored verbatim), except that a value which *begins* with '$' is still
+    run as a command ('"$d.name="' stores the torrent's name; escaping the '$' does not
+    help).  XML 1.0 cannot carry most control characters and turns '\\r' into '\\n'.  So:
+    ValueError for a leading '$' or any control character, else quoted and escaped."""
+    if not isinstance(text, str):
+        raise TypeError('an argument is text, not %s' % type(text).__name__)
+    if text.startswith('$'):
+        raise ValueError('may not begin with "$" (rTorrent would run it as a command)')
+    for ch in text:
+        if ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF:
+            raise ValueError('may not hold control characters such as %r' % ch)
+    return '"%s"' % text.replace('\\', '\\\\').replace('"', '\\"')
 
 # -- the guard ---------------------------------------------------------------------------
 # Commands no page may ever reach: they run programs, define or change commands, read
@@ -177,10 +223,11 @@ FORBIDDEN = ('execute', 'method.', 'import', 'try_import', 'schedule', 'network.
 def _allowed():
     """Every command name in this module's tables: RTorrent sends nothing else."""
     names = set()
-    for key, table in globals().items():
-        if key.isupper() and key != 'FORBIDDEN' and not key.endswith('_FIELDS') and isinstance(table, (dict, tuple)):
-            values = table.values() if isinstance(table, dict) else table
-            names.update(v for v in values if isinstance(v, str) and '=' not in v and ' ' not in v)
+    for table in (TORRENT, FILE, PEER, TRACKER, MULTICALL, ACTIONS, SETTERS, GLOBAL, SYSTEM,
+                  LOAD, ON_LOAD, LOADED):
+        for value in table.values():
+            names.update((value,) if isinstance(value, str) else value)
+    names.update(VIEW_MULTICALL + (REQUEST_LIMIT,))
     bad = sorted(n for n in names if n.startswith(FORBIDDEN))
     if bad:
         raise RuntimeError('model/commands.py lists forbidden commands: %s' % ', '.join(bad))

@@ -32,3 +32,32 @@ def seeder(swarm):
 def leecher(swarm):
     """The swarm's leeching rtorrent (127.0.0.3): the torrents it downloaded in full."""
     return swarm.leecher
+
+
+@pytest.fixture(scope='module')
+def driver():
+    """Headless Chromium driven by selenium (chromium + chromium-driver from Debian)."""
+    import shutil
+    import tempfile
+    webdriver = pytest.importorskip('selenium.webdriver')
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    chromium, chromedriver = '/usr/bin/chromium', '/usr/bin/chromedriver'
+    if not (os.path.exists(chromium) and os.path.exists(chromedriver)):
+        pytest.skip('chromium and chromium-driver are not installed')
+    profile = tempfile.mkdtemp(prefix='pyrotorrent-chromium-')
+    options = Options()
+    options.binary_location = chromium
+    for arg in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+                '--disable-quic', '--no-first-run', '--disable-background-networking',
+                '--disable-component-update', '--disable-sync', '--window-size=1280,900',
+                '--user-data-dir=' + profile):
+        options.add_argument(arg)
+    options.set_capability('goog:loggingOptions', {'browser': 'ALL'})
+    browser = webdriver.Chrome(service=Service(chromedriver), options=options)
+    browser.set_page_load_timeout(15)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+        shutil.rmtree(profile, ignore_errors=True)

@@ -5,8 +5,6 @@ against the real swarm of tests/rig.py; Chromium renders its list page, runs liv
 follows a sort link and submits the filter form.
 """
 import os
-import shutil
-import tempfile
 
 import pytest
 
@@ -14,8 +12,6 @@ from tests import webapp
 
 webdriver = pytest.importorskip('selenium.webdriver')
 from selenium.common.exceptions import WebDriverException  # noqa: E402
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -41,28 +37,6 @@ def server(swarm, tmp_path_factory):
             'BASE_URL': '/torrent', 'STATIC_URL': '/torrent/static', 'REFRESH_SECONDS': 1,
             'targets': {'seeder': {'url': swarm.seeder.url}, 'leecher': {'url': swarm.leecher.url}}}) as url:
         yield url
-
-
-@pytest.fixture(scope='module')
-def driver():
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.skip('chromium and chromium-driver are not installed')
-    profile = tempfile.mkdtemp(prefix='pyrotorrent-chromium-')
-    options = Options()
-    options.binary_location = CHROMIUM
-    for arg in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-                '--disable-quic', '--no-first-run', '--disable-background-networking',
-                '--disable-component-update', '--disable-sync', '--window-size=1280,900',
-                '--user-data-dir=' + profile):
-        options.add_argument(arg)
-    options.set_capability('goog:loggingOptions', {'browser': 'ALL'})
-    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    browser.set_page_load_timeout(WAIT)
-    try:
-        yield browser
-    finally:
-        browser.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def wait(driver, condition, what):

@@ -87,7 +87,7 @@ def server(hostile, tmp_path_factory):
         yield url
 
 
-from tests.test_browser import driver, open_page, wait  # noqa: E402,F401  (the browser fixture)
+from tests.test_browser import open_page, wait  # noqa: E402
 
 DOM_CHECK = """
 return {xss: window.__xss === undefined ? null : window.__xss,

@@ -1,0 +1,256 @@
+"""Fetching a .torrent from a direct link a user pasted, without becoming their proxy.
+
+    fetch(url, policy=None) -> bytes              the body, at most policy.max_bytes
+    fetch_metafile(url, policy=None) -> Metafile  the same, checked by lib.metafile.parse
+    Policy(allow_private=False, allow_networks=(), timeout=15.0, max_bytes=..., max_redirects=5)
+    Policy.from_config(config)                    config.py's FETCH_ALLOW_PRIVATE, FETCH_ALLOW_NETWORKS
+    FetchError (a ValueError)                     '<url>: refused: 10.0.0.1 is a private address'
+
+A link is fetched over http or https only.  Its host name is resolved here, every address
+is checked, and the connection goes to the checked address itself (the URL is rewritten to
+it, the Host header and the TLS server name stay the name's): a DNS answer that changes
+between the check and the connect (DNS rebinding) cannot send the request elsewhere.
+By default an address must be public: loopback, private, link-local (169.254/16, fe80::/10,
+the cloud metadata address), unspecified, multicast, reserved, shared (100.64/10) and the
+other non-global ranges are refused, IPv4-mapped and 6to4 IPv6 addresses by the IPv4
+address inside.  Policy.allow_networks names networks allowed anyway (a tracker on the
+LAN: ['192.168.1.0/24']); allow_private=True lifts the rule altogether.  Redirects are
+followed by hand, each under the same rules, at most max_redirects of them.  The body is
+read in chunks and the reading stops past max_bytes; the whole fetch has `timeout` seconds.
+Proxies from the environment are ignored (they would resolve names themselves).
+"""
+import dataclasses
+import ipaddress
+import re
+import socket
+import time
+import urllib.parse
+
+import requests
+import requests.adapters
+
+from lib import metafile
+
+__all__ = ['fetch', 'fetch_metafile', 'Policy', 'FetchError']
+
+REDIRECTS = (301, 302, 303, 307, 308)
+USER_AGENT = 'pyroTorrent (fetching a .torrent a user linked)'
+
+
+class FetchError(ValueError):
+    """A link that could not be fetched or was refused; str() says which and why."""
+
+    def __init__(self, url, reason):
+        super().__init__('%s: %s' % (url, reason))
+        self.url, self.reason, self.source = url, reason, url
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    """What fetch() may do.  allow_networks: CIDR texts or ipaddress networks."""
+    allow_private: bool = False
+    allow_networks: tuple = ()
+    timeout: float = 15.0
+    max_bytes: int = metafile.MAX_SIZE
+    max_redirects: int = 5
+    ca_bundle: str = None     # a CA file to trust instead of the system's (an internal CA)
+
+    def __post_init__(self):
+        networks = []
+        for net in self.allow_networks:
+            try:
+                networks.append(ipaddress.ip_network(net, strict=False))
+            except (ValueError, TypeError):
+                raise ValueError('allow_networks: %r is not a network like "192.168.1.0/24"' % (net,)) from None
+        object.__setattr__(self, 'allow_networks', tuple(networks))
+
+    @classmethod
+    def from_config(cls, config, **more):
+        """The Policy a lib.config.Config sets (FETCH_ALLOW_PRIVATE, FETCH_ALLOW_NETWORKS)."""
+        return cls(allow_private=config.FETCH_ALLOW_PRIVATE, allow_networks=config.FETCH_ALLOW_NETWORKS, **more)
+
+    def refusal(self, address):
+        """Why this address (text) may not be fetched from, or None if it may."""
+        ip = ipaddress.ip_address(address.split('%', 1)[0])
+        if self.allow_private:
+            return None
+        inner = _inner_ipv4(ip)
+        for candidate in filter(None, (ip, inner)):
+            if any(candidate.version == net.version and candidate in net for net in self.allow_networks):
+                return None
+        for candidate in filter(None, (inner, ip)):
+            kind = _kind(candidate)
+            if kind:
+                shown = address if candidate is ip else '%s (%s)' % (address, candidate)
+                return '%s is %s address' % (shown, kind)
+        return None
+
+
+def _inner_ipv4(ip):
+    """The IPv4 address an IPv6 address carries (mapped ::ffff:a.b.c.d, 6to4, compatible)."""
+    if ip.version != 6:
+        return None
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip in _NAT64 or ip in _COMPATIBLE and int(ip) > 1:
+        return ipaddress.ip_address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+_NAT64 = ipaddress.ip_network('64:ff9b::/96')
+_COMPATIBLE = ipaddress.ip_network('::/96')
+
+
+def _kind(ip):
+    """'a private' etc. for an address that is not public, else None."""
+    for test, kind in (('is_unspecified', 'an unspecified'), ('is_loopback', 'a loopback'),
+                       ('is_link_local', 'a link-local'), ('is_multicast', 'a multicast'),
+                       ('is_private', 'a private'), ('is_reserved', 'a reserved')):
+        if getattr(ip, test):
+            return kind
+    if not ip.is_global:
+        return 'a non-public'
+    return None
+
+
+class _PinnedAdapter(requests.adapters.HTTPAdapter):
+    """Connects to the URL's (checked) IP address while TLS checks the original host name."""
+
+    def __init__(self, host_name):
+        self.host_name = host_name
+        super().__init__(max_retries=0)
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        if host_params.get('scheme') == 'https':
+            pool_kwargs['server_hostname'] = self.host_name
+            pool_kwargs['assert_hostname'] = self.host_name
+        return host_params, pool_kwargs
+
+
+def fetch(url, policy=None):
+    """The body of a direct link (http or https), under `policy` (default: Policy());
+    FetchError, in words, for anything refused or failed."""
+    policy = policy or Policy()
+    deadline = time.monotonic() + policy.timeout
+    original = url
+    for hop in range(policy.max_redirects + 1):
+        response = _request(url, policy, deadline)
+        try:
+            if response.status_code in REDIRECTS:
+                location = response.headers.get('Location')
+                if not location:
+                    raise FetchError(url, 'it redirects without saying where to')
+                url = urllib.parse.urljoin(url, location)
+                continue
+            if response.status_code != 200:
+                raise FetchError(url, 'the server answered %d %s' % (response.status_code, response.reason or ''))
+            return _read(url, response, policy, deadline)
+        finally:
+            response.close()
+            response.session.close()
+    raise FetchError(original, 'more than %d redirects' % policy.max_redirects)
+
+
+def fetch_metafile(url, policy=None):
+    """fetch(url), then lib.metafile.parse of the bytes (MetafileError names the url)."""
+    return metafile.parse(fetch(url, policy), source=url)
+
+
+def _request(url, policy, deadline):
+    def refuse(reason):
+        raise FetchError(url, reason)
+
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        refuse('not a link pyroTorrent can read (%s)' % exc)
+    scheme = parts.scheme.lower()
+    if scheme not in ('http', 'https'):
+        refuse('only http and https links can be fetched%s'
+               % (', not ' + scheme if scheme else ''))
+    host = parts.hostname
+    if not host:
+        refuse('the link names no host')
+    port = port or (443 if scheme == 'https' else 80)
+    address = _checked_address(host, port, policy, refuse)
+    literal = '[%s]' % address if ':' in address else address
+    pinned = urllib.parse.urlunsplit((scheme, '%s:%d' % (literal, port), parts.path or '/', parts.query, ''))
+    host_header = ('[%s]' % host if ':' in host else host) + ('' if parts.port is None else ':%d' % port)
+    session = requests.Session()
+    session.trust_env = False                       # no proxies, no .netrc from the environment
+    session.mount('%s://' % scheme, _PinnedAdapter(host))
+    left = deadline - time.monotonic()
+    if left <= 0:
+        refuse('no answer within %g s' % policy.timeout)
+    try:
+        response = session.get(pinned, headers={'Host': host_header, 'User-Agent': USER_AGENT,
+                                                'Accept-Encoding': 'identity'},
+                               allow_redirects=False, stream=True, timeout=(left, left),
+                               verify=policy.ca_bundle or True)
+    except requests.exceptions.RequestException as exc:
+        session.close()
+        refuse(_failure(exc, address, policy))
+    response.session = session                      # closed with the response, once read
+    return response
+
+
+def _failure(exc, address, policy):
+    if isinstance(exc, requests.exceptions.Timeout):
+        return 'no answer within %g s' % policy.timeout
+    if isinstance(exc, requests.exceptions.SSLError):
+        return 'its TLS certificate cannot be trusted (%s)' % _short(exc)
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return 'cannot connect to %s (%s)' % (address, _short(exc))
+    return 'the request failed (%s)' % _short(exc)
+
+
+def _checked_address(host, port, policy, refuse):
+    """The first address of host that policy allows; FetchError if none (naming why)."""
+    try:
+        addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            refuse('cannot find the address of %s (%s)' % (host, getattr(exc, 'strerror', None) or exc))
+        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    reasons = []
+    for address in addresses:
+        reason = policy.refusal(address)
+        if reason is None:
+            return address
+        reasons.append(reason)
+    refuse('refused: %s (links to this machine or its local networks are not fetched)' % reasons[0])
+
+
+def _read(url, response, policy, deadline):
+    declared = response.headers.get('Content-Length', '')
+    if declared.isdigit() and int(declared) > policy.max_bytes:
+        raise FetchError(url, 'refused: it is %s bytes, more than the %s a .torrent may have'
+                         % ('{:,}'.format(int(declared)), '{:,}'.format(policy.max_bytes)))
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(65536):
+            size += len(chunk)
+            if size > policy.max_bytes:
+                raise FetchError(url, 'refused: it is more than the %s bytes a .torrent may have'
+                                 % '{:,}'.format(policy.max_bytes))
+            if time.monotonic() > deadline:
+                raise FetchError(url, 'it took more than %g s' % policy.timeout)
+            chunks.append(chunk)
+    except requests.exceptions.RequestException as exc:
+        raise FetchError(url, 'the download broke off (%s)' % _short(exc)) from None
+    return b''.join(chunks)
+
+
+def _short(exc):
+    """The words of an error, without urllib3's wrapping ('Connection refused')."""
+    text = str(exc)
+    errno_text = re.search(r'\[Errno -?\d+\] ([^\'"()\]]+)', text)
+    if errno_text:
+        return errno_text.group(1).strip().lower()
+    return text if len(text) < 200 else text[:200] + '...'
