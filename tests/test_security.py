@@ -416,3 +416,28 @@ def test_only_table_commands_reach_rtorrent(swarm):
             backend.multicall([('d.name', [swarm.torrents[0]['hash']]), (method, [''])])
     assert sent == []                                 # refused before anything was sent
     assert backend.call('system.client_version') == '0.9.8'
+
+
+def test_session_folder_must_be_private(tmp_path):
+    from lib import sessions
+    folder = tmp_path / 'own' / 'sessions'
+    sessions.private_dir(str(folder))
+    assert oct(os.stat(folder).st_mode & 0o777) == '0o700'
+    os.chmod(folder, 0o777)
+    sessions.private_dir(str(folder))                       # closed again
+    assert oct(os.stat(folder).st_mode & 0o777) == '0o700'
+    open_parent = tmp_path / 'open'
+    open_parent.mkdir()
+    os.chmod(open_parent, 0o777)                            # others could swap the folder below
+    with pytest.raises(PermissionError, match='can be written by other users'):
+        sessions.private_dir(str(open_parent / 'sessions'))
+    (tmp_path / 'real').mkdir()
+    os.symlink(tmp_path / 'real', tmp_path / 'link')
+    with pytest.raises(PermissionError, match='symlink'):
+        sessions.private_dir(str(tmp_path / 'link'))
+    if os.getuid() == 0:
+        theirs = tmp_path / 'theirs'
+        theirs.mkdir()
+        os.chown(theirs, 65534, 65534)
+        with pytest.raises(PermissionError, match='belongs to another user'):
+            sessions.private_dir(str(theirs / 'sessions'))
