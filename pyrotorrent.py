@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 import logging
 import os
+import re
 import stat
 import sys
 from urllib.parse import quote, urlencode
@@ -84,6 +85,7 @@ DONE = {'start': 'Started', 'resume': 'Resumed', 'stop': 'Stopped', 'pause': 'Pa
         'directory': 'Set the download directory of', 'erase': 'Removed'}
 
 log = logging.getLogger('pyrotorrent')
+ENCODED_SEPARATOR = re.compile('%(2f|5c|00)', re.I)
 ANY_LABEL = '*'
 MAX_PER_PAGE = 1000
 
@@ -305,12 +307,15 @@ class PyroTorrent:
             raise NotFound("pyroTorrent cannot see the session folder of rTorrent '%s', which holds "
                            "the .torrent of %s (give the target a path_map)" % (name, detail.torrent.hash))
         try:
-            return download.metafile_response(request.environ, detail.local_metafile, detail.torrent.name + '.torrent')
+            return download.metafile_response(request.environ, detail.local_metafile, detail.torrent.name)
         except PathNotFound as exc:
             raise NotFound("The .torrent of %s is not in rTorrent '%s''s session folder: %s"
                            % (detail.torrent.hash, name, exc)) from None
 
     def on_download(self, request, name, info_hash, path):
+        raw = request.environ.get('REQUEST_URI', '').partition('?')[0]
+        if ENCODED_SEPARATOR.search(raw):
+            raise NotFound("'%s' holds an encoded separator (%%2F, %%5C or %%00): no file is named so" % path)
         _, detail = self.backend(name).torrent_detail(info_hash)
         file = next((f for f in detail.files if f.path == path), None)
         if file is None:
