@@ -85,7 +85,7 @@ DONE = {'start': 'Started', 'resume': 'Resumed', 'stop': 'Stopped', 'pause': 'Pa
         'directory': 'Set the download directory of', 'erase': 'Removed'}
 
 log = logging.getLogger('pyrotorrent')
-ENCODED_SEPARATOR = re.compile('%(2f|5c|00)', re.I)
+ENCODED_SEPARATOR = re.compile('%(2f|00)', re.I)   # a backslash is a plain character here
 ANY_LABEL = '*'
 MAX_PER_PAGE = 1000
 
@@ -315,7 +315,7 @@ class PyroTorrent:
     def on_download(self, request, name, info_hash, path):
         raw = request.environ.get('REQUEST_URI', '').partition('?')[0]
         if ENCODED_SEPARATOR.search(raw):
-            raise NotFound("'%s' holds an encoded separator (%%2F, %%5C or %%00): no file is named so" % path)
+            raise NotFound("'%s' holds an encoded separator (%%2F or %%00): no file is named so" % path)
         _, detail = self.backend(name).torrent_detail(info_hash)
         file = next((f for f in detail.files if f.path == path), None)
         if file is None:

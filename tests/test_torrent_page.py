@@ -350,40 +350,44 @@ def test_remote_target_without_path_map_offers_no_downloads_or_deletes(box):
 def test_erase_keeping_data_then_erase_deleting_exactly_the_torrents_files(box, tmp_path):
     daemon, data = box['daemon'], box['data']
     web = web_for(box)
-    h = box['hashes'][MULTI]
+    name = 'Erase me ü'
+    payload = rig.make_payload(data, name, 256 * 1024, files=FILES)
+    metafile = rig.make_torrent(payload, 'http://127.0.0.1:1/announce', str(tmp_path / 'erase.torrent'), piece_size_exp=16)
+    h = daemon.load(metafile, directory=data, start=True)
+    daemon.wait(lambda: daemon.call('d.complete', h) == 1, 30, 'the check of %s' % name)
+    before = sorted(os.path.relpath(os.path.join(d, f), data) for d, _, fs in os.walk(data) for f in fs)
     # the action sends the user to the confirmation page first: nothing removed yet
     answer = post(web, '/target/t/action', action='erase', hash=h, next='/target/t/torrent/%s/' % h)
     assert answer.status_code == 303 and '/target/t/erase?hash=%s' % h in answer.headers['Location']
     confirm = web.get(answer.headers['Location']).get_data(as_text=True)
-    assert MULTI in page_text(confirm) and 'value="keep" checked' in confirm and 'value="delete"' in confirm
-    assert daemon.call('d.name', h) == MULTI
+    assert name in page_text(confirm) and 'value="keep" checked' in confirm and 'value="delete"' in confirm
+    assert daemon.call('d.name', h) == name
     answer = post(web, '/target/t/erase', hash=h, data='keep', next='/target/t/torrent/%s/' % h)
     assert answer.headers['Location'] == '/target/t/'              # its own page is gone
     assert h not in daemon.call('download_list', '')
-    assert all(os.path.exists(os.path.join(data, MULTI, f)) for f in FILES)
+    assert sorted(os.path.relpath(os.path.join(d, f), data) for d, _, fs in os.walk(data) for f in fs) == before
     assert messages(web, '/target/t/') == ['Removed 1 torrent from rTorrent; the data is still on disk.']
 
-    # again, this time deleting the data: a stray file inside its folder and the neighbour stay
-    h = daemon.load(box['metafiles'][MULTI], directory=data, start=True)
+    # again, this time deleting the data: a stray file inside its folder and the neighbours stay
+    h = daemon.load(metafile, directory=data, start=True)
     daemon.wait(lambda: daemon.call('d.complete', h) == 1, 30, 'the check of the reloaded torrent')
-    stray = os.path.join(data, MULTI, 'cd2', 'mine.txt')
+    stray = os.path.join(data, name, 'cd2', 'mine.txt')
     with open(stray, 'w') as f:
         f.write('not the torrent\'s')
     outside = tmp_path / 'outside.flac'
     outside.write_text('outside')
-    link = os.path.join(data, MULTI, 'cd1', '02 song.flac')
+    link = os.path.join(data, name, 'cd1', '02 song.flac')
     os.unlink(link)
     os.symlink(outside, link)                                   # a file of the torrent that points out
     answer = post(web, '/target/t/erase', hash=h, data='delete')
     assert h not in daemon.call('download_list', '')
     left = sorted(os.path.relpath(os.path.join(d, f), data) for d, _, fs in os.walk(data) for f in fs)
-    assert left == sorted([os.path.join(MULTI, 'cd2', 'mine.txt'), SINGLE, 'not a torrent.txt'])
+    mine = sorted(p for p in before if not p.startswith(name + '/')) + [os.path.join(name, 'cd2', 'mine.txt')]
+    assert left == sorted(mine)
+    assert not os.path.exists(os.path.join(data, name, 'cd1'))        # emptied, so removed
     assert outside.read_text() == 'outside'
     assert messages(web, answer.headers['Location'])[0] == 'Removed 1 torrent from rTorrent and deleted 4 files of their data.'
-    # put it back for the other tests (module scope)
-    os.unlink(stray)
-    shutil.rmtree(os.path.join(data, MULTI))
-    rig.make_payload(data, MULTI, 1024, files=FILES)
+    assert daemon.call('d.name', box['hashes'][MULTI]) == MULTI
 
 
 # -- in a real browser ------------------------------------------------------------------------
