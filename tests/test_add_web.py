@@ -408,3 +408,76 @@ def test_hostile_names_are_shown_as_text(web):
         assert raw not in page, raw
     assert '&lt;script&gt;alert(1)&lt;b&gt;bold &#34;q&#34; &#39;s&#39;' in page
     assert '&lt;img src=x onerror=alert(2)&gt;' in page and '&lt;i&gt;evil&lt;/i&gt;.torrent' in page
+
+
+# ---------------------------------------------------------------- in a real browser
+
+@pytest.fixture(scope='module')
+def browser_server(daemon, roots, tmp_path_factory):
+    """pyrotorrent.py --http with no users (loopback mode: every visitor is admin)."""
+    with webapp.http_server(str(tmp_path_factory.mktemp('add-browser')), {
+            'BASE_URL': '/torrent', 'STATIC_URL': '/torrent/static', 'REFRESH_SECONDS': 0,
+            'targets': {'box': {'url': daemon.url, 'add_directories': roots}}}) as url:
+        yield url
+
+
+def wait(driver, condition, what):
+    from selenium.webdriver.support.ui import WebDriverWait
+    return WebDriverWait(driver, 15, poll_frequency=0.05).until(
+        lambda d: condition(d), message='waited 15 s for %s' % what)
+
+
+def csp_errors(driver):
+    try:
+        entries = driver.get_log('browser')
+    except Exception:
+        return []
+    return [e['message'] for e in entries if e.get('level') == 'SEVERE']
+
+
+def test_the_form_uploads_a_file_in_a_browser(driver, browser_server, daemon, roots, tmp_path):
+    from selenium.webdriver.common.by import By
+    [(data, item)] = fresh()
+    path = tmp_path / 'from the browser.torrent'
+    path.write_bytes(data)
+    driver.get(browser_server + '/target/box/add')
+    wait(driver, lambda d: d.execute_script('return document.readyState') == 'complete', 'the add page')
+    handler = driver.find_element(By.CSS_SELECTOR, '[data-magnet-handler]')
+    assert handler.is_displayed()                   # add.js ran and the browser has the API
+    driver.find_element(By.CSS_SELECTOR, 'input[name=files]').send_keys(str(path))
+    driver.find_element(By.CSS_SELECTOR, 'input[name=start][value=no]').click()
+    driver.find_element(By.CSS_SELECTOR, 'input[name=label]').send_keys('via <browser>')
+    driver.find_element(By.CSS_SELECTOR, 'form.add button[type=submit]').click()
+    shown = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, 'li[data-status]'), 'the results')
+    assert [(li.get_attribute('data-status'), li.get_attribute('data-hash')) for li in shown] == [
+        ('added', item.info_hash)]
+    link = shown[0].find_element(By.TAG_NAME, 'a')
+    assert link.text == item.name and link.get_attribute('href').endswith('/torrent/target/box/torrent/%s/' % item.info_hash)
+    got = fields(daemon, item.info_hash)
+    assert (got['d.state'], got['d.custom1']) == (0, 'via <browser>')
+    assert not [m for m in csp_errors(driver) if 'Content Security Policy' in m]
+
+
+def test_a_file_dropped_on_the_list_page_is_added(driver, browser_server, daemon):
+    from selenium.webdriver.common.by import By
+    [(data, item)] = fresh()
+    driver.get(browser_server + '/target/box/')
+    wait(driver, lambda d: d.execute_script('return document.readyState') == 'complete', 'the list page')
+    hint = driver.find_element(By.CSS_SELECTOR, '[data-drop-hint]')
+    assert hint.is_displayed()                      # shown only where dropping works
+    driver.execute_script("""
+        var bytes = Uint8Array.from(atob(arguments[0]), function (c) { return c.charCodeAt(0); });
+        var dt = new DataTransfer();
+        dt.items.add(new File([bytes], arguments[1], {type: 'application/x-bittorrent'}));
+        ['dragenter', 'dragover', 'drop'].forEach(function (type) {
+          document.querySelector('main').dispatchEvent(
+            new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true}));
+        });""", base64.b64encode(data).decode(), 'dropped.torrent')
+    wait(driver, lambda d: d.execute_script("return document.documentElement.getAttribute('data-dropped')"),
+         'the drop to be answered')
+    assert driver.execute_script("return document.documentElement.getAttribute('data-dropped')") == '1'
+    box = driver.find_element(By.CSS_SELECTOR, '[data-drop-result]')
+    assert 'Added: ' + item.name in box.text
+    assert box.find_element(By.TAG_NAME, 'a').get_attribute('href').endswith('/torrent/target/box/torrent/%s/' % item.info_hash)
+    assert item.info_hash in daemon.hashes()
+    assert not [m for m in csp_errors(driver) if 'Content Security Policy' in m]
