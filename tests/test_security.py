@@ -320,7 +320,7 @@ def test_route_table(rule, method, swarm, tmp_path):
         answer = call(web, method, url_for(rule, 'seeder'), token)
         if auth.ROLES.index(role) < auth.ROLES.index(need):
             assert answer.status_code == 403, (name, path)
-            assert "Your account '%s' is a %s" % (name, role) in answer.get_data(as_text=True)
+            assert "Your account '%s' is a %s" % (name, role) in page_text(answer.get_data(as_text=True))
         else:
             assert answer.status_code not in (401, 403, 404), (name, path, answer.status_code)
         if 'name' in rule.arguments and name != 'ada':
