@@ -218,7 +218,7 @@ class PyroTorrent:
             priority = names[priority.strip().lower()]
         elif isinstance(priority, str) and priority.strip() in ('0', '1', '2', '3'):
             priority = int(priority)
-        elif priority not in PRIORITIES or isinstance(priority, bool):
+        elif not isinstance(priority, int) or isinstance(priority, bool) or priority not in PRIORITIES:
             raise ValueError("the priority must be off, low, normal or high, not '%s'" % priority)
         label = fields.get('label') or ''
         if not isinstance(label, str):

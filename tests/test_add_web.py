@@ -15,7 +15,7 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from lib import auth, bencode, metafile
+from lib import auth, bencode, config, metafile, paths
 from tests import rig, webapp
 from tests.webapp import page_text
 
@@ -316,6 +316,38 @@ def test_a_large_file_part_is_spooled_to_disk_not_kept_in_memory():
     urlencoded.max_content_length = 500_000
     with pytest.raises(RequestEntityTooLarge):
         urlencoded.form
+
+
+@pytest.mark.parametrize('target, words', [
+    ({'add_directories': '/srv/dl'}, 'add_directories must be a list'),
+    ({'add_directories': ['srv/dl']}, 'must be an absolute path'),
+    ({'add_directories': ['/srv/../etc']}, 'must not hold ".."'),
+    ({'add_directories': ['/']}, 'cannot hold "/"'),
+    ({'add_directories': ['/srv/\x01x']}, 'control character'),
+])
+def test_bad_add_directories_stop_start_up_with_one_line(target, words):
+    with pytest.raises(config.ConfigError) as caught:
+        config.from_dict({'targets': {'t': dict(target, url='scgi://127.0.0.1:1')}})
+    assert words in str(caught.value) and "targets['t']" in str(caught.value)
+
+
+def test_add_directories_are_normalised_and_the_upload_cap_checked():
+    cfg = config.from_dict({'targets': {'t': {'url': 'scgi://127.0.0.1:1', 'add_directories': ['/srv/dl/', '/srv/dl']}}})
+    assert cfg.targets[0].add_directories == ('/srv/dl',) and cfg.MAX_UPLOAD_BYTES == 20 * 1024 * 1024
+    for bad in (1000, 2 * 1024 ** 3, '20M', True):
+        with pytest.raises(config.ConfigError, match='MAX_UPLOAD_BYTES must be a whole number of bytes'):
+            config.from_dict({'targets': {'t': {'url': 'scgi://127.0.0.1:1'}}, 'MAX_UPLOAD_BYTES': bad})
+
+
+def test_a_chosen_folder_is_compared_component_by_component():
+    roots = ('/srv/dl', '/srv/music')
+    assert paths.directory_inside('/srv/dl', roots) == '/srv/dl'
+    assert paths.directory_inside('/srv/music/Live 2024/', roots) == '/srv/music/Live 2024'
+    for bad in ('/srv/dl2', '/srv', '/srv/dl/../x', '/srv/dl/./x', '/srv//dl', 'srv/dl', '/', '/srv/dl\0'):
+        with pytest.raises(ValueError):
+            paths.directory_inside(bad, roots)
+    with pytest.raises(ValueError, match='no add_directories'):
+        paths.directory_inside('/srv/dl', ())
 
 
 # ---------------------------------------------------------------- who may, CSRF, GET
