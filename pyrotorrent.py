@@ -5,10 +5,13 @@ make_app(config) returns a plain WSGI callable; run as a program it serves FastC
 standard input (what spawn-fcgi hands it), on a socket, or plain HTTP for development.
 """
 import argparse
+import dataclasses
 import logging
 import os
+import re
 import stat
 import sys
+from urllib.parse import quote, urlencode
 from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -19,15 +22,17 @@ import simplejson
 from jinja2 import Environment, FileSystemLoader
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
+from werkzeug.datastructures import MultiDict
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
-from lib import auth
+from lib import auth, download
 from lib import config as configuration
 from lib import fetch, metafile, paths, sessions
 from lib.format import FILTERS
+from lib.paths import PathNotFound, resolve_inside
 from lib.wsgi import under_base_url
-from model.backend import COLUMNS, DESCENDING_FIRST, PRIORITIES, AddOptions, ListQuery
+from model.backend import COLUMNS, DESCENDING_FIRST, FILE_PRIORITIES, PRIORITIES, AddOptions, ListQuery
 from model.errors import BackendError, NotFound
 from model.rtorrent import RTorrent
 
@@ -39,8 +44,17 @@ url_map = Map([
     Rule('/target/<name>/', endpoint='target', methods=GET),
     Rule('/target/<name>/view/<view>/', endpoint='target', methods=GET),
     Rule('/target/<name>/torrent/<info_hash>/', endpoint='torrent', methods=GET),
+    Rule('/target/<name>/torrent/<info_hash>/metafile', endpoint='metafile', methods=GET),
+    Rule('/target/<name>/torrent/<info_hash>/data/<path:path>', endpoint='download', methods=GET),
+    Rule('/target/<name>/torrent/<info_hash>/archive', endpoint='archive', methods=GET),
+    Rule('/target/<name>/torrent/<info_hash>/files', endpoint='file_priorities', methods=POST),
+    Rule('/target/<name>/torrent/<info_hash>/trackers', endpoint='trackers', methods=POST),
+    Rule('/target/<name>/action', endpoint='action', methods=POST),
+    Rule('/target/<name>/erase', endpoint='erase', methods=GET + POST),
     Rule('/api/session', endpoint='api_session', methods=GET),
     Rule('/api/target/<name>/torrents', endpoint='api_torrents', methods=GET),
+    Rule('/api/target/<name>/torrent/<info_hash>', endpoint='api_torrent', methods=GET),
+    Rule('/api/target/<name>/action', endpoint='api_action', methods=POST),
     Rule('/target/<name>/add', endpoint='add', methods=GET + POST),
     Rule('/api/target/<name>/add', endpoint='api_add', methods=POST),
 ])
@@ -54,13 +68,28 @@ ACCESS = {
     'index': 'viewer',
     'target': 'viewer',
     'torrent': 'viewer',
+    'metafile': 'viewer',               # reading a torrent's data is looking at it
+    'download': 'viewer',
+    'archive': 'viewer',
+    'file_priorities': 'user',
+    'trackers': 'user',
+    'action': 'user',
+    'erase': 'user',
     'api_session': 'viewer',
     'api_torrents': 'viewer',
+    'api_torrent': 'viewer',
+    'api_action': 'user',
     'add': 'user',
     'api_add': 'user',
 }
+# What an action's message says it did ('Stopped 3 torrents.').
+DONE = {'start': 'Started', 'resume': 'Resumed', 'stop': 'Stopped', 'pause': 'Paused',
+        'close': 'Closed', 'recheck': 'Started a hash check of', 'announce': 'Announced',
+        'label': 'Set the label of', 'priority': 'Set the priority of',
+        'directory': 'Set the download directory of', 'erase': 'Removed'}
 
 log = logging.getLogger('pyrotorrent')
+ENCODED_SEPARATOR = re.compile('%(2f|5c|00)', re.I)
 ANY_LABEL = '*'
 MAX_PER_PAGE = 1000
 
@@ -85,6 +114,7 @@ class PyroTorrent:
         self.jinja.filters.update(FILTERS)
         self.jinja.globals.update(static_url=config.STATIC_URL, columns=COLUMNS, descending_first=DESCENDING_FIRST,
                                   any_label=ANY_LABEL, csrf_field=auth.CSRF_FIELD,
+                                  priorities=PRIORITIES, file_priorities=FILE_PRIORITIES,
                                   refresh_seconds=config.REFRESH_SECONDS,
                                   narrow_hidden=('label', 'added'))   # columns a phone does without
 
@@ -137,13 +167,197 @@ class PyroTorrent:
     def on_target(self, request, name, view='main'):
         backend = self.backend(name)
         listing = backend.torrent_list(self.list_query(request, view))
-        return self.render('target.html', request, target=name, url=backend.url, listing=listing)
+        return self.render('target.html', request, target=name, url=backend.url, listing=listing,
+                           request_query=request.query_string.decode('latin-1'))
 
     def on_torrent(self, request, name, info_hash):
         backend = self.backend(name)
-        header, torrent = backend.torrent(info_hash)
+        header, detail = backend.torrent_detail(info_hash)
         return self.render('torrent.html', request, target=name, url=backend.url, header=header,
-                           torrent=torrent)
+                           detail=detail, torrent=detail.torrent, tree=detail.tree,
+                           here=request.script_root + request.path)
+
+    def on_api_torrent(self, request, name, info_hash):
+        header, detail = self.backend(name).torrent_detail(info_hash)
+        data = dataclasses.asdict(detail)
+        data['torrent'] = detail.torrent.as_dict()
+        for key in ('local_directory', 'local_metafile'):       # the server's own paths stay on it
+            data.pop(key)
+        return self.json({'target': name, 'header': vars(header), 'torrent': data})
+
+    # -- acting on torrents -------------------------------------------------------------
+
+    def on_action(self, request, name):
+        """One action on the selected torrents (the torrent page sends one hash, the list
+        page many); back where the user was, with a message."""
+        form = request.form
+        action, hashes = form.get('action', ''), form.getlist('hash')
+        back = _local_path(form.get('next'), request.script_root) if form.get('next') else self.list_url(request, name)
+        if action == 'erase':
+            return redirect('%s/target/%s/erase?%s' % (request.script_root, _quote(name), urlencode(
+                [('hash', h) for h in hashes] + [('next', back)])), 303)
+        if not hashes:
+            self.tell(request, 'Select at least one torrent first; nothing was changed.', 'refused')
+            return redirect(back, 303)
+        results = self.run_action(self.backend(name), action, hashes, form)
+        self.tell_results(request, action, results)
+        return redirect(back, 303)
+
+    def on_api_action(self, request, name):
+        """The JSON twin of on_action (erase included, no confirmation page: a client
+        that sends "erase" with "delete_data": true has said what it wants)."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get('hashes'), list):
+            raise BadRequest('Send a JSON object like {"action": "stop", "hashes": ["<40 hex digits>"]}')
+        action = body.get('action', '')
+        if action == 'erase':
+            results = self.backend(name).erase(body['hashes'], delete_data=body.get('delete_data') is True)
+        else:
+            values = MultiDict({k: str(v) for k, v in body.items() if k in ('label', 'priority', 'directory')})
+            results = self.run_action(self.backend(name), action, body['hashes'], values)
+        return self.json({'action': action, 'results': [
+            dict(hash=r.hash, ok=r.ok, reason=r.reason,
+                 **({'deleted': len(r.erased_data.deleted)} if r.erased_data else {})) for r in results]})
+
+    def run_action(self, backend, action, hashes, values):
+        """[ActionResult] of one action; BadRequest in words for a value it cannot take."""
+        try:
+            if action in ('start', 'resume', 'stop', 'pause', 'close', 'recheck', 'announce'):
+                return backend.act(action, hashes)
+            if action == 'label':
+                return backend.set_label(hashes, values.get('label', '').strip())
+            if action == 'priority':
+                return backend.set_priority(hashes, int(values.get('priority', '')))
+            if action == 'directory':
+                return backend.set_directory(hashes, values.get('directory', '').strip())
+        except ValueError as exc:
+            raise BadRequest('Cannot %s: %s. Nothing was changed.' % (action, exc)) from None
+        raise BadRequest("There is no action '%s' (there are: %s, erase)" % (action, ', '.join(DONE)))
+
+    def tell_results(self, request, action, results):
+        done = [r for r in results if r.ok]
+        if done:
+            self.tell(request, '%s %s.' % (DONE[action], _torrents(len(done))))
+        refused = [r for r in results if not r.ok]
+        for result in refused[:5]:
+            self.tell(request, result.reason, 'refused')
+        if len(refused) > 5:
+            self.tell(request, 'and %d more torrents were not changed either.' % (len(refused) - 5), 'refused')
+
+    def on_erase(self, request, name):
+        """GET: what will be removed, and the choice about its data; POST: do it."""
+        backend = self.backend(name)
+        values = request.form if request.method == 'POST' else request.args
+        hashes = values.getlist('hash')
+        back = _local_path(values.get('next'), request.script_root) if values.get('next') else self.list_url(request, name)
+        if _is_torrent_page(back):          # the torrent page of a torrent about to be gone
+            back = self.list_url(request, name)
+        if request.method == 'GET':
+            names = backend.names(hashes)
+            return self.render('erase.html', request, target=name, names=names, next_url=back,
+                               can_delete_data=backend.can_delete_data)
+        data = values.get('data', 'keep')
+        if data not in ('keep', 'delete') or (data == 'delete' and not backend.can_delete_data):
+            raise BadRequest('data must be "keep" or, for a target with download_roots, "delete"')
+        results = backend.erase(hashes, delete_data=data == 'delete')
+        done = [r for r in results if r.ok]
+        if done and data == 'delete':
+            files = sum(len(r.erased_data.deleted) for r in done)
+            self.tell(request, 'Removed %s from rTorrent and deleted %d file%s of their data.'
+                      % (_torrents(len(done)), files, '' if files == 1 else 's'))
+        elif done:
+            self.tell(request, 'Removed %s from rTorrent; the data is still on disk.' % _torrents(len(done)))
+        for result in [r for r in results if not r.ok or r.reason][:5]:
+            self.tell(request, result.reason, 'refused')
+        return redirect(back, 303)
+
+    def on_file_priorities(self, request, name, info_hash):
+        """Files chosen one by one ('file') or by folder ('folder': its file indexes)."""
+        form = request.form
+        indexes = set()
+        for value in form.getlist('file') + [i for v in form.getlist('folder') for i in v.split(',')]:
+            if not value.strip().isdigit():
+                raise BadRequest("'%s' is not a file number" % value)
+            indexes.add(int(value))
+        back = request.script_root + '/target/%s/torrent/%s/#files' % (_quote(name), info_hash)
+        if not indexes:
+            self.tell(request, 'Select files or folders first; nothing was changed.', 'refused')
+            return redirect(back, 303)
+        priority = form.get('priority', '')
+        if priority not in ('0', '1', '2'):
+            raise BadRequest('priority must be 0 (off), 1 (normal) or 2 (high)')
+        result = self.backend(name).set_file_priorities(info_hash, {i: int(priority) for i in indexes})
+        if result.ok:
+            self.tell(request, 'Set %d file%s to %s.' % (len(indexes), '' if len(indexes) == 1 else 's',
+                                                         FILE_PRIORITIES[int(priority)]))
+        else:
+            self.tell(request, result.reason, 'refused')
+        return redirect(back, 303)
+
+    def on_trackers(self, request, name, info_hash):
+        form = request.form
+        index, enabled = form.get('tracker', ''), form.get('enabled', '')
+        if not index.isdigit() or enabled not in ('0', '1'):
+            raise BadRequest('tracker must be a tracker number and enabled 0 or 1')
+        result = self.backend(name).set_tracker_enabled(info_hash, [int(index)], enabled == '1')
+        self.tell(request, ('%s tracker %d.' % ('Enabled' if enabled == '1' else 'Disabled', int(index) + 1))
+                  if result.ok else result.reason, 'done' if result.ok else 'refused')
+        return redirect(request.script_root + '/target/%s/torrent/%s/#trackers' % (_quote(name), info_hash), 303)
+
+    # -- downloads ----------------------------------------------------------------------
+
+    def on_metafile(self, request, name, info_hash):
+        _, detail = self.backend(name).torrent_detail(info_hash)
+        if not detail.local_metafile:
+            raise NotFound("pyroTorrent cannot see the session folder of rTorrent '%s', which holds "
+                           "the .torrent of %s (give the target a path_map)" % (name, detail.torrent.hash))
+        try:
+            return download.metafile_response(request.environ, detail.local_metafile, detail.torrent.name)
+        except PathNotFound as exc:
+            raise NotFound("The .torrent of %s is not in rTorrent '%s''s session folder: %s"
+                           % (detail.torrent.hash, name, exc)) from None
+
+    def on_download(self, request, name, info_hash, path):
+        raw = request.environ.get('REQUEST_URI', '').partition('?')[0]
+        if ENCODED_SEPARATOR.search(raw):
+            raise NotFound("'%s' holds an encoded separator (%%2F, %%5C or %%00): no file is named so" % path)
+        _, detail = self.backend(name).torrent_detail(info_hash)
+        file = next((f for f in detail.files if f.path == path), None)
+        if file is None:
+            raise NotFound("Torrent %s has no file '%s'" % (detail.torrent.hash, path))
+        if file.progress < 1.0:
+            raise NotFound("'%s' is not complete yet (%d %%): it can be downloaded once it is"
+                           % (path, file.progress * 100))
+        local = self.data_folder(name, detail)
+        try:
+            resolved = resolve_inside(local, path)
+        except PathNotFound as exc:
+            raise NotFound("'%s' of torrent %s cannot be served: %s" % (path, detail.torrent.hash, exc)) from None
+        return download.file_response(request.environ, resolved, file.name)
+
+    def on_archive(self, request, name, info_hash):
+        """The complete files of the torrent, or of one folder of it, as one streamed zip."""
+        _, detail = self.backend(name).torrent_detail(info_hash)
+        folder = request.args.get('folder', '').strip('/')
+        files = [f for f in detail.files if not folder or f.path.startswith(folder + '/')]
+        if not files:
+            raise NotFound("Torrent %s has no folder '%s'" % (detail.torrent.hash, folder))
+        complete = [f.path for f in files if f.progress >= 1.0]
+        if not complete:
+            raise NotFound('None of these files is complete yet: nothing to download.')
+        entries = download.archive_entries(self.data_folder(name, detail), complete,
+                                           prefix=detail.torrent.name if detail.multi_file else '')
+        title = folder.rsplit('/', 1)[-1] if folder else detail.torrent.name
+        return download.archive_response(entries, title)
+
+    def data_folder(self, name, detail):
+        if not detail.local_directory:
+            raise NotFound("pyroTorrent cannot see the disk of rTorrent '%s' (give the target a "
+                           "path_map in config.py)" % name)
+        return detail.local_directory
+
+    def list_url(self, request, name):
+        return '%s/target/%s/' % (request.script_root, _quote(name))
 
     def on_api_torrents(self, request, name):
         listing = self.backend(name).torrent_list(self.list_query(request, request.args.get('view', 'main')))
@@ -479,8 +693,15 @@ def _forwarded(request):
     return any(h in request.headers for h in ('Forwarded', 'X-Forwarded-For', 'X-Real-IP'))
 
 
+def _torrents(count):
+    return '%d torrent%s' % (count, '' if count == 1 else 's')
+
+
+def _is_torrent_page(path):
+    return '/torrent/' in path
+
+
 def _quote(text):
-    from urllib.parse import quote
     return quote(text, safe='/')
 
 

@@ -13,7 +13,7 @@ def under_base_url(app, base_url):
         uri = environ.get('REQUEST_URI')
         if uri is not None:
             path, question, query = uri.partition('?')
-            path = unquote_to_bytes(path).decode('latin-1')
+            path = unquote_to_bytes(path.encode('latin-1', 'replace')).decode('latin-1')   # WSGI strings are bytes
             if question:
                 environ['QUERY_STRING'] = query     # a rewrite may have dropped it
         else:

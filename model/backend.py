@@ -182,6 +182,21 @@ class Backend:
         """(Header, Torrent) for one torrent; NotFound if the client has no such torrent."""
         raise NotImplementedError
 
+    def add_torrents(self, items, options):
+        """Add a batch; returns one AddResult per item, in the order given.
+
+        items: lib.metafile.Metafile, lib.metafile.Magnet, or an exception (a MetafileError,
+        a FetchError...) for an item that failed before: it becomes 'refused' with str() of
+        it as the reason, so the results still match what the user sent, one to one.
+        options: an AddOptions, for every item of the batch.
+        In a fixed number of round trips however many items; BackendError if the client
+        cannot be asked at all."""
+        raise NotImplementedError
+
+    def names(self, hashes):
+        """{hash: name or None (no such torrent)} for many torrents, in one round trip."""
+        raise NotImplementedError
+
     def torrent_detail(self, info_hash, buckets=100):
         """(Header, TorrentDetail) for the torrent page, in one round trip; NotFound if none."""
         raise NotImplementedError
@@ -417,13 +432,3 @@ class ActionResult:
     ok: bool
     reason: str = ''
     erased_data: object = None   # erase with delete_data: a lib.erase.EraseReport
-    def add_torrents(self, items, options):
-        """Add a batch; returns one AddResult per item, in the order given.
-
-        items: lib.metafile.Metafile, lib.metafile.Magnet, or an exception (a MetafileError,
-        a FetchError...) for an item that failed before: it becomes 'refused' with str() of
-        it as the reason, so the results still match what the user sent, one to one.
-        options: an AddOptions, for every item of the batch.
-        In a fixed number of round trips however many items; BackendError if the client
-        cannot be asked at all."""
-        raise NotImplementedError

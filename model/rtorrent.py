@@ -339,6 +339,13 @@ class RTorrent(Backend):
     # refused without asking rtorrent.  Every value (label, directory, priority) travels
     # as an XML-RPC parameter, never inside a command.
 
+    def names(self, hashes):
+        """{hash: name, or None when rtorrent has no such torrent} in one round trip (what
+        a confirmation page shows)."""
+        order = [h.upper() for h in _unique(hashes) if INFO_HASH.match(h)]
+        answer = self.multicall([(commands.TORRENT['name'], [h]) for h in order])
+        return {h: (None if isinstance(name, Fault) else name) for h, name in zip(order, answer)}
+
     ACTIONS = tuple(commands.ACTIONS)
 
     def act(self, action, hashes):

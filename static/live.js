@@ -17,7 +17,13 @@
         var fresh = new DOMParser().parseFromString(html, 'text/html').querySelectorAll('[data-live]');
         var live = document.querySelectorAll('[data-live]');
         if (fresh.length !== live.length) return;
+        // boxes the user ticked stay ticked across the swap (matched by name and value)
+        var ticked = {};
+        Array.prototype.forEach.call(document.querySelectorAll('[data-live] input[type=checkbox]:checked'),
+          function (box) { ticked[box.name + '\n' + box.value] = true; });
         for (var i = 0; i < live.length; i++) live[i].innerHTML = fresh[i].innerHTML;
+        Array.prototype.forEach.call(document.querySelectorAll('[data-live] input[type=checkbox]'),
+          function (box) { if (ticked[box.name + '\n' + box.value]) box.checked = true; });
         document.documentElement.removeAttribute('data-stale');
         document.documentElement.setAttribute('data-refreshed', String(Date.now()));
       })

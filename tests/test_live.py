@@ -68,6 +68,29 @@ def test_rates_peers_and_eta_of_a_running_download(transfer):
     assert down_rate.endswith('/s') and eta != '–' and done.endswith('%') and done != '100 %'
 
 
+def test_torrent_page_of_a_running_download_shows_peers_and_a_partial_piece_map(transfer):
+    import re
+    from tests.webapp import page_text
+    seeder, leecher, info_hash = transfer
+    web = client({'seeder': seeder.url, 'leecher': leecher.url})
+    leecher.wait(lambda: leecher.call('d.peers_connected', info_hash) >= 1, 60, 'the leecher to be connected')
+    page = web.get('/target/leecher/torrent/%s/' % info_hash).get_data(as_text=True)
+    text = page_text(page)
+    peers = page[page.index('<section id="peers">'):page.index('<section id="trackers">')]
+    assert '127.0.0.5:' in peers and 'libTorrent' in page_text(peers) and 'outgoing' in peers
+    assert re.search(r'<td class="num">100 %</td>', peers)           # the seeder has it all
+    fractions = [float(f) for f in re.findall(r'<rect [^>]*fill-opacity="([0-9.]+)"', page)]
+    assert fractions and min(fractions) < 1.0 and max(fractions) > 0.0
+    assert 'downloading' in text and '1 connected' in text
+    # the seeder's page shows the leecher, incoming, and the tracker's figures
+    page = web.get('/target/seeder/torrent/%s/' % info_hash).get_data(as_text=True)
+    peers = page[page.index('<section id="peers">'):page.index('<section id="trackers">')]
+    assert '127.0.0.6:' in peers
+    # an incomplete file cannot be downloaded yet, and the page says why
+    answer = web.get('/target/leecher/torrent/%s/data/Live transfer.bin' % info_hash)
+    assert answer.status_code == 404 and 'is not complete yet' in page_text(answer.get_data(as_text=True))
+
+
 def test_paused_and_stopped_show_as_such(transfer):
     seeder, leecher, info_hash = transfer
     web = client({'leecher': leecher.url})
@@ -98,3 +121,4 @@ def test_sorting_by_rate_eta_and_done_puts_the_live_torrent_first(transfer):
         assert data['total'] == 6
         assert data['torrents'][0]['hash'] == info_hash, sort
         assert data['torrents'][-1]['hash'] != info_hash, sort
+

@@ -20,7 +20,7 @@ FILES = ['<img src=x onerror=window.__xss=3>.txt', '"onmouseover="window.__xss=4
 LABEL = '</script><script>window.__xss=6</script><img src=x onerror=window.__xss=7>'
 MESSAGE = '"><img src=x onerror=window.__xss=8>'
 QUERY = '"><img src=x onerror=window.__xss=9>'
-MARKUP = re.compile(r'<img src=x|<svg|<script>window', re.I)
+MARKUP = re.compile(r'<img src=x|<svg onload|<script>window', re.I)
 
 
 @pytest.fixture(scope='module')
@@ -43,7 +43,7 @@ def hostile(tmp_path_factory):
 
 def pages(info_hash):
     return ['/', '/target/x/', '/target/x/view/main/', '/target/x/view/stopped/',
-            '/target/x/torrent/%s/' % info_hash,
+            '/target/x/torrent/%s/' % info_hash, '/target/x/erase?hash=%s' % info_hash,
             '/target/x/?q=%s' % QUERY, '/target/x/?label=%s' % QUERY,
             '/target/x/?sort=%s' % QUERY, '/target/x/view/%s/' % QUERY,
             '/target/%s/' % QUERY, '/login?next=%s' % QUERY]
@@ -62,6 +62,9 @@ def test_every_page_shows_hostile_data_as_text(hostile):
         assert ' '.join(text.split()) in listing
     torrent_page = page_text(web.get('/target/x/torrent/%s/' % info_hash).get_data(as_text=True))
     assert ' '.join(NAME.split()) in torrent_page and ' '.join(LABEL.split()) in torrent_page
+    for part in ('<img src=x onerror=window.__xss=3>.txt', '"onmouseover="window.__xss=4" x=".bin',
+                 "sub'><svg onload=window.__xss=5>/", 'inner.txt'):
+        assert part in torrent_page, part                 # the file tree, names as text
     searched = web.get('/target/x/?q=%s' % QUERY).get_data(as_text=True)
     assert 'value="&#34;&gt;&lt;img' in searched          # the search box holds the text, escaped
 
@@ -90,8 +93,11 @@ def server(hostile, tmp_path_factory):
 from tests.test_browser import open_page, wait  # noqa: E402
 
 DOM_CHECK = """
+var handlers = Array.prototype.filter.call(document.querySelectorAll('*'), function (e) {
+  return Array.prototype.some.call(e.attributes, function (a) { return a.name.indexOf('on') === 0; });
+});
 return {xss: window.__xss === undefined ? null : window.__xss,
-        injected: document.querySelectorAll('img[src="x"], svg, script:not([src])').length,
+        injected: document.querySelectorAll('img[src="x"], svg[onload], script:not([src])').length + handlers.length,
         text: document.body.innerText};
 """
 

@@ -82,7 +82,7 @@ class Rows(html.parser.HTMLParser):
         attrs = dict(attrs)
         if tag == 'tr' and 'data-hash' in attrs:
             self._row = {'hash': attrs['data-hash'], 'cells': []}
-        elif tag == 'td' and self._row is not None:
+        elif tag == 'td' and self._row is not None and attrs.get('class') != 'select':
             self._cell = []
 
     def handle_endtag(self, tag):
