@@ -430,3 +430,24 @@ def test_browser_walk_list_torrent_files_priority_stop_start(box, site, driver):
         assert daemon.call('d.state', h) == state
     assert driver.current_url.endswith('/torrent/%s/' % h)
     daemon.call('f.priority.set', '%s:f%d' % (h, paths.index('cd1/02 song.flac')), 1)
+
+
+def test_json_api_detail_and_actions(box):
+    daemon, h = box['daemon'], box['hashes'][SINGLE]
+    web = web_for(box)
+    detail = web.get('/api/target/t/torrent/%s' % h).json
+    assert detail['torrent']['torrent']['hash'] == h and detail['torrent']['files'][0]['path'] == SINGLE
+    assert 'local_directory' not in detail['torrent'] and detail['torrent']['can_delete_data'] is True
+    token = web.get('/api/session').json['csrf_token']
+    answer = web.post('/api/target/t/action', json={'action': 'pause', 'hashes': [h, 'nope']},
+                      headers={'X-CSRF-Token': token})
+    assert answer.status_code == 200 and daemon.call('d.is_active', h) == 0
+    assert answer.json['results'] == [{'hash': h, 'ok': True, 'reason': ''},
+                                      {'hash': 'nope', 'ok': False,
+                                       'reason': "'nope' is not a torrent hash (40 hexadecimal digits)"}]
+    answer = web.post('/api/target/t/action', json={'action': 'resume', 'hashes': [h]})
+    assert answer.status_code == 403 and daemon.call('d.is_active', h) == 0        # no token
+    web.post('/api/target/t/action', json={'action': 'resume', 'hashes': [h]}, headers={'X-CSRF-Token': token})
+    assert daemon.call('d.is_active', h) == 1
+    answer = web.post('/api/target/t/action', json={'action': 'explode', 'hashes': [h]}, headers={'X-CSRF-Token': token})
+    assert answer.status_code == 400 and "There is no action 'explode'" in answer.json['error']['message']
