@@ -20,7 +20,7 @@ if HERE not in sys.path:            # spawn-fcgi may start us from any folder
 
 import simplejson
 from jinja2 import Environment, FileSystemLoader
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.datastructures import MultiDict
 from werkzeug.utils import redirect
@@ -28,11 +28,11 @@ from werkzeug.wrappers import Request, Response
 
 from lib import auth, download
 from lib import config as configuration
-from lib import sessions
+from lib import fetch, metafile, paths, sessions
 from lib.format import FILTERS
 from lib.paths import PathNotFound, resolve_inside
 from lib.wsgi import under_base_url
-from model.backend import COLUMNS, DESCENDING_FIRST, FILE_PRIORITIES, PRIORITIES, ListQuery
+from model.backend import COLUMNS, DESCENDING_FIRST, FILE_PRIORITIES, PRIORITIES, AddOptions, ListQuery
 from model.errors import BackendError, NotFound
 from model.rtorrent import RTorrent
 
@@ -55,6 +55,8 @@ url_map = Map([
     Rule('/api/target/<name>/torrents', endpoint='api_torrents', methods=GET),
     Rule('/api/target/<name>/torrent/<info_hash>', endpoint='api_torrent', methods=GET),
     Rule('/api/target/<name>/action', endpoint='api_action', methods=POST),
+    Rule('/target/<name>/add', endpoint='add', methods=GET + POST),
+    Rule('/api/target/<name>/add', endpoint='api_add', methods=POST),
 ])
 # The least role each endpoint needs (lib.auth.ROLES); PUBLIC: anyone, logged in or not.
 # make_app refuses to start if an endpoint is missing here.  A route with <name> also
@@ -77,6 +79,8 @@ ACCESS = {
     'api_torrents': 'viewer',
     'api_torrent': 'viewer',
     'api_action': 'user',
+    'add': 'user',
+    'api_add': 'user',
 }
 # What an action's message says it did ('Stopped 3 torrents.').
 DONE = {'start': 'Started', 'resume': 'Resumed', 'stop': 'Stopped', 'pause': 'Paused',
@@ -104,6 +108,7 @@ class PyroTorrent:
         self.throttle = auth.LoginThrottle()
         self.backends = {t.name: RTorrent(t, cache_seconds=config.CACHE_SECONDS) for t in config.targets}
         self.pool = ThreadPoolExecutor(max_workers=max(4, 2 * len(self.backends)))
+        self.fetchers = ThreadPoolExecutor(max_workers=4)      # links of a batch, fetched side by side
         self.jinja = Environment(loader=FileSystemLoader(os.path.join(HERE, 'templates')),
                                  autoescape=True, trim_blocks=True, lstrip_blocks=True)
         self.jinja.filters.update(FILTERS)
@@ -365,6 +370,91 @@ class PyroTorrent:
             'torrents': [t.as_dict() for t in listing.torrents],
         })
 
+    # -- adding torrents --------------------------------------------------------------
+
+    def on_add(self, request, name):
+        """The add form (a GET adds nothing; ?magnet= fills the links in, for the browser's
+        magnet: handler), and on POST the result of each item, rendered at once: a refresh
+        re-posts only after the browser asks, and then finds each torrent already present."""
+        if request.method != 'POST':
+            return self.render_add(request, name, {'links': request.args.get('magnet', '')})
+        try:
+            results = self.add(request, name)
+        except ValueError as exc:
+            return self.render_add(request, name, request.form, status=400, problem=str(exc))
+        return self.render_add(request, name, dict(request.form.to_dict(), links=''), results=results)
+
+    def on_api_add(self, request, name):
+        try:
+            results = self.add(request, name)
+        except ValueError as exc:
+            return self.error(request, 400, 'Bad Request', str(exc), api=True)
+        return self.json({'target': name, 'results': [
+            dict(r.as_dict(), url=self.torrent_url(request, name, r)) for r in results]})
+
+    def add(self, request, name):
+        """[AddResult] for an add form or API call, one per file and link in the order sent;
+        ValueError, with nothing added, for options that cannot be used or an empty batch."""
+        if request.mimetype == 'application/json':
+            files, links, fields = _json_batch(request)
+        else:
+            fields = request.form
+            files = [(u.filename or 'upload', u.stream.read(metafile.MAX_SIZE + 1))
+                     for u in request.files.getlist('files') if u.filename]
+            links = fields.get('links', '').splitlines()
+        links = [line.strip() for line in links if line.strip()]
+        if not files and not links:
+            raise ValueError('Nothing to add: choose .torrent files, or give links or magnet links, one a line.')
+        if len(files) + len(links) > MAX_ADD_ITEMS:
+            raise ValueError('%d items at once is too many; add at most %d in one go.'
+                             % (len(files) + len(links), MAX_ADD_ITEMS))
+        options = self.add_options(fields, self.config.target(name))
+        policy = fetch.Policy.from_config(self.config)
+        items = [_upload_item(filename, data) for filename, data in files]
+        items += list(self.fetchers.map(lambda line: _link_item(line, policy), links))
+        results = self.backend(name).add_torrents(items, options)
+        for result in results:          # the page and the API show the source apart
+            if result.reason and result.source and result.reason.startswith(result.source + ': '):
+                result.reason = result.reason[len(result.source) + 2:]
+        return results
+
+    @staticmethod
+    def add_options(fields, target):
+        """The AddOptions of a form or a JSON object; ValueError in words."""
+        start = fields.get('start', True)
+        if not isinstance(start, bool):
+            if str(start).lower() not in YES_NO:
+                raise ValueError("start must be yes or no, not '%s'" % start)
+            start = YES_NO[str(start).lower()]
+        priority = fields.get('priority', 'normal')
+        names = {v: k for k, v in PRIORITIES.items()}
+        if isinstance(priority, str) and priority.strip().lower() in names:
+            priority = names[priority.strip().lower()]
+        elif isinstance(priority, str) and priority.strip() in ('0', '1', '2', '3'):
+            priority = int(priority)
+        elif not isinstance(priority, int) or isinstance(priority, bool) or priority not in PRIORITIES:
+            raise ValueError("the priority must be off, low, normal or high, not '%s'" % priority)
+        label = fields.get('label') or ''
+        if not isinstance(label, str):
+            raise ValueError('the label must be text')
+        typed = fields.get('path')          # the form's "or a folder inside them", over its choice
+        directory = typed.strip() if isinstance(typed, str) and typed.strip() else fields.get('directory')
+        directory = directory or None
+        if directory is not None:
+            directory = paths.directory_inside(directory, target.add_directories)
+        return AddOptions(start=start, directory=directory, label=label.strip(), priority=priority)
+
+    def render_add(self, request, name, form, status=200, **context):
+        return self.render('add.html', request, status=status, target=name, url=self.backend(name).url,
+                           directories=self.config.target(name).add_directories, form=form,
+                           priorities=PRIORITIES, **context)
+
+    @staticmethod
+    def torrent_url(request, name, result):
+        if result.status == 'refused' or not result.info_hash:
+            return None
+        return '%s/target/%s/torrent/%s/' % (request.script_root, _quote(name), result.info_hash)
+
     # -- helpers ----------------------------------------------------------------------
 
     def backend(self, name):
@@ -471,6 +561,11 @@ class PyroTorrent:
             return self.error(request, exc.status, "'%s' %s" % (exc.target, exc.problem), str(exc), api, exc)
         except NotFound as exc:
             return self.error(request, 404, 'Not Found', str(exc), api)
+        except RequestEntityTooLarge:
+            return self.error(request, 413, 'Too Large',
+                              'This request is larger than the %s pyroTorrent takes in one '
+                              '(MAX_UPLOAD_BYTES in config.py); nothing was added. Send fewer or '
+                              'smaller files at a time.' % FILTERS['size'](self.config.MAX_UPLOAD_BYTES), api)
         except HTTPException as exc:
             if exc.code in (301, 302, 307, 308):
                 return exc.get_response(request.environ)
@@ -522,7 +617,9 @@ class PyroTorrent:
         return None
 
     def __call__(self, environ, start_response):
-        response = self.dispatch(Request(environ))
+        request = Request(environ)
+        request.max_content_length = self.config.MAX_UPLOAD_BYTES   # larger: 413, the body unread
+        response = self.dispatch(request)
         for header, value in SECURITY_HEADERS:
             response.headers.setdefault(header, value)
         return response(environ, start_response)
@@ -538,6 +635,57 @@ SECURITY_HEADERS = (
     ('X-Content-Type-Options', 'nosniff'),
     ('Referrer-Policy', 'same-origin'),
 )
+
+
+MAX_ADD_ITEMS = 200                     # files and links in one batch
+YES_NO = {'1': True, 'yes': True, 'true': True, 'on': True, '0': False, 'no': False, 'false': False, 'off': False}
+
+
+def _json_batch(request):
+    """(files, links, fields) of a JSON add call: {"files": [{"filename":, "data": base64}],
+    "links": [...] or one text, one a line, and the options}."""
+    import base64
+    import binascii
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValueError('The body is not a JSON object.')
+    links = data.get('links', [])
+    if isinstance(links, str):
+        links = links.splitlines()
+    if not isinstance(links, list) or not all(isinstance(link, str) for link in links):
+        raise ValueError('links must be a list of texts (links and magnet links).')
+    files = []
+    for n, upload in enumerate(data.get('files', []) if isinstance(data.get('files', []), list) else [None]):
+        if not isinstance(upload, dict) or not isinstance(upload.get('data'), str):
+            raise ValueError('files[%d] must be {"filename": ..., "data": "<base64 of the .torrent>"}.' % n)
+        try:
+            raw = base64.b64decode(upload['data'], validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError('files[%d]: data is not base64.' % n) from None
+        files.append((str(upload.get('filename') or 'file %d' % (n + 1)), raw))
+    return files, links, data
+
+
+def _upload_item(filename, data):
+    if len(data) > metafile.MAX_SIZE:
+        return metafile.MetafileError(
+            'the file is larger than %s bytes, the largest .torrent rTorrent can be handed in one '
+            'request over SCGI' % '{:,}'.format(metafile.MAX_SIZE), filename)
+    try:
+        return metafile.parse(data, filename)
+    except metafile.MetafileError as exc:
+        return exc
+
+
+def _link_item(line, policy):
+    """A Magnet for a magnet: line, else the Metafile a direct link leads to; the error
+    instead of either."""
+    try:
+        if line.lower().startswith('magnet:'):
+            return metafile.parse_magnet(line, line)
+        return fetch.fetch_metafile(line, policy)
+    except (fetch.FetchError, metafile.MetafileError) as exc:
+        return exc
 
 
 def _forwarded(request):

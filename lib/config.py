@@ -17,8 +17,9 @@ from lib.transport import BadURL, transport_for
 
 DEFAULT_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'config.py')
 TARGET_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
-TARGET_KEYS = {'url', 'timeout', 'path_map', 'download_roots', 'local'}
+TARGET_KEYS = {'url', 'timeout', 'path_map', 'download_roots', 'local', 'add_directories'}
 LEGACY_KEYS = {'host', 'port', 'url', 'timeout'}
+MIN_UPLOAD, MAX_UPLOAD = 64 * 1024, 1024 ** 3     # bounds of MAX_UPLOAD_BYTES
 
 
 class ConfigError(Exception):
@@ -35,6 +36,7 @@ class Target:
     path_map: tuple = ()                 # ((rtorrent_prefix, local_prefix), ...), longest first
     download_roots: tuple = ()           # rtorrent-side folders where data may be deleted
     local: bool = None                   # None: guessed from the URL (lib.paths.is_local_url)
+    add_directories: tuple = ()          # rtorrent-side folders a user may add torrents into
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Config:
     AUTH: bool = True                    # False: no login at all, on any address (say so on purpose)
     FETCH_ALLOW_PRIVATE: bool = False    # links to add may point at loopback, private, link-local...
     FETCH_ALLOW_NETWORKS: tuple = ()     # networks links to add may point into anyway ('192.168.1.0/24')
+    MAX_UPLOAD_BYTES: int = 20 * 1024 * 1024   # the largest request body (an add page's uploads)
     path: str = ''
 
     def user(self, name):
@@ -116,6 +119,12 @@ def from_dict(values, path='config.py'):
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= 100000:
                 fail('%s must be a whole number from %d to 100000, not %r' % (key, low, value))
             settings[key] = value
+    if 'MAX_UPLOAD_BYTES' in values:
+        value = values['MAX_UPLOAD_BYTES']
+        if not isinstance(value, int) or isinstance(value, bool) or not MIN_UPLOAD <= value <= MAX_UPLOAD:
+            fail('MAX_UPLOAD_BYTES must be a whole number of bytes from %d (64 KiB) to %d (1 GiB), '
+                 'not %r' % (MIN_UPLOAD, MAX_UPLOAD, value))
+        settings['MAX_UPLOAD_BYTES'] = value
     if 'FETCH_ALLOW_PRIVATE' in values:
         if not isinstance(values['FETCH_ALLOW_PRIVATE'], bool):
             fail('FETCH_ALLOW_PRIVATE must be True or False, not %r' % (values['FETCH_ALLOW_PRIVATE'],))
@@ -223,7 +232,8 @@ def _targets(targets, default_timeout, fail):
         result.append(dataclasses.replace(
             target, local=local,
             path_map=_path_map(options.get('path_map', {}), where, fail),
-            download_roots=_download_roots(options.get('download_roots', ()), where, fail)))
+            download_roots=_download_roots(options.get('download_roots', ()), where, fail),
+            add_directories=_add_directories(options.get('add_directories', ()), where, fail)))
     return tuple(result)
 
 
@@ -259,6 +269,23 @@ def _download_roots(value, where, fail):
                  'rtorrent names)' % where)
         roots.append(root)
     return tuple(roots)
+
+
+def _add_directories(value, where, fail):
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        fail('%s: add_directories must be a list of rtorrent-side folders, like '
+             '["/home/rtorrent/downloads", "/home/rtorrent/music"], not %r' % (where, value))
+    folders = []
+    for folder in value:
+        folder = _clean_path(folder, '%s: add_directories entry' % where, fail)
+        if folder == '/':
+            fail('%s: add_directories cannot hold "/" (users could then make rtorrent write '
+                 'anywhere it may); list the folders meant for downloads' % where)
+        if any(ord(c) < 32 or ord(c) == 127 for c in folder):
+            fail('%s: add_directories entry %r holds a control character' % (where, folder))
+        if folder not in folders:
+            folders.append(folder)
+    return tuple(folders)
 
 
 def _legacy_target(options, default_timeout, fail):

@@ -152,3 +152,26 @@ def resolve_inside(base, relative, folder=False):
     if not (os.path.isdir(real) if folder else os.path.isfile(real)):
         raise PathNotFound("'%s' is not a %s of this torrent" % (relative, 'folder' if folder else 'file'))
     return real
+
+
+def directory_inside(path, roots):
+    """`path` normalised (no trailing '/') if it is one of the absolute folders `roots` or
+    below one, compared whole component by component; ValueError in words otherwise.
+    A path holding '', '.' or '..' components is refused, never resolved: it names a folder
+    on rtorrent's side, which pyroTorrent may not see."""
+    if not roots:
+        raise ValueError('this target adds torrents into its default download directory only '
+                         '(its configuration lists no add_directories)')
+    if not isinstance(path, str) or not path.startswith('/'):
+        raise ValueError("the download directory must be an absolute path (begin with '/'), not %r" % (path,))
+    if '\0' in path:
+        raise ValueError('the download directory cannot hold a NUL character')
+    parts = path.rstrip('/').split('/')[1:]
+    for part in parts:
+        if part in ('', '.', '..'):
+            raise ValueError("'%s' is not a plain path (it holds %r); give the folder itself"
+                             % (path, part or '//'))
+    clean = '/' + '/'.join(parts)
+    if any(_under(clean, root) is not None for root in roots):
+        return clean
+    raise ValueError("'%s' is not inside the folders this target allows: %s" % (clean, ', '.join(roots)))
