@@ -8,7 +8,6 @@ import html
 import io
 import os
 import re
-import shutil
 import zipfile
 
 import pytest
