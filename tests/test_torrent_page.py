@@ -454,3 +454,29 @@ def test_json_api_detail_and_actions(box):
     assert daemon.call('d.is_active', h) == 1
     answer = web.post('/api/target/t/action', json={'action': 'explode', 'hashes': [h]}, headers={'X-CSRF-Token': token})
     assert answer.status_code == 400 and "There is no action 'explode'" in answer.json['error']['message']
+
+
+def test_hash_check_progress_shows_while_checking(box, tmp_path):
+    """A check of 256 MiB takes rtorrent about a second here: long enough to watch the page
+    show its progress bar with a fraction between 0 and 1."""
+    daemon, data = box['daemon'], str(tmp_path / 'big')
+    payload = rig.make_payload(data, 'big.bin', 256 * 1024 * 1024)
+    h = daemon.load(rig.make_torrent(payload, 'http://127.0.0.1:1/announce', str(tmp_path / 'big.torrent')),
+                    directory=data, start=False)
+    web = web_for(box)
+    seen = []
+    try:
+        for _ in range(3):                         # a machine too quick for one look: check again
+            daemon.call('d.check_hash', h)
+            while True:
+                page = web.get('/target/t/torrent/%s/' % h).get_data(as_text=True)
+                found = re.search(r'<progress class="check" max="1" value="([0-9.]+)"></progress> [0-9.]+ % checked', page)
+                if found:
+                    seen.append(float(found.group(1)))
+                if daemon.call('d.hashing', h) == 0 and not found:
+                    break
+            if any(0 < f < 1 for f in seen):
+                break
+        assert any(0 < f < 1 for f in seen), seen
+    finally:
+        daemon.call('d.erase', h)
