@@ -5,6 +5,8 @@ make_app(config) returns a plain WSGI callable; run as a program it serves FastC
 standard input (what spawn-fcgi hands it), on a socket, or plain HTTP for development.
 """
 import argparse
+import base64
+import binascii
 import dataclasses
 import logging
 import os
@@ -51,11 +53,11 @@ url_map = Map([
     Rule('/target/<name>/torrent/<info_hash>/trackers', endpoint='trackers', methods=POST),
     Rule('/target/<name>/action', endpoint='action', methods=POST),
     Rule('/target/<name>/erase', endpoint='erase', methods=GET + POST),
+    Rule('/target/<name>/add', endpoint='add', methods=GET + POST),
     Rule('/api/session', endpoint='api_session', methods=GET),
     Rule('/api/target/<name>/torrents', endpoint='api_torrents', methods=GET),
     Rule('/api/target/<name>/torrent/<info_hash>', endpoint='api_torrent', methods=GET),
     Rule('/api/target/<name>/action', endpoint='api_action', methods=POST),
-    Rule('/target/<name>/add', endpoint='add', methods=GET + POST),
     Rule('/api/target/<name>/add', endpoint='api_add', methods=POST),
 ])
 # The least role each endpoint needs (lib.auth.ROLES); PUBLIC: anyone, logged in or not.
@@ -644,8 +646,6 @@ YES_NO = {'1': True, 'yes': True, 'true': True, 'on': True, '0': False, 'no': Fa
 def _json_batch(request):
     """(files, links, fields) of a JSON add call: {"files": [{"filename":, "data": base64}],
     "links": [...] or one text, one a line, and the options}."""
-    import base64
-    import binascii
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ValueError('The body is not a JSON object.')
@@ -697,8 +697,11 @@ def _torrents(count):
     return '%d torrent%s' % (count, '' if count == 1 else 's')
 
 
+TORRENT_PAGE = re.compile(r'/target/[^/?]+/torrent/')
+
+
 def _is_torrent_page(path):
-    return '/torrent/' in path
+    return bool(TORRENT_PAGE.search(path))
 
 
 def _quote(text):

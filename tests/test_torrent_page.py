@@ -480,3 +480,21 @@ def test_hash_check_progress_shows_while_checking(box, tmp_path):
         assert any(0 < f < 1 for f in seen), seen
     finally:
         daemon.call('d.erase', h)
+
+
+def test_erase_lands_back_on_the_list_it_came_from(box, tmp_path):
+    """Under BASE_URL /torrent too: the list with its sort order, not the gone torrent's page."""
+    daemon, data = box['daemon'], box['data']
+    web = webapp.client({'t': {'url': daemon.url}}, BASE_URL='/torrent')
+    payload = rig.make_payload(str(tmp_path), 'gone soon.bin', 4096)
+    h = daemon.load(rig.make_torrent(payload, 'http://127.0.0.1:1/announce', str(tmp_path / 'g.torrent')),
+                    directory=str(tmp_path), start=False)
+    page = web.get('/torrent/target/t/?sort=size').get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    answer = web.post('/torrent/target/t/erase', data={'hash': h, 'data': 'keep', 'csrf_token': token,
+                                                      'next': '/torrent/target/t/?sort=size'})
+    assert answer.headers['Location'] == '/torrent/target/t/?sort=size'
+    answer = web.post('/torrent/target/t/erase', data={'hash': h, 'csrf_token': token,
+                                                      'next': '/torrent/target/t/torrent/%s/' % h})
+    assert answer.headers['Location'] == '/torrent/target/t/'
+    assert h not in daemon.call('download_list', '') and os.path.exists(payload)
