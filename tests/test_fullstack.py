@@ -11,13 +11,16 @@ the real swarm of tests/rig.py (a seeder and a leecher rtorrent):
 """
 import html.parser
 import http.client
+import io
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
 import sys
 import urllib.parse
+import zipfile
 
 import pytest
 from werkzeug.test import Client
@@ -173,14 +176,17 @@ class Stack:
                 % (self.error_log, rig.log_tail(self.error_log), rig.log_tail(self.lighttpd.log_path),
                    self.fcgi_log, rig.log_tail(self.fcgi_log)))
 
-    def get(self, path):
+    def get(self, path, headers=None):
+        return self.request('GET', path, headers=headers)
+
+    def request(self, method, path, body=None, headers=None):
         conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=20)
         try:
-            conn.request('GET', path)
+            conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()
             return Answer(response.status, response.headers, response.read())
         except OSError as exc:
-            raise AssertionError('GET %s failed: %s%s' % (path, exc, self.logs())) from None
+            raise AssertionError('%s %s failed: %s%s' % (method, path, exc, self.logs())) from None
         finally:
             conn.close()
 
@@ -375,6 +381,51 @@ def test_fastcgi_process_survives_a_target_error(rewrite_stack):
 
 
 # ---------------------------------------------------------------- the prefix mount
+
+def check_actions_and_downloads(stack, swarm):
+    """A POST through lighttpd and flup: the session cookie, the CSRF token, the redirect
+    back under BASE_URL, the effect in rtorrent; then a download with a range, and a zip."""
+    torrent = next(t for t in swarm.torrents if t['downloaded'])
+    h, seeder = torrent['hash'], swarm.seeder
+    page = stack.expect('/torrent/target/seeder/?sort=size&order=desc')
+    cookie = page.headers['Set-Cookie'].split(';')[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    back = '/torrent/target/seeder/?sort=size&order=desc'
+    form = {'csrf_token': token, 'action': 'pause', 'hash': h, 'next': back}
+    headers = {'Content-Type': 'application/x-www-form-urlencoded', 'Cookie': cookie}
+    try:
+        answer = stack.request('POST', '/torrent/target/seeder/action', urllib.parse.urlencode(form), headers)
+        assert answer.status == 303 and answer.headers['Location'].endswith(back), (answer.status, answer.text[:300], stack.logs())
+        assert seeder.call('d.is_active', h) == 0
+        shown = stack.get(back, headers={'Cookie': cookie})
+        assert 'Paused 1 torrent.' in page_text(shown.text)
+        refused = stack.request('POST', '/torrent/target/seeder/action',
+                                urllib.parse.urlencode(dict(form, action='resume', csrf_token='forged')), headers)
+        assert refused.status == 403 and seeder.call('d.is_active', h) == 0
+    finally:
+        answer = stack.request('POST', '/torrent/target/seeder/action',
+                               urllib.parse.urlencode(dict(form, action='resume')), headers)
+        assert answer.status == 303 and seeder.call('d.is_active', h) == 1
+    # the torrent's data, streamed by flup through lighttpd
+    detail = stack.expect('/torrent/api/target/seeder/torrent/%s' % h, content_type='application/json')
+    path = json.loads(detail.text)['torrent']['files'][0]['path']
+    url = '/torrent/target/seeder/torrent/%s/data/%s' % (h, urllib.parse.quote(path))
+    whole = stack.get(url)
+    assert whole.status == 200 and len(whole.body) == torrent['size'], (whole.status, whole.text[:300])
+    part = stack.get(url, headers={'Range': 'bytes=-10'})
+    assert part.status == 206 and part.body == whole.body[-10:]
+    archive = stack.get('/torrent/target/seeder/torrent/%s/archive' % h)
+    assert archive.status == 200 and archive.content_type == 'application/zip'
+    assert zipfile.ZipFile(io.BytesIO(archive.body)).namelist()
+
+
+def test_rewrite_actions_and_downloads(rewrite_stack, swarm):
+    check_actions_and_downloads(rewrite_stack, swarm)
+
+
+def test_prefix_actions_and_downloads(prefix_stack, swarm):
+    check_actions_and_downloads(prefix_stack, swarm)
+
 
 def test_prefix_list_sort_static_and_api(prefix_stack, swarm):
     check_list_pages(prefix_stack, swarm)
