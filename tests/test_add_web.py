@@ -67,15 +67,13 @@ def make_client(daemon, roots, tmp_path, **settings):
 
 def login(web, name):
     """Log in; the session's CSRF token."""
-    token = csrf(web, '/login')
-    answer = web.post('/login', data={'name': name, 'password': PASSWORDS[name], 'csrf_token': token, 'next': '/'})
+    answer = webapp.login(web, name, PASSWORDS[name], next='/')
     assert answer.status_code == 303
     return csrf(web, '/')
 
 
 def csrf(web, path):
-    import re
-    return re.search(r'name="csrf_token" value="([^"]+)"', web.get(path).get_data(as_text=True)).group(1)
+    return webapp.csrf_token(web.get(path).get_data(as_text=True))
 
 
 @pytest.fixture

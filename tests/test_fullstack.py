@@ -14,7 +14,6 @@ import http.client
 import io
 import json
 import os
-import re
 import shlex
 import socket
 import subprocess
@@ -389,7 +388,7 @@ def check_actions_and_downloads(stack, swarm):
     h, seeder = torrent['hash'], swarm.seeder
     page = stack.expect('/torrent/target/seeder/?sort=size&order=desc')
     cookie = page.headers['Set-Cookie'].split(';')[0]
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    token = webapp.csrf_token(page.text)
     back = '/torrent/target/seeder/?sort=size&order=desc'
     form = {'csrf_token': token, 'action': 'pause', 'hash': h, 'next': back}
     headers = {'Content-Type': 'application/x-www-form-urlencoded', 'Cookie': cookie}

@@ -42,7 +42,7 @@ def make_client(swarm, tmp_path, remote_addr='127.0.0.1', **settings):
 def csrf_of(web):
     """The token of this client's session, as a page's form carries it."""
     page = web.get('/login').get_data(as_text=True) if not _logged_in(web) else web.get('/').get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return webapp.csrf_token(page)
 
 
 def _logged_in(web):
@@ -193,7 +193,7 @@ def test_session_cookie_flags(web, swarm, tmp_path):
     assert morsel['expires'] == '' and morsel['max-age'] == ''      # ends with the browser
     https = make_client(swarm, tmp_path)
     page = https.get('/login', base_url='https://localhost/')
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    token = webapp.csrf_token(page.get_data(as_text=True))
     answer = https.post('/login', base_url='https://localhost/',
                         data={'name': 'vic', 'password': PASSWORDS['vic'], 'csrf_token': token})
     morsel, raw = cookie_attributes(answer)

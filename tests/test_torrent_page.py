@@ -50,7 +50,7 @@ def web_for(box, **target):
 
 
 def token_of(web):
-    return re.search(r'name="csrf_token" value="([^"]+)"', web.get('/target/t/').get_data(as_text=True)).group(1)
+    return webapp.csrf_token(web.get('/target/t/').get_data(as_text=True))
 
 
 def post(web, path, **fields):
@@ -240,13 +240,12 @@ def test_viewers_see_no_forms_and_cannot_act(box):
     from lib import auth
     web = webapp.client({'t': {'url': box['daemon'].url}},
                         users={'vic': {'password': auth.hash_password('vic-secret'), 'role': 'viewer'}})
-    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get('/login').get_data(as_text=True)).group(1)
-    web.post('/login', data={'name': 'vic', 'password': 'vic-secret', 'csrf_token': token})
+    webapp.login(web, 'vic', 'vic-secret')
     h = box['hashes'][SINGLE]
     page = web.get('/target/t/torrent/%s/' % h).get_data(as_text=True)
     assert 'action="/target/t/action"' not in page and 'name="file"' not in page
     assert 'form="bulk"' not in web.get('/target/t/').get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)       # the logout form's
+    token = webapp.csrf_token(page)                                              # the logout form's
     assert web.post('/target/t/action', data={'action': 'stop', 'hash': h, 'csrf_token': token}).status_code == 403
     assert box['daemon'].call('d.state', h) == 1
 
@@ -486,13 +485,13 @@ def test_hash_check_progress_shows_while_checking(box, tmp_path):
 
 def test_erase_lands_back_on_the_list_it_came_from(box, tmp_path):
     """Under BASE_URL /torrent too: the list with its sort order, not the gone torrent's page."""
-    daemon, data = box['daemon'], box['data']
+    daemon = box['daemon']
     web = webapp.client({'t': {'url': daemon.url}}, BASE_URL='/torrent')
     payload = rig.make_payload(str(tmp_path), 'gone soon.bin', 4096)
     h = daemon.load(rig.make_torrent(payload, 'http://127.0.0.1:1/announce', str(tmp_path / 'g.torrent')),
                     directory=str(tmp_path), start=False)
     page = web.get('/torrent/target/t/?sort=size').get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = webapp.csrf_token(page)
     answer = web.post('/torrent/target/t/erase', data={'hash': h, 'data': 'keep', 'csrf_token': token,
                                                       'next': '/torrent/target/t/?sort=size'})
     assert answer.headers['Location'] == '/torrent/target/t/?sort=size'

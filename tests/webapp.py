@@ -3,6 +3,7 @@ its own process (pyrotorrent.py --http) for a browser."""
 import contextlib
 import html.parser
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,18 @@ from pyrotorrent import make_app
 from tests import rig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(page):
+    """The CSRF token the forms of this page (HTML text) carry."""
+    return CSRF_TOKEN.search(page).group(1)
+
+
+def login(web, name, password, **fields):
+    """Log in through the login form (its token first); the answer to the POST."""
+    token = csrf_token(web.get('/login').get_data(as_text=True))
+    return web.post('/login', data=dict({'name': name, 'password': password, 'csrf_token': token}, **fields))
 
 
 def client(targets, remote_addr='127.0.0.1', **settings):
