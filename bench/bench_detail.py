@@ -13,9 +13,7 @@ Timings are the median of --repeat runs, in milliseconds.
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -23,15 +21,7 @@ sys.path.insert(0, ROOT)
 from model import commands  # noqa: E402
 from model.rtorrent import RTorrent  # noqa: E402
 from tests import rig  # noqa: E402
-
-
-def median_ms(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+from bench_list import median_ms  # noqa: E402  (beside this script)
 
 
 def main():
