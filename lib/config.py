@@ -258,34 +258,33 @@ def _path_map(value, where, fail):
 
 
 def _download_roots(value, where, fail):
-    if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        fail('%s: download_roots must be a list of rtorrent-side folders, like '
-             '["/home/rtorrent/downloads"], not %r' % (where, value))
-    roots = []
-    for root in value:
-        root = _clean_path(root, '%s: download_roots entry' % where, fail)
-        if root == '/':
-            fail('%s: download_roots cannot hold "/" (pyroTorrent could then delete anything '
-                 'rtorrent names)' % where)
-        roots.append(root)
-    return tuple(roots)
+    return tuple(_folders(value, where, 'download_roots', '["/home/rtorrent/downloads"]',
+                          ' (pyroTorrent could then delete anything rtorrent names)', fail))
 
 
 def _add_directories(value, where, fail):
-    if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        fail('%s: add_directories must be a list of rtorrent-side folders, like '
-             '["/home/rtorrent/downloads", "/home/rtorrent/music"], not %r' % (where, value))
     folders = []
-    for folder in value:
-        folder = _clean_path(folder, '%s: add_directories entry' % where, fail)
-        if folder == '/':
-            fail('%s: add_directories cannot hold "/" (users could then make rtorrent write '
-                 'anywhere it may); list the folders meant for downloads' % where)
+    for folder in _folders(value, where, 'add_directories', '["/home/rtorrent/downloads", "/home/rtorrent/music"]',
+                           ' (users could then make rtorrent write anywhere it may); list the folders '
+                           'meant for downloads', fail):
         if any(ord(c) < 32 or ord(c) == 127 for c in folder):
             fail('%s: add_directories entry %r holds a control character' % (where, folder))
         if folder not in folders:
             folders.append(folder)
     return tuple(folders)
+
+
+def _folders(value, where, key, example, why_not_root, fail):
+    """A target's list of rtorrent-side folders, each cleaned; never "/" itself."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        fail('%s: %s must be a list of rtorrent-side folders, like %s, not %r' % (where, key, example, value))
+    folders = []
+    for folder in value:
+        folder = _clean_path(folder, '%s: %s entry' % (where, key), fail)
+        if folder == '/':
+            fail('%s: %s cannot hold "/"%s' % (where, key, why_not_root))
+        folders.append(folder)
+    return folders
 
 
 def _legacy_target(options, default_timeout, fail):
