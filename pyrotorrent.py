@@ -194,7 +194,7 @@ class PyroTorrent:
         page many); back where the user was, with a message."""
         form = request.form
         action, hashes = form.get('action', ''), form.getlist('hash')
-        back = _local_path(form.get('next'), request.script_root) if form.get('next') else self.list_url(request, name)
+        back = self.back_to(request, form, name)
         if action == 'erase':
             return redirect('%s/target/%s/erase?%s' % (request.script_root, _quote(name), urlencode(
                 [('hash', h) for h in hashes] + [('next', back)])), 303)
@@ -224,7 +224,7 @@ class PyroTorrent:
     def run_action(self, backend, action, hashes, values):
         """[ActionResult] of one action; BadRequest in words for a value it cannot take."""
         try:
-            if action in ('start', 'resume', 'stop', 'pause', 'close', 'recheck', 'announce'):
+            if action in backend.ACTIONS and action != 'erase':      # erase: on_erase, on_api_action
                 return backend.act(action, hashes)
             if action == 'label':
                 return backend.set_label(hashes, values.get('label', '').strip())
@@ -251,7 +251,7 @@ class PyroTorrent:
         backend = self.backend(name)
         values = request.form if request.method == 'POST' else request.args
         hashes = values.getlist('hash')
-        back = _local_path(values.get('next'), request.script_root) if values.get('next') else self.list_url(request, name)
+        back = self.back_to(request, values, name)
         if _is_torrent_page(back):          # the torrent page of a torrent about to be gone
             back = self.list_url(request, name)
         if request.method == 'GET':
@@ -360,6 +360,12 @@ class PyroTorrent:
 
     def list_url(self, request, name):
         return '%s/target/%s/' % (request.script_root, _quote(name))
+
+    def back_to(self, request, values, name):
+        """Where a form's POST returns: its 'next' (a path of this site only), else the list."""
+        if values.get('next'):
+            return _local_path(values.get('next'), request.script_root)
+        return self.list_url(request, name)
 
     def on_api_torrents(self, request, name):
         listing = self.backend(name).torrent_list(self.list_query(request, request.args.get('view', 'main')))

@@ -173,6 +173,7 @@ class Backend:
 
     name = ''
     url = ''
+    ACTIONS = ()              # the actions act() takes (start, stop, ..., erase)
 
     def torrent_list(self, query):
         """A TorrentList for a ListQuery, in a fixed number of round trips."""
