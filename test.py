@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lib import config  # noqa: E402
 from model.errors import BackendError  # noqa: E402
-from model.rtorrent import RTorrent  # noqa: E402
+from model import UnknownClient, backend_for  # noqa: E402
 
 
 def main():
@@ -24,12 +24,22 @@ def main():
         return 2
     failed = 0
     for target in targets:
-        r = RTorrent(target)
         try:
-            print('%s: libTorrent version: %s' % (target.name, r.get_libtorrent_version()))
-        except BackendError as exc:
-            print('%s: Failed to connect to libTorrent: %s' % (target.name, exc.cause))
+            backend = backend_for(target)
+            client_version, library_version = backend.version()
+        except UnknownClient as exc:
+            print('%s: %s' % (target.name, exc))
             failed += 1
+            continue
+        except BackendError as exc:
+            print('%s: Failed to connect to %s: %s' % (target.name, 'libTorrent' if target.client == 'rtorrent'
+                                                        else exc.client, exc.cause))
+            failed += 1
+            continue
+        if target.client == 'rtorrent':     # the setup manual's words
+            print('%s: libTorrent version: %s' % (target.name, library_version))
+        else:
+            print('%s: %s version: %s' % (target.name, backend.client, client_version))
     return 1 if failed else 0
 
 

@@ -17,7 +17,7 @@ from lib.transport import BadURL, transport_for
 
 DEFAULT_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'config.py')
 TARGET_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
-TARGET_KEYS = {'url', 'timeout', 'path_map', 'download_roots', 'local', 'add_directories'}
+TARGET_KEYS = {'client', 'url', 'timeout', 'path_map', 'download_roots', 'local', 'add_directories'}
 LEGACY_KEYS = {'host', 'port', 'url', 'timeout'}
 MIN_UPLOAD, MAX_UPLOAD = 64 * 1024, 1024 ** 3     # bounds of MAX_UPLOAD_BYTES
 
@@ -37,6 +37,7 @@ class Target:
     download_roots: tuple = ()           # rtorrent-side folders where data may be deleted
     local: bool = None                   # None: guessed from the URL (lib.paths.is_local_url)
     add_directories: tuple = ()          # rtorrent-side folders a user may add torrents into
+    client: str = 'rtorrent'             # which client it is (model.CLIENTS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,8 +230,11 @@ def _targets(targets, default_timeout, fail):
         if local is not None and not isinstance(local, bool):
             fail('%s: local must be True (pyroTorrent sees rtorrent\'s disk as rtorrent does) or '
                  'False, not %r' % (where, local))
+        client = options.get('client', 'rtorrent')
+        if not isinstance(client, str) or not client:
+            fail('%s: client must name the torrent client, like "rtorrent", not %r' % (where, client))
         result.append(dataclasses.replace(
-            target, local=local,
+            target, local=local, client=client,
             path_map=_path_map(options.get('path_map', {}), where, fail),
             download_roots=_download_roots(options.get('download_roots', ()), where, fail),
             add_directories=_add_directories(options.get('add_directories', ()), where, fail)))

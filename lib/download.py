@@ -24,7 +24,6 @@ metafile_path(session_dir, info_hash) / metafile_response(environ, path, name)
     local path of session.path (through the path map).  Read with open(), no shell.
 """
 import os
-import re
 import time
 import unicodedata
 import zipfile
@@ -35,10 +34,10 @@ from werkzeug.http import parse_range_header
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Response
 
+from lib.metafile import is_info_hash
 from lib.paths import PathNotFound, resolve_inside
 
 BLOCK = 256 * 1024
-INFO_HASH = re.compile(r'^[0-9A-Fa-f]{40}$')
 
 
 def file_response(environ, path, name=None, mimetype=None):
@@ -143,12 +142,17 @@ def metafile_path(session_dir, info_hash):
     """The local path of rtorrent's copy of a torrent's metafile, or PathNotFound."""
     if not session_dir:
         raise PathNotFound("pyroTorrent cannot see this rTorrent's session folder")
-    if not INFO_HASH.match(info_hash or ''):
+    if not is_info_hash(info_hash):
         raise PathNotFound("'%s' is not a torrent hash" % info_hash)
-    path = os.path.join(session_dir, info_hash.upper() + '.torrent')
+    path = session_metafile(session_dir, info_hash)
     if not os.path.isfile(path):
         raise PathNotFound('rTorrent keeps no metafile for %s in its session folder' % info_hash.upper())
     return path
+
+
+def session_metafile(session_dir, info_hash):
+    """Where rtorrent keeps a torrent's metafile in its session folder: SESSION/HASH.torrent."""
+    return session_dir.rstrip('/') + '/' + info_hash.upper() + '.torrent'
 
 
 def metafile_response(environ, path, name):

@@ -237,6 +237,12 @@ def _trackers(top, refuse):
 # -- magnet links ----------------------------------------------------------------------
 
 _HEX = re.compile(r'^[0-9A-Fa-f]{40}$')
+
+
+def is_info_hash(text):
+    """True for a v1 info-hash as pyroTorrent takes it in URLs and forms: 40 hex digits."""
+    return isinstance(text, str) and bool(_HEX.match(text))
+
 _BASE32 = re.compile(r'^[A-Za-z2-7]{32}$')
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 

@@ -6,7 +6,7 @@ event at a time in Python.  rTorrent's answers use only <string>, <i8>/<i4>, <ar
 <struct>, so `loads` rewrites those tags into JSON with a few C-speed str.replace passes
 and hands the text to the C JSON parser; anything else (base64, double, boolean, a
 fault answer, character references) takes xmlrpc.client's path, so results are identical.
-bench/bench_list.py measures the gain (about 3x on a 10,000-torrent answer).
+tests/bench/bench_list.py measures the gain (about 3x on a 10,000-torrent answer).
 """
 import json
 import xmlrpc.client

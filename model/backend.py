@@ -1,7 +1,9 @@
 """What pages ask of a torrent client, independent of which client it is.
 
-Handlers talk to a Backend (rTorrent today, Transmission planned) and get plain data
-back: Header, Torrent, TorrentList, AddResult.  Nothing here knows a command name.
+Handlers talk to a Backend (model/rtorrent/ today; every client one folder) and get plain
+data back: Header, Torrent, TorrentList, AddResult.  Nothing here knows a command name.
+Each Backend declares up front what it can do (Capabilities), so a page offers only what
+the target's client does; nothing waits to fail at call time.
 """
 import dataclasses
 
@@ -13,7 +15,45 @@ COLUMNS = {
 }
 # Columns whose natural first order is largest first.
 DESCENDING_FIRST = {'size', 'down', 'up', 'ratio', 'peers', 'added'}
-STATES = ('checking', 'downloading', 'seeding', 'paused', 'stopped', 'complete')
+STATES = ('checking', 'downloading', 'seeding', 'paused', 'stopped', 'complete', 'queued')
+# What each action does, in words a page can show beside its button.
+ACTION_HELP = {
+    'start': 'connect to peers and transfer',
+    'resume': 'go on after a pause',
+    'stop': 'stop transferring; files stay open, the piece map known',
+    'pause': 'stop transferring for now; peers stay connected, it goes on at once when resumed',
+    'close': 'stop and close its files (needed before its folder can change)',
+    'recheck': 'check the data on disk against the torrent, piece by piece',
+    'announce': 'ask the trackers for peers now',
+    'erase': 'remove it from the client; its data stays on disk unless you choose otherwise',
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Capabilities:
+    """What one client can do, declared by its Backend class (Backend.CAPABILITIES).
+
+    Pages, the bulk bar and the API offer only these; GET /api/target/<name> lists them."""
+    client: str                   # the client's name as people know it: 'rTorrent'
+    actions: tuple                # the actions act() takes ('erase' through erase())
+    priorities: dict              # a torrent's priority scale: value -> word
+    file_priorities: dict         # a file's priority scale: value -> word
+    file_wanted: bool = False     # True: "skip this file" is a flag apart from its priority
+    tracker_toggle: bool = False  # trackers can be disabled and enabled one by one
+    labels: str = 'one'           # 'one' label a torrent, 'many', or 'none'
+    views: bool = False           # the client has named views of its own (rTorrent's)
+    deletes_data_itself: bool = False   # the client removes a torrent's data when asked
+    max_metafile: int = 0         # the largest .torrent it takes, in bytes (0: no limit known)
+    settings_read: frozenset = frozenset()    # settings it can report back
+    settings_write: frozenset = frozenset()   # settings it can be given
+
+    def as_dict(self):
+        data = dataclasses.asdict(self)
+        data['priorities'] = {str(k): v for k, v in self.priorities.items()}
+        data['file_priorities'] = {str(k): v for k, v in self.file_priorities.items()}
+        data['settings_read'] = sorted(self.settings_read)
+        data['settings_write'] = sorted(self.settings_write)
+        return data
 
 
 @dataclasses.dataclass
@@ -38,6 +78,7 @@ class Header:
     library_version: str
     client_version: str
     views: list
+    client: str = ''          # the client's name, as Capabilities.client
 
 
 @dataclasses.dataclass
@@ -173,7 +214,24 @@ class Backend:
 
     name = ''
     url = ''
-    ACTIONS = ()              # the actions act() takes (start, stop, ..., erase)
+    CAPABILITIES = None       # a Capabilities: what this client can do
+
+    @property
+    def ACTIONS(self):        # the actions act() takes (start, stop, ..., erase)
+        return self.CAPABILITIES.actions
+
+    @property
+    def client(self):
+        return self.CAPABILITIES.client
+
+    @property
+    def can_delete_data(self):
+        """Whether a delete-data choice can be offered for this target at all."""
+        return self.CAPABILITIES.deletes_data_itself
+
+    def version(self):
+        """(client version, library version) as texts; BackendError if it cannot be asked."""
+        raise NotImplementedError
 
     def torrent_list(self, query):
         """A TorrentList for a ListQuery, in a fixed number of round trips."""
@@ -239,14 +297,14 @@ TRACKER_EVENTS = {0: '', 1: 'completed', 2: 'started', 3: 'stopped', 4: 'scrape'
 
 @dataclasses.dataclass
 class File:
-    index: int                # rtorrent's index: what set_file_priorities takes
+    """One file of a torrent, as any client describes it (transmission-rpc's File shape)."""
+    index: int                # the client's index: what set_file_priorities takes
     path: str                 # relative to TorrentDetail.directory, '/' between folders
     size: int
-    chunks: int               # f.size_chunks: its size in chunks
-    chunks_completed: int     # of the chunks it touches (first_chunk to end_chunk)
-    priority: int             # a key of FILE_PRIORITIES
-    first_chunk: int = 0
-    end_chunk: int = 0        # one past its last chunk
+    completed: int            # bytes of it that are there
+    priority: int             # a key of the backend's Capabilities.file_priorities
+    wanted: bool = True       # False: skipped (a client with a separate flag for it)
+    scale: dict = dataclasses.field(default=None, repr=False, compare=False)   # its priority words
 
     @property
     def name(self):
@@ -254,14 +312,11 @@ class File:
 
     @property
     def progress(self):
-        touched = self.end_chunk - self.first_chunk
-        if touched <= 0:
-            touched = self.chunks
-        return 1.0 if touched <= 0 else min(1.0, self.chunks_completed / touched)
+        return 1.0 if self.size <= 0 else min(1.0, self.completed / self.size)
 
     @property
     def priority_name(self):
-        return FILE_PRIORITIES.get(self.priority, str(self.priority))
+        return (self.scale or FILE_PRIORITIES).get(self.priority, str(self.priority))
 
 
 @dataclasses.dataclass
@@ -404,6 +459,7 @@ class TorrentDetail:
     local_directory: str = None
     local_metafile: str = None
     can_delete_data: bool = False   # the target declares a download root holding this torrent
+    movable: bool = False     # its download directory may be changed now (the client's rule)
 
     @property
     def priority_name(self):
@@ -415,11 +471,6 @@ class TorrentDetail:
         if self.torrent.state != 'checking' or self.chunks <= 0:
             return None
         return self.chunks_hashed / self.chunks
-
-    @property
-    def startable(self):
-        """Whether the download directory may be changed: stopped and closed."""
-        return self.torrent.state in ('stopped', 'complete') and not self.open
 
     @property
     def tree(self):

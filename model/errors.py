@@ -7,15 +7,16 @@ class BackendError(Exception):
     status = 502
     problem = 'could not be asked'
 
-    def __init__(self, target, url, cause):
-        super().__init__(target, url, cause)
-        self.target, self.url, self.cause = target, url, cause
+    def __init__(self, backend, cause):
+        """backend: the Backend that failed (its name, url and client name the error)."""
+        super().__init__(backend.name, backend.url, cause)
+        self.target, self.url, self.client, self.cause = backend.name, backend.url, backend.client, cause
 
     def __str__(self):
-        return "rTorrent '%s' at %s %s: %s" % (self.target, self.url, self.problem, self.cause)
+        return "%s '%s' at %s %s: %s" % (self.client, self.target, self.url, self.problem, self.cause)
 
     def as_dict(self):
-        return {'target': self.target, 'url': self.url, 'problem': self.problem,
+        return {'target': self.target, 'url': self.url, 'client': self.client, 'problem': self.problem,
                 'cause': self.cause, 'message': str(self)}
 
 

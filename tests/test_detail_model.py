@@ -54,7 +54,7 @@ def swarm():
 @pytest.fixture(scope='module')
 def seeder(swarm):
     backend = RTorrent(Target('seeder', swarm.seeder.url, download_roots=(swarm.data_dir,)))
-    backend.capabilities()
+    backend.offers()
     return backend
 
 
@@ -202,7 +202,7 @@ def test_piece_map_and_tree_helpers():
     assert piece_map('A0', 4, 100) == [1.0, 0.0, 1.0, 0.0]
     assert piece_map('C0', 8, 4) == [1.0, 0.0, 0.0, 0.0]
     assert piece_map('', 8) is None and piece_map('zz', 8) is None
-    tree = file_tree([File(0, 'a/b/c.bin', 100, 1, 1, 1), File(1, 'a/d.bin', 300, 4, 1, 0)])
+    tree = file_tree([File(0, 'a/b/c.bin', 100, 100, 1), File(1, 'a/d.bin', 300, 75, 0)])
     assert isinstance(tree.folders[0], Folder) and tree.size == 400
     assert tree.done == 100 + 75 and tree.priority is None and tree.folders[0].folders[0].priority == 1
 

@@ -161,7 +161,7 @@ def test_recheck_and_announce(box):
 
 def test_label_priority_and_directory(box):
     daemon, h = box['daemon'], box['hashes'][SINGLE]
-    web = web_for(box)
+    web = web_for(box, add_directories=[box['data'], os.path.join(box['workdir'], 'elsewhere')])
     label = '</b> x,d.erase= "q" \'s ü'
     post(web, '/target/t/action', action='label', hash=h, label=label)
     assert daemon.call('d.custom1', h) == label

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The torrent page at scale: RTorrent.torrent_detail against a naive one-command-a-field query.
 
-    .venv/bin/python bench/bench_detail.py [--torrents 10000] [--repeat 15]
+    .venv/bin/python tests/bench/bench_detail.py [--torrents 10000] [--repeat 15]
 
 Loads N synthetic torrents (stopped, no data) into a real rtorrent, then times, for the
 torrent loaded last (deepest in rtorrent's list: rtorrent finds a torrent by hash with a
@@ -15,10 +15,10 @@ import argparse
 import os
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from model import commands  # noqa: E402
+from model.rtorrent import commands  # noqa: E402
 from model.rtorrent import RTorrent  # noqa: E402
 from tests import rig  # noqa: E402
 from bench_list import median_ms  # noqa: E402  (beside this script)

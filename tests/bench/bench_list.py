@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The torrent list at scale: a real rtorrent with 10,000 torrents, and pyroTorrent's page.
 
-    .venv/bin/python bench/bench_list.py [--torrents 10000] [--repeat 7]
+    .venv/bin/python tests/bench/bench_list.py [--torrents 10000] [--repeat 7]
 
 Loads N synthetic torrents (stopped, no data) into a real rtorrent once, keeping its
 session folder so the next run restarts from it, then prints a table:
@@ -26,14 +26,14 @@ import time
 import urllib.request
 import xmlrpc.client as stdlib_xmlrpc
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
 from werkzeug.test import Client  # noqa: E402
 
 from lib import config, xmlrpc  # noqa: E402
 from lib.transport import transport_for  # noqa: E402
-from model import commands  # noqa: E402
+from model.rtorrent import commands  # noqa: E402
 from pyrotorrent import make_app  # noqa: E402
 from tests import rig  # noqa: E402
 from tests.webapp import from_address, login  # noqa: E402

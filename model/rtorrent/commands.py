@@ -230,7 +230,7 @@ def _allowed():
     names.update(VIEW_MULTICALL + (REQUEST_LIMIT,))
     bad = sorted(n for n in names if n.startswith(FORBIDDEN))
     if bad:
-        raise RuntimeError('model/commands.py lists forbidden commands: %s' % ', '.join(bad))
+        raise RuntimeError('model/rtorrent/commands.py lists forbidden commands: %s' % ', '.join(bad))
     return frozenset(names)
 
 

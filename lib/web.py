@@ -1,0 +1,267 @@
+"""The web application's core: routes that carry their role, dispatch, who may pass, pages
+and JSON, one-time messages, errors, the headers on every answer.
+
+Nothing here knows torrents: pyrotorrent.py groups its handlers by area (a class of
+`Area` whose methods are marked with `expose`) and hands them to `App`, which builds one
+Werkzeug Map from them.  Every link is built from an endpoint name (`url_for`).
+"""
+import logging
+from urllib.parse import quote
+
+import simplejson
+from jinja2 import Environment, FileSystemLoader
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
+from werkzeug.routing import Map, PathConverter, Rule
+from werkzeug.utils import redirect
+from werkzeug.wrappers import Request, Response
+
+from lib import auth
+from lib.format import FILTERS
+
+GET, POST = ('GET',), ('POST',)        # GET includes HEAD; a GET never changes anything
+PUBLIC = 'public'                      # a role: anyone, logged in or not
+log = logging.getLogger('pyrotorrent')
+
+# On every answer: no inline script or style, no framing, no MIME sniffing, no referrer
+# leaving for other sites.
+SECURITY_HEADERS = (
+    ('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; "
+                                "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                                "form-action 'self'; frame-ancestors 'none'"),
+    ('X-Frame-Options', 'DENY'),
+    ('X-Content-Type-Options', 'nosniff'),
+    ('Referrer-Policy', 'same-origin'),
+)
+
+
+class Route(Rule):
+    """A Werkzeug Rule that carries the least role it needs (lib.auth.ROLES or PUBLIC)."""
+
+    def __init__(self, string, role, **options):
+        super().__init__(string, **options)
+        self.role = role
+
+    def get_empty_kwargs(self):
+        return dict(super().get_empty_kwargs(), role=self.role)
+
+
+class AnyPathConverter(PathConverter):
+    """<path:...> that also matches names holding a line break (a torrent may have one)."""
+    regex = '[^/](?s:.)*?'
+
+
+def expose(rule, role, methods=GET, endpoint=None):
+    """Mark an Area method `on_<endpoint>` as the handler of `rule` for `role` and up."""
+    def mark(handler):
+        handler.__dict__.setdefault('routes', []).append((rule, role, tuple(methods), endpoint))
+        return handler
+    return mark
+
+
+class Area:
+    """A group of pages (one area of the app); `self.app` is the App."""
+
+    def __init__(self, app):
+        self.app = app
+
+    @classmethod
+    def exposed(cls):
+        """(Route, method name) of every exposed handler, in the order they are written."""
+        for name, handler in vars(cls).items():
+            for rule, role, methods, endpoint in getattr(handler, 'routes', ()):
+                endpoint = endpoint or name[len('on_'):]
+                yield Route(rule, role, endpoint=endpoint, methods=list(methods)), name
+
+
+def route_map(areas):
+    """(Map, {endpoint: (area class, handler name)}) of these Area classes."""
+    rules, handlers = [], {}
+    for area in areas:
+        for route, name in area.exposed():
+            if handlers.setdefault(route.endpoint, (area, name)) != (area, name):
+                raise RuntimeError('endpoint %r is exposed twice' % route.endpoint)
+            rules.append(route)
+    return Map(rules, converters={'path': AnyPathConverter}, strict_slashes=True), handlers
+
+
+def unguarded(routes):
+    """The endpoints of a Map whose rule carries no valid role."""
+    valid = set(auth.ROLES) | {PUBLIC}
+    return sorted({rule.endpoint for rule in routes.iter_rules() if getattr(rule, 'role', None) not in valid})
+
+
+class App:
+    """A WSGI application made of Areas.
+
+    config: a lib.config.Config (users, AUTH, MAX_UPLOAD_BYTES, STATIC_URL ...);
+    target_names: the targets in config order (who may see which is the user's rule)."""
+
+    def __init__(self, config, areas, target_names, template_folder, url_map=None):
+        self.config = config
+        self.target_names = list(target_names)
+        mapping, handlers = route_map(areas)
+        self.url_map = url_map or mapping
+        missing = unguarded(self.url_map)
+        if missing:
+            raise RuntimeError('no ACCESS entry for endpoint(s) %s: declare each route with its role'
+                               % ', '.join(missing))
+        instances = {area: area(self) for area in areas}
+        self.handlers = {endpoint: getattr(instances[area], name) for endpoint, (area, name) in handlers.items()}
+        self.throttle = auth.LoginThrottle()
+        self.jinja = Environment(loader=FileSystemLoader(template_folder),
+                                 autoescape=True, trim_blocks=True, lstrip_blocks=True)
+        self.jinja.filters.update(FILTERS)
+        self.jinja.globals.update(static_url=config.STATIC_URL, csrf_field=auth.CSRF_FIELD)
+
+    # -- links ------------------------------------------------------------------------
+
+    @staticmethod
+    def url_for(request, endpoint, **values):
+        """The path of an endpoint below BASE_URL; values not in its rule become the query."""
+        return request.url_adapter.build(endpoint, {k: v for k, v in values.items() if v is not None})
+
+    # -- pages and answers ------------------------------------------------------------
+
+    def render(self, template, request, status=200, **context):
+        context.setdefault('target', None)
+        user = getattr(request, 'user', None)
+        session = request.environ.get('beaker.session')
+        html = self.jinja.get_template(template).render(
+            base_url=request.script_root, user=user, targets=self.visible_targets(user),
+            open_access=self.open_access(), csrf_token=lambda: auth.csrf_token(session),
+            url_for=lambda endpoint, **values: self.url_for(request, endpoint, **values),
+            messages=self.messages(request), **context)
+        return Response(html, status=status, mimetype='text/html')
+
+    @staticmethod
+    def json(data, status=200):
+        # <, > and & as \u escapes: the JSON stays inert even if something embeds it in HTML
+        text = simplejson.dumps(data, ensure_ascii=False).replace('<', '\\u003c').replace(
+            '>', '\\u003e').replace('&', '\\u0026')
+        return Response(text, status=status, mimetype='application/json')
+
+    @staticmethod
+    def tell(request, text, kind='done'):
+        """A message the next page shows once (after a POST, before its redirect)."""
+        session = request.environ['beaker.session']
+        session['messages'] = session.get('messages', []) + [[kind, text]]
+        session.save()
+
+    @staticmethod
+    def messages(request):
+        session = request.environ.get('beaker.session')
+        if session is None or request.headers.get('X-Requested-With') == 'refresh' or 'messages' not in session:
+            return []
+        told = session.pop('messages')
+        session.save()
+        return told
+
+    def error(self, request, status, title, message, api, details=None, **context):
+        """The error as JSON (under /api/) or as a page; details (a dict) go into both."""
+        if api:
+            return self.json({'error': dict(details or {}, status=status, title=title, message=message)}, status)
+        return self.render('error.html', request, status=status, title=title, message=message, **context)
+
+    def failure(self, request, exc, api):
+        """The answer for an exception a handler raised."""
+        if isinstance(exc, RequestEntityTooLarge):
+            return self.error(request, 413, 'Too Large',
+                              'This request is larger than the %s pyroTorrent takes in one '
+                              '(MAX_UPLOAD_BYTES in config.py); nothing was added. Send fewer or '
+                              'smaller files at a time.' % FILTERS['size'](self.config.MAX_UPLOAD_BYTES), api)
+        if isinstance(exc, HTTPException):
+            if exc.code in (301, 302, 303, 307, 308):
+                return exc.get_response(request.environ)
+            return self.error(request, exc.code, exc.name, exc.description, api)
+        if isinstance(exc, RecursionError):
+            return self.error(request, 400, 'Bad Request', 'The request is nested too deeply to be read.', api)
+        # a bug: the traceback goes to the log, never to the page
+        log.error('%s %s failed', request.method, request.full_path, exc_info=exc)
+        return self.error(request, 500, 'Internal Server Error',
+                          'pyroTorrent failed to build this page; the details are in its log.', api)
+
+    # -- who may pass -----------------------------------------------------------------
+
+    def open_access(self):
+        """None with users; else 'local' (no users: loopback only) or 'off' (AUTH = False)."""
+        if self.config.users:
+            return None
+        return 'off' if self.config.AUTH is False else 'local'
+
+    def visible_targets(self, user):
+        return [name for name in self.target_names if user and user.may_see(name)]
+
+    def check_target(self, request, name):
+        """404 for a target this user may not see, in the very words used for one that does
+        not exist."""
+        visible = self.visible_targets(request.user)
+        if name not in visible:
+            raise NotFound("There is no target named '%s' (you have: %s)" % (name, ', '.join(visible) or 'none'))
+
+    def authorize(self, request, rule, values, api):
+        """None if this request may go on, else the response that refuses it.  Every route
+        passes here: who is asking, whether their role suffices, whether they may see the
+        target, and a CSRF token for anything but GET."""
+        session = request.environ['beaker.session']
+        mode = self.open_access()
+        if mode == 'local' and not (auth.is_local(request.remote_addr) and not _forwarded(request)):
+            return self.error(request, 403, 'Forbidden',
+                              'pyroTorrent has no users configured, so it answers only on this machine '
+                              '(loopback). Declare users in config.py (see docs/security.rst), or set '
+                              'AUTH = False to serve everyone without a login.', api)
+        if mode:
+            request.user = auth.NOBODY
+        else:
+            user = self.config.user(session.get('user'))
+            if user is not None and session.get('stamp') == user.stamp():
+                request.user = user
+        if request.method not in ('GET', 'HEAD'):
+            sent = request.headers.get(auth.CSRF_HEADER) or request.form.get(auth.CSRF_FIELD)
+            if not auth.csrf_valid(session, sent):
+                return self.error(request, 403, 'Forbidden',
+                                  'This form has expired or did not come from pyroTorrent (its CSRF '
+                                  'token is missing or wrong); nothing was changed. Reload the page and '
+                                  'try again.', api)
+        if rule.role == PUBLIC:
+            return None
+        if request.user is None:
+            if api:
+                return self.json({'error': {'status': 401, 'title': 'Unauthorized',
+                                            'message': 'Log in first: POST name and password to %s'
+                                                       % self.url_for(request, 'login')}}, 401)
+            here = request.full_path.rstrip('?')
+            return redirect('%s?next=%s' % (self.url_for(request, 'login'), quote(request.script_root + here, safe='/')), 303)
+        if 'name' in values:
+            self.check_target(request, values['name'])
+        if not request.user.can(rule.role):
+            return self.error(request, 403, 'Forbidden', "Your account '%s' is a %s: it %s."
+                              % (request.user.name, request.user.role, auth.ROLE_SAYS[request.user.role]), api)
+        return None
+
+    # -- WSGI -------------------------------------------------------------------------
+
+    def dispatch(self, request):
+        request.url_adapter = adapter = self.url_map.bind_to_environ(request.environ)
+        api = request.path.startswith('/api/')
+        request.user = None
+        try:
+            rule, values = adapter.match(return_rule=True)
+            refused = self.authorize(request, rule, values, api)
+            if refused is not None:
+                return refused
+            return self.handlers[rule.endpoint](request, **values)
+        except Exception as exc:
+            return self.failure(request, exc, api)
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        request.max_content_length = self.config.MAX_UPLOAD_BYTES   # larger: 413, the body unread
+        response = self.dispatch(request)
+        for header, value in SECURITY_HEADERS:
+            response.headers.setdefault(header, value)
+        return response(environ, start_response)
+
+
+def _forwarded(request):
+    """A proxy on this machine that forwards requests from elsewhere says so."""
+    return any(h in request.headers for h in ('Forwarded', 'X-Forwarded-For', 'X-Real-IP'))
