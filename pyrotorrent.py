@@ -31,7 +31,7 @@ from werkzeug.utils import redirect
 from lib import auth, download
 from lib import config as configuration
 from lib import fetch, metafile, paths, sessions
-from lib.paths import PathNotFound, resolve_inside
+from lib.paths import PathNotFound
 from lib.web import GET, POST, PUBLIC, App, Area, expose, route_map, unguarded  # noqa: F401
 from lib.wsgi import under_base_url
 from model import UnknownClient, backend_for
@@ -370,12 +370,12 @@ class Downloads(Pages):
         if file.progress < 1.0:
             raise NotFound("'%s' is not complete yet (%d %%): it can be downloaded once it is"
                            % (path, file.progress * 100))
-        local = self.data_folder(name, detail)
+        backend = self.backend(name)
         try:
-            resolved = resolve_inside(local, path)
-        except PathNotFound as exc:
+            return download.torrent_file_response(request.environ, self.data_folder(name, detail), path,
+                                                  file.size, backend.served_roots(), file.name)
+        except (PathNotFound, OSError) as exc:
             raise NotFound("'%s' of torrent %s cannot be served: %s" % (path, detail.torrent.hash, exc)) from None
-        return download.file_response(request.environ, resolved, file.name)
 
     @expose('/target/<name>/torrent/<info_hash>/archive', 'viewer')
     def on_archive(self, request, name, info_hash):
@@ -385,11 +385,16 @@ class Downloads(Pages):
         files = [f for f in detail.files if not folder or f.path.startswith(folder + '/')]
         if not files:
             raise NotFound("Torrent %s has no folder '%s'" % (detail.torrent.hash, folder))
-        complete = [f.path for f in files if f.progress >= 1.0]
+        complete = [(f.path, f.size) for f in files if f.progress >= 1.0]
         if not complete:
             raise NotFound('None of these files is complete yet: nothing to download.')
-        entries = download.archive_entries(self.data_folder(name, detail), complete,
-                                           prefix=detail.torrent.name if detail.multi_file else '')
+        local = self.data_folder(name, detail)
+        if not detail.downloadable:
+            raise NotFound("The data of %s lies outside the folders this target declares (download_roots, "
+                           "add_directories in config.py): pyroTorrent serves data only from those"
+                           % detail.torrent.hash)
+        entries = download.archive_entries(local, complete, prefix=detail.torrent.name if detail.multi_file else '',
+                                           roots=self.backend(name).served_roots())
         title = folder.rsplit('/', 1)[-1] if folder else detail.torrent.name
         return download.archive_response(entries, title)
 

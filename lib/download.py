@@ -35,7 +35,7 @@ from werkzeug.utils import send_file
 from werkzeug.wrappers import Response
 
 from lib.metafile import is_info_hash
-from lib.paths import PathNotFound, resolve_inside
+from lib.paths import PathNotFound, components, inside, resolve_inside
 
 BLOCK = 256 * 1024
 
@@ -56,18 +56,52 @@ def file_response(environ, path, name=None, mimetype=None):
         return exc.get_response(environ)
 
 
-def archive_entries(base, relatives, prefix=''):
-    """[(archive name, local path)] for files given relative to `base` (as f.path gives
-    them), each resolved safely inside base; a file missing on disk is left out.
-    `prefix` starts every archive name (e.g. the torrent's name)."""
+def torrent_file(base, relative, size, roots):
+    """The local path of one file of a torrent, only if the bytes there are the torrent's:
+    resolved safely inside `base`, inside one of the folders the target declares (`roots`,
+    local paths), and of the size the torrent says.  None for an empty file: it is empty
+    whatever lies on disk, and the disk is not touched.  PathNotFound in words otherwise."""
+    if size == 0:
+        components(relative)
+        return None
+    path = resolve_inside(base, relative)
+    real_roots = [os.path.realpath(root) for root in roots]
+    if not any(inside(path, root) for root in real_roots):
+        raise PathNotFound("'%s' lies outside the folders this target declares (download_roots, "
+                           "add_directories in config.py): pyroTorrent serves data only from those" % relative)
+    on_disk = os.lstat(path).st_size
+    if on_disk != size:
+        raise PathNotFound("'%s' is %s bytes on disk where the torrent says %s bytes: those are not "
+                           "this torrent's data" % (relative, '{:,}'.format(on_disk), '{:,}'.format(size)))
+    return path
+
+
+def torrent_file_response(environ, base, relative, size, roots, name):
+    """file_response() for a file of a torrent (torrent_file() decides what may be served)."""
+    path = torrent_file(base, relative, size, roots)
+    if path is None:
+        response = Response(b'', mimetype='application/octet-stream')
+        response.headers.set('Content-Disposition', 'attachment', **disposition_names(name))
+        return response
+    return file_response(environ, path, name)
+
+
+def archive_entries(base, relatives, prefix='', roots=None):
+    """[(archive name, local path or None for an empty file, size)] for files given relative
+    to `base` (as f.path gives them): each a text, or (text, size) to serve only the
+    torrent's bytes (torrent_file(), inside `roots`); a file that cannot be served is left
+    out.  `prefix` starts every archive name (e.g. the torrent's name)."""
     entries = []
     for relative in relatives:
+        relative, size = (relative, None) if isinstance(relative, str) else relative
         try:
-            path = resolve_inside(base, relative)
-        except PathNotFound:
+            if size is None:
+                path = resolve_inside(base, relative)
+            else:
+                path = torrent_file(base, relative, size, roots or ())
+        except (PathNotFound, OSError):
             continue
-        if os.path.isfile(path):
-            entries.append(('%s/%s' % (prefix, relative) if prefix else relative, path))
+        entries.append(('%s/%s' % (prefix, relative) if prefix else relative, path, size))
     return entries
 
 
@@ -98,9 +132,15 @@ def zip_stream(entries, block=BLOCK):
     """The bytes of a zip of `entries` ([(archive name, local path)]), block by block."""
     sink = _Sink()
     with zipfile.ZipFile(sink, 'w', compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for arcname, path in entries:
-            with open(path, 'rb') as source:
+        for arcname, path, *size in entries:
+            if path is None:                # an empty file of the torrent: nothing to read
+                archive.writestr(zipfile.ZipInfo(arcname, time.localtime()[:6]), b'')
+                yield sink.take()
+                continue
+            with open(path, 'rb', opener=_no_follow) as source:
                 st = os.fstat(source.fileno())
+                if size and size[0] is not None and st.st_size != size[0]:
+                    continue                # changed since it was checked: not the torrent's bytes
                 info = zipfile.ZipInfo(arcname, time.localtime(max(st.st_mtime, 315532800))[:6])
                 info.file_size = st.st_size
                 info.compress_type = zipfile.ZIP_STORED
@@ -115,6 +155,10 @@ def zip_stream(entries, block=BLOCK):
                         yield sink.take()
             yield sink.take()
     yield sink.take()
+
+
+def _no_follow(path, flags):
+    return os.open(path, flags | os.O_NOFOLLOW)
 
 
 def archive_response(entries, name):

@@ -61,16 +61,18 @@ class PathMap:
 
     PathMap.for_target(config_target), or PathMap(path_map_pairs, local, download_roots)."""
 
-    def __init__(self, path_map=(), local=False, download_roots=()):
+    def __init__(self, path_map=(), local=False, download_roots=(), add_directories=()):
         self.pairs = tuple(sorted(((_norm(r), _norm(l)) for r, l in path_map),
                                   key=lambda pair: -len(pair[0])))
         self.local = bool(local)
         self.download_roots = tuple(_norm(r) for r in download_roots)
+        self.add_directories = tuple(_norm(r) for r in add_directories)
 
     @classmethod
     def for_target(cls, target):
         local = target.local if getattr(target, 'local', None) is not None else is_local_url(target.url)
-        return cls(getattr(target, 'path_map', ()), local, getattr(target, 'download_roots', ()))
+        return cls(getattr(target, 'path_map', ()), local, getattr(target, 'download_roots', ()),
+                   getattr(target, 'add_directories', ()))
 
     @classmethod
     def for_url(cls, url):
@@ -95,6 +97,11 @@ class PathMap:
     def local_roots(self):
         """The download roots pyroTorrent can see, as local paths."""
         return tuple(p for p in (self.to_local(r) for r in self.download_roots) if p)
+
+    def served_roots(self):
+        """The folders whose data may be downloaded, as local paths: the target's declared
+        ones (download_roots and add_directories)."""
+        return tuple(p for p in (self.to_local(r) for r in self.download_roots + self.add_directories) if p)
 
     @property
     def can_delete(self):

@@ -229,6 +229,11 @@ class Backend:
         """Whether a delete-data choice can be offered for this target at all."""
         return self.CAPABILITIES.deletes_data_itself
 
+    def served_roots(self):
+        """The local folders whose data pyroTorrent may hand out (the target's declared
+        download_roots and add_directories it can see); () when it sees none."""
+        return ()
+
     def version(self):
         """(client version, library version) as texts; BackendError if it cannot be asked."""
         raise NotImplementedError
@@ -460,6 +465,7 @@ class TorrentDetail:
     local_metafile: str = None
     can_delete_data: bool = False   # the target declares a download root holding this torrent
     movable: bool = False     # its download directory may be changed now (the client's rule)
+    downloadable: bool = False   # its data lies in a folder pyroTorrent may serve from
 
     @property
     def priority_name(self):

@@ -36,9 +36,9 @@ def main():
     config_path = os.path.join(tempfile.mkdtemp(prefix='pyrotorrent-demo-'), 'config.py')
     with open(config_path, 'w') as f:
         f.write('BASE_URL = ""\nSTATIC_URL = "/static"\nREFRESH_SECONDS = 3\n'
-                'targets = {"seeder": {"url": %r},\n'
+                'targets = {"seeder": {"url": %r, "add_directories": [%r]},\n'
                 '           "leecher": {"url": %r, "download_roots": [%r]}}\n'
-                % (swarm.seeder.url, swarm.leecher.url, swarm.leecher.download_dir))
+                % (swarm.seeder.url, swarm.data_dir, swarm.leecher.url, swarm.leecher.download_dir))
     print('pyroTorrent: http://%s:%d/  (config %s; Ctrl-C stops the demo)' % (args.host, args.port, config_path),
           flush=True)
     try:

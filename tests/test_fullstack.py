@@ -147,7 +147,8 @@ class Stack:
         self.fcgi_socket = os.path.join(workdir, 'torrent.sock-1')
         self.config_path = write_config(os.path.join(workdir, 'config.py'), BASE_URL='/torrent',
                                         STATIC_URL='/static/torrent', REFRESH_SECONDS=0,
-                                        targets={name: {'url': url} for name, url in targets.items()})
+                                        targets={name: url if isinstance(url, dict) else {'url': url}
+                                                 for name, url in targets.items()})
         snippet = substitute(read_example(snippet_name),
                              [(DOC_FCGI_SOCKET, self.fcgi_socket), (DOC_ROOT, ROOT)])
         self.lighttpd = rig.Lighttpd(workdir, lighttpd_base(workdir, self.port) + snippet)
@@ -199,7 +200,7 @@ class Stack:
 
 def start_stack(workdir, snippet_name, swarm, gone_socket):
     stack = Stack(workdir, snippet_name, {
-        'seeder': swarm.seeder.url,
+        'seeder': {'url': swarm.seeder.url, 'download_roots': [swarm.data_dir]},   # data it may serve
         'leecher': swarm.leecher.url,
         'gone': 'scgi+unix://' + gone_socket,
     })

@@ -134,6 +134,7 @@ class Queries:
             can_delete_data=bool(local_directory and roots and _inside_any(local_directory, roots)),
             # 0.9.8 takes d.directory.set on an open torrent, closes it and leaves it unable to start
             movable=not row['started'] and not row['hashing'] and not row['open'],
+            downloadable=bool(local_directory and _inside_any(local_directory, self.paths.served_roots())),
         )
         return header, detail
 
