@@ -32,11 +32,12 @@ from lib import auth, download
 from lib import config as configuration
 from lib import fetch, metafile, paths, sessions
 from lib.paths import PathNotFound
+from lib.shared import Shared
 from lib.web import GET, POST, PUBLIC, App, Area, expose, route_map, unguarded  # noqa: F401
 from lib.wsgi import under_base_url
 from model import UnknownClient, backend_for
 from model.backend import ACTION_HELP, COLUMNS, DESCENDING_FIRST, AddOptions, ListQuery
-from model.errors import BackendError, NotFound
+from model.errors import BackendError, NotFound, TimedOut, Unreachable
 
 # What an action's message says it did ('Stopped 3 torrents.').
 DONE = {'start': 'Started', 'resume': 'Resumed', 'stop': 'Stopped', 'pause': 'Paused',
@@ -48,6 +49,7 @@ VALUE_ACTIONS = ('label', 'priority', 'directory')   # actions that take a value
 log = logging.getLogger('pyrotorrent')
 ENCODED_SEPARATOR = re.compile('%(2f|00)', re.I)   # a backslash is a plain character here
 ANY_LABEL = '*'
+DOWN_SECONDS = 10           # a target found down is not asked again for the front page before this
 MAX_PER_PAGE = 1000
 
 
@@ -136,7 +138,7 @@ class Lists(Pages):
     @expose('/', 'viewer')
     def on_index(self, request):
         query = ListQuery(per_page=self.app.config.PAGE_SIZE)
-        cards = self.app.each_backend(request, lambda backend: backend.torrent_list(query))
+        cards = self.app.each_backend(request, lambda backend: backend.torrent_list(query), key=('front', query.per_page))
         return self.render('index.html', request, cards=cards)
 
     @expose('/target/<name>/', 'viewer', endpoint='target')
@@ -510,23 +512,28 @@ class PyroTorrent(App):
         self.backends = {t.name: backend_for(t, cache_seconds=config.CACHE_SECONDS) for t in config.targets}
         super().__init__(config, areas, self.backends, os.path.join(HERE, 'templates'),
                          url_map=url_map if url_map is not None else globals()['url_map'])
-        self.pool = ThreadPoolExecutor(max_workers=max(4, 2 * len(self.backends)))
+        self.shared = Shared()          # one question in flight per target, however many ask
         self.jinja.globals.update(columns=COLUMNS, descending_first=DESCENDING_FIRST, any_label=ANY_LABEL,
-                                  refresh_seconds=config.REFRESH_SECONDS,
+                                  refresh_seconds=config.REFRESH_SECONDS, down_seconds=DOWN_SECONDS,
                                   narrow_hidden=('label', 'added'))   # columns a phone does without
 
-    def each_backend(self, request, ask):
+    def each_backend(self, request, ask, key):
         """[(name, url, answer or BackendError)] for every target the user may see, asked
-        concurrently."""
+        concurrently.  Visitors asking the same `key` at once share one request to each
+        target, and a target found down or hung is remembered as such for DOWN_SECONDS: it
+        costs one timeout, in parallel, however many people look."""
         def one(backend):
             try:
-                return backend.name, backend.url, ask(backend)
+                answer, _ = self.shared.get((backend.name, key), lambda: ask(backend), keep_failure=DOWN_SECONDS,
+                                            failures=(Unreachable, TimedOut))
+                return backend.name, backend.url, answer
             except BackendError as exc:
                 return backend.name, backend.url, exc
         backends = [self.backends[name] for name in self.visible_targets(request.user)]
         if len(backends) <= 1:
             return [one(b) for b in backends]
-        return list(self.pool.map(one, backends))
+        with ThreadPoolExecutor(max_workers=len(backends)) as pool:   # this request's own: no queue
+            return list(pool.map(one, backends))
 
     def endpoint_of(self, request, path):
         """The endpoint a local path leads to, or None."""

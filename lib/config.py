@@ -55,6 +55,7 @@ class Config:
     FETCH_ALLOW_PRIVATE: bool = False    # links to add may point at loopback, private, link-local...
     FETCH_ALLOW_NETWORKS: tuple = ()     # networks links to add may point into anyway ('192.168.1.0/24')
     MAX_UPLOAD_BYTES: int = 20 * 1024 * 1024   # the largest request body (an add page's uploads)
+    ALLOWED_HOSTS: tuple = ()            # host names pyroTorrent answers to besides its own ('.lan': a suffix)
     path: str = ''
 
     def user(self, name):
@@ -140,6 +141,12 @@ def from_dict(values, path='config.py'):
             except (ValueError, TypeError):
                 fail('FETCH_ALLOW_NETWORKS: %r is not a network like "192.168.1.0/24" or "fd00::/8"' % (network,))
         settings['FETCH_ALLOW_NETWORKS'] = tuple(networks)
+    if 'ALLOWED_HOSTS' in values:
+        hosts = values['ALLOWED_HOSTS']
+        if isinstance(hosts, str) or not isinstance(hosts, (list, tuple)) or not all(
+                isinstance(h, str) and h and h == h.strip() and '/' not in h for h in hosts):
+            fail('ALLOWED_HOSTS must be a list of host names like ["seedbox.example", ".lan"], not %r' % (hosts,))
+        settings['ALLOWED_HOSTS'] = tuple(h.lower() for h in hosts)
     timeout = values.get('TIMEOUT', 10.0)
     if not _is_timeout(timeout):
         fail('TIMEOUT must be a number of seconds above 0, not %r' % (timeout,))

@@ -5,13 +5,16 @@ Nothing here knows torrents: pyrotorrent.py groups its handlers by area (a class
 `Area` whose methods are marked with `expose`) and hands them to `App`, which builds one
 Werkzeug Map from them.  Every link is built from an endpoint name (`url_for`).
 """
+import ipaddress
 import logging
+import socket
 from urllib.parse import quote
 
 import simplejson
 from jinja2 import Environment, FileSystemLoader
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, PathConverter, Rule
+from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
@@ -108,6 +111,7 @@ class App:
         instances = {area: area(self) for area in areas}
         self.handlers = {endpoint: getattr(instances[area], name) for endpoint, (area, name) in handlers.items()}
         self.throttle = auth.LoginThrottle()
+        self.own_names = _own_names()
         self.jinja = Environment(loader=FileSystemLoader(template_folder),
                                  autoescape=True, trim_blocks=True, lstrip_blocks=True)
         self.jinja.filters.update(FILTERS)
@@ -198,10 +202,46 @@ class App:
         if name not in visible:
             raise NotFound("There is no target named '%s' (you have: %s)" % (name, ', '.join(visible) or 'none'))
 
+    def trusted_host(self, request):
+        """Whether the Host the browser asked for is one of this pyroTorrent's names: an IP
+        address, a loopback name, this machine's own name, or one config.py's ALLOWED_HOSTS
+        lists.  Another name that resolves here is DNS rebinding (a page on the attacker's
+        name talking to us as if it were its own site)."""
+        host = request.host.lower()
+        if not host_is_trusted(host):
+            return False
+        name = host[1:].split(']', 1)[0] if host.startswith('[') else host.rsplit(':', 1)[0]
+        try:
+            ipaddress.ip_address(name)
+            return True             # an address literal: no name to rebind
+        except ValueError:
+            pass
+        if name == 'localhost' or name.endswith('.localhost') or name in self.own_names:
+            return True
+        return host_is_trusted(host, self.config.ALLOWED_HOSTS) if self.config.ALLOWED_HOSTS else False
+
+    def same_origin(self, request):
+        """False when the browser says this state change comes from another site."""
+        if request.headers.get('Sec-Fetch-Site', 'same-origin') not in ('same-origin', 'none'):
+            return False
+        origin = request.headers.get('Origin')
+        if origin is None:
+            return True             # not a browser that sends one: the CSRF token decides
+        return origin.lower() == request.host_url.rstrip('/').lower()
+
     def authorize(self, request, rule, values, api):
         """None if this request may go on, else the response that refuses it.  Every route
-        passes here: who is asking, whether their role suffices, whether they may see the
-        target, and a CSRF token for anything but GET."""
+        passes here: which name it was sent to, who is asking, whether their role suffices,
+        whether they may see the target, and for anything but GET its origin and CSRF token."""
+        if not self.trusted_host(request):
+            return self.error(request, 400, 'Bad Request',
+                              "pyroTorrent does not answer to the name '%s': only to its own names and "
+                              "addresses. If this is one of its names, add it to ALLOWED_HOSTS in config.py."
+                              % request.host, api)
+        if request.method not in ('GET', 'HEAD') and not self.same_origin(request):
+            return self.error(request, 403, 'Forbidden',
+                              'This request came from another site (its Origin is %s), so pyroTorrent '
+                              'refused it; nothing was changed.' % request.headers.get('Origin', 'unknown'), api)
         session = request.environ['beaker.session']
         mode = self.open_access()
         if mode == 'local' and not (auth.is_local(request.remote_addr) and not _forwarded(request)):
@@ -260,6 +300,16 @@ class App:
         for header, value in SECURITY_HEADERS:
             response.headers.setdefault(header, value)
         return response(environ, start_response)
+
+
+def _own_names():
+    """This machine's host names, as a Host header would carry them."""
+    names = {socket.gethostname().lower()}
+    try:
+        names.add(socket.getfqdn().lower())
+    except OSError:
+        pass
+    return frozenset(n for n in names if n)
 
 
 def _forwarded(request):

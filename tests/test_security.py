@@ -36,8 +36,8 @@ USERS = {
 def make_client(swarm, tmp_path, remote_addr='127.0.0.1', **settings):
     settings.setdefault('users', USERS)
     settings.setdefault('session_options', {'session.data_dir': str(tmp_path / 'sessions')})
-    return webapp.client({'seeder': swarm.seeder.url, 'leecher': swarm.leecher.url},
-                         remote_addr=remote_addr, **settings)
+    return webapp.client({'seeder': {'url': swarm.seeder.url, 'download_roots': [swarm.data_dir]},
+                          'leecher': swarm.leecher.url}, remote_addr=remote_addr, **settings)
 
 
 def csrf_of(web):
