@@ -36,7 +36,7 @@ from lib.shared import Shared
 from lib.web import GET, POST, PUBLIC, App, Area, expose, route_map, unguarded  # noqa: F401
 from lib.wsgi import under_base_url
 from model import UnknownClient, backend_for
-from model.backend import ACTION_HELP, COLUMNS, DESCENDING_FIRST, AddOptions, ListQuery
+from model.backend import ACTION_HELP, COLUMNS, DESCENDING_FIRST, MAX_LABEL, AddOptions, ListQuery, check_text
 from model.errors import BackendError, NotFound, TimedOut, Unreachable
 
 # What an action's message says it did ('Stopped 3 torrents.').
@@ -248,7 +248,9 @@ class Torrents(Pages):
             if action in backend.ACTIONS and action != 'erase':      # erase: on_erase, on_api_action
                 return backend.act(action, hashes)
             if action == 'label':
-                return backend.set_label(hashes, values.get('label', '').strip())
+                label = values.get('label', '').strip()
+                check_text('the label', label, MAX_LABEL)
+                return backend.set_label(hashes, label)
             if action == 'priority':
                 return backend.set_priority(hashes, int(values.get('priority', '')))
             if action == 'directory':

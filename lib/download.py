@@ -50,7 +50,7 @@ def file_response(environ, path, name=None, mimetype=None):
             del environ['HTTP_RANGE']            # RFC 7233 3.1: ignore, send it all
     try:
         return send_file(path, environ, mimetype=mimetype, as_attachment=True,
-                         download_name=name or os.path.basename(path), conditional=True, etag=True,
+                         download_name=_header_safe(name or os.path.basename(path)), conditional=True, etag=True,
                          max_age=None)
     except RequestedRangeNotSatisfiable as exc:
         return exc.get_response(environ)
@@ -171,9 +171,16 @@ def archive_response(entries, name):
     return response
 
 
+def _header_safe(name):
+    """The name with control characters (a line break in a file name) as '_': a header
+    cannot carry them."""
+    return ''.join('_' if ord(c) < 32 or ord(c) == 127 else c for c in name)
+
+
 def disposition_names(name):
     """Content-Disposition parameters for `name`, as send_file makes them (RFC 6266): an
     ASCII filename=, plus filename*=UTF-8''... when the name is not ASCII."""
+    name = _header_safe(name)
     try:
         name.encode('ascii')
     except UnicodeEncodeError:

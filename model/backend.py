@@ -166,14 +166,14 @@ class AddOptions:
             raise ValueError('the priority must be one of %s, not %r'
                              % (', '.join('%d (%s)' % kv for kv in PRIORITIES.items()), self.priority))
         if self.directory is not None:
-            _check_text('the download directory', self.directory, MAX_DIRECTORY)
+            check_text('the download directory', self.directory, MAX_DIRECTORY)
             if not self.directory.startswith('/'):
                 raise ValueError('the download directory must be an absolute path (begin with "/"), '
                                  'not %r' % self.directory)
-        _check_text('the label', self.label, MAX_LABEL)
+        check_text('the label', self.label, MAX_LABEL)
 
 
-def _check_text(what, text, limit):
+def check_text(what, text, limit):
     if not isinstance(text, str):
         raise ValueError('%s must be text' % what)
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
