@@ -164,7 +164,9 @@ class App:
         """The error as JSON (under /api/) or as a page; details (a dict) go into both."""
         if api:
             return self.json({'error': dict(details or {}, status=status, title=title, message=message)}, status)
-        return self.render('error.html', request, status=status, title=title, message=message, **context)
+        context.setdefault('target', request.target_name)
+        return self.render('error.html', request, status=status, title=title, message=message, code=status,
+                           **context)
 
     def failure(self, request, exc, api):
         """The answer for an exception a handler raised."""
@@ -258,10 +260,11 @@ class App:
         if request.method not in ('GET', 'HEAD'):
             sent = request.headers.get(auth.CSRF_HEADER) or request.form.get(auth.CSRF_FIELD)
             if not auth.csrf_valid(session, sent):
-                return self.error(request, 403, 'Forbidden',
-                                  'This form has expired or did not come from pyroTorrent (its CSRF '
-                                  'token is missing or wrong); nothing was changed. Reload the page and '
-                                  'try again.', api)
+                return self.error(request, 403, 'Forbidden', (
+                    'The CSRF token is missing or not this session\'s; nothing was changed. Send the '
+                    'csrf_token of GET %s in the %s header.' % (self.url_for(request, 'api_session'), auth.CSRF_HEADER))
+                    if api else 'This form has expired or did not come from pyroTorrent (its CSRF '
+                    'token is missing or wrong); nothing was changed. Reload the page and try again.', api)
         if rule.role == PUBLIC:
             return None
         if request.user is None:
@@ -283,12 +286,13 @@ class App:
     def dispatch(self, request):
         request.url_adapter = adapter = self.url_map.bind_to_environ(request.environ)
         api = request.path.startswith('/api/')
-        request.user = None
+        request.user = request.target_name = None
         try:
             rule, values = adapter.match(return_rule=True)
             refused = self.authorize(request, rule, values, api)
             if refused is not None:
                 return refused
+            request.target_name = values.get('name')     # one the user may see: authorize checked
             return self.handlers[rule.endpoint](request, **values)
         except Exception as exc:
             return self.failure(request, exc, api)
