@@ -647,14 +647,17 @@ def main(argv=None):
     where = parser.add_mutually_exclusive_group()
     where.add_argument('--fcgi', metavar='SOCKET|HOST:PORT', help='serve FastCGI on a unix socket or TCP address')
     where.add_argument('--http', metavar='HOST:PORT', help='serve plain HTTP (development, demo)')
-    parser.add_argument('command', nargs='?', choices=['passwd', 'routes'],
+    parser.add_argument('command', nargs='?', choices=['passwd', 'routes', 'worker'],
                         help='passwd: ask for a password and print its hash, for users in config.py; '
-                             'routes: print every route with its role')
+                             'routes: print every route with its role; '
+                             'worker: run the worker (re-applies settings when rTorrent restarts)')
     args = parser.parse_args(argv)
     if args.command == 'passwd':
         return passwd()
     if args.command == 'routes':
         return print_routes()
+    if args.command == 'worker':
+        return worker(args.config)
     logging.basicConfig(level=logging.WARNING, format='pyrotorrent: %(levelname)s %(message)s')
     on_stdin = not (args.fcgi or args.http)
     if on_stdin and not stat.S_ISSOCK(os.fstat(0).st_mode):
@@ -712,6 +715,22 @@ def passwd():
     print(auth.hash_password(first))
     print("# in config.py: users = {'NAME': {'password': '<the line above>', 'role': 'user'}}", file=sys.stderr)
     return 0
+
+
+def worker(config_path):
+    """The worker: ticks over every target until SIGTERM or Ctrl-C (lib/worker.py)."""
+    from lib.store import Store, StoreError
+    from lib.worker import Worker
+    from model.tasks import tasks_for
+    logging.basicConfig(level=logging.INFO, format='%(asctime)s pyrotorrent worker: %(levelname)s %(message)s')
+    try:
+        config = configuration.load(config_path)
+        store = Store.open(config.store_url, config.store_base)
+        backends = {t.name: backend_for(t, cache_seconds=config.CACHE_SECONDS) for t in config.targets}
+    except (configuration.ConfigError, StoreError, UnknownClient) as exc:
+        print('pyrotorrent: %s' % exc, file=sys.stderr)
+        return 2
+    return Worker(store, tasks_for(store, backends), config.WORKER_TICK_SECONDS).run()
 
 
 def print_routes():

@@ -233,6 +233,11 @@ class Backend:
         """(client version, library version) as texts; BackendError if it cannot be asked."""
         raise NotImplementedError
 
+    def instance(self):
+        """What changes when the client restarts (rTorrent: its process id), in one small
+        round trip: the worker's restart detector."""
+        raise NotImplementedError
+
     def torrent_list(self, query):
         """A TorrentList for a ListQuery, in a fixed number of round trips."""
         raise NotImplementedError

@@ -190,7 +190,13 @@ LOADED = {
     'priority': 'd.priority',
     'started': 'd.state',
 }
-REQUEST_LIMIT = 'network.xmlrpc.size_limit'   # bytes of one XML-RPC request it takes
+REQUEST_LIMIT = 'network.xmlrpc.size_limit'
+
+# Settings (model/rtorrent/settings.py).  rtorrent 0.9.8 forgets all of them on restart;
+# system.pid tells that it restarted.
+SETTINGS = {
+    'pid': 'system.pid',
+}   # bytes of one XML-RPC request it takes
 
 
 def argument(text):
@@ -224,7 +230,7 @@ def _allowed():
     """Every command name in this module's tables: RTorrent sends nothing else."""
     names = set()
     for table in (TORRENT, FILE, PEER, TRACKER, MULTICALL, ACTIONS, SETTERS, GLOBAL, SYSTEM,
-                  LOAD, ON_LOAD, LOADED):
+                  LOAD, ON_LOAD, LOADED, SETTINGS):
         for value in table.values():
             names.update((value,) if isinstance(value, str) else value)
     names.update(VIEW_MULTICALL + (REQUEST_LIMIT,))

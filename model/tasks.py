@@ -1,0 +1,29 @@
+"""What the worker does each tick, one Task a target (lib/worker.py runs them).
+
+Each target's task first asks the client which instance it is (rTorrent: system.pid, one
+tiny round trip: what a tick costs the daemon when nothing changed); a new one means the
+client restarted, which is recorded in the store ('state' values: instance, seen_at).
+"""
+import logging
+import time
+
+from lib.worker import Task
+
+log = logging.getLogger('pyrotorrent.worker')
+STATE = 'state'
+
+
+def watch(store, backend):
+    """One tick for one target: note a restart; returns what changed, in words, or None."""
+    instance = backend.instance()
+    known = store.values(backend.name, STATE).get('instance')
+    if known is None or known.value != instance:
+        store.put_values(backend.name, STATE, {'instance': instance, 'seen_at': time.time()}, set_by='worker')
+        if known is not None:
+            return "%s '%s' restarted (instance %s, was %s)" % (backend.client, backend.name, instance, known.value)
+    return None
+
+
+def tasks_for(store, backends):
+    """The worker's tasks for these backends ({name: Backend}), one a target."""
+    return [Task('target %s' % name, lambda b=backend: watch(store, b)) for name, backend in backends.items()]
