@@ -54,6 +54,8 @@ class RTorrent(Settings, Queries, Actions, Adding, Rows, Connection, Backend):
         views=True,
         deletes_data_itself=False,
         max_metafile=MAX_SIZE,
+        settings_read=frozenset(commands.SETTINGS_READ) | {'groups'},
+        settings_write=frozenset(commands.SETTINGS_READ) | frozenset(commands.SETTINGS_WRITE) | {'groups'},
     )
 
     def __init__(self, target=None, name=None, timeout=None, cache_seconds=600):
