@@ -50,10 +50,11 @@ ENCRYPTION = {
     'disabled': (('none',), 'Never encrypts; peers that insist on encryption cannot connect.'),
     'allowed': (('allow_incoming', 'prefer_plaintext', 'enable_retry'),
                 "rTorrent's own default: takes encrypted connections from peers, opens plain ones itself "
-                'and retries encrypted when a peer refuses plain.'),
+                'and retries encrypted when a peer refuses plain; even an encrypted handshake then settles on a plain '
+                'stream.'),
     'preferred': (('allow_incoming', 'try_outgoing', 'enable_retry'),
                   'Opens encrypted connections, takes both kinds, and retries plain when a peer refuses '
-                  'encryption.'),
+                  'encryption; two peers that both prefer it encrypt the whole stream (RC4).'),
     'required': (('allow_incoming', 'try_outgoing', 'require'),
                  'Only encrypted connections (the handshake at least): peers without encryption cannot '
                  'connect; fewer peers.'),
