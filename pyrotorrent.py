@@ -4,7 +4,8 @@
 make_app(config) returns a plain WSGI callable; run as a program it serves FastCGI on
 standard input (what spawn-fcgi hands it), on a socket, or plain HTTP for development.
 
-The pages come in areas, one class each: Accounts, Lists, Torrents, Downloads, Adding.
+The pages come in areas, one class each: Accounts, Lists, Torrents, Downloads, Adding,
+Settings.
 Each route sits beside its handler with the least role it needs (`expose(rule, role)`);
 lib/web.py is the core every area shares (dispatch, who may pass, pages, JSON, errors).
 `python pyrotorrent.py routes` prints the whole route table.
@@ -24,18 +25,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:            # spawn-fcgi may start us from any folder
     sys.path.insert(0, HERE)
 
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
 from werkzeug.datastructures import MultiDict
 from werkzeug.utils import redirect
 
 from lib import auth, download
 from lib import config as configuration
 from lib import fetch, metafile, paths, sessions
+from lib.format import FILTERS
 from lib.paths import PathNotFound
 from lib.shared import Shared
+from lib.store import Store, StoreError, sqlite_path as paths_of_store
 from lib.web import GET, POST, PUBLIC, App, Area, expose, route_map, unguarded  # noqa: F401
 from lib.wsgi import under_base_url
 from model import UnknownClient, backend_for
+from model import settings
 from model.backend import ACTION_HELP, COLUMNS, DESCENDING_FIRST, MAX_LABEL, AddOptions, ListQuery, check_text
 from model.errors import BackendError, NotFound, TimedOut, Unreachable
 
@@ -43,8 +47,8 @@ from model.errors import BackendError, NotFound, TimedOut, Unreachable
 DONE = {'start': 'Started', 'resume': 'Resumed', 'stop': 'Stopped', 'pause': 'Paused',
         'close': 'Closed', 'recheck': 'Started a hash check of', 'announce': 'Announced',
         'label': 'Set the label of', 'priority': 'Set the priority of',
-        'directory': 'Set the download directory of', 'erase': 'Removed'}
-VALUE_ACTIONS = ('label', 'priority', 'directory')   # actions that take a value from the form
+        'directory': 'Set the download directory of', 'erase': 'Removed', 'group': 'Set the speed group of'}
+VALUE_ACTIONS = ('label', 'priority', 'directory', 'group')   # actions that take a value from the form
 
 log = logging.getLogger('pyrotorrent')
 ENCODED_SEPARATOR = re.compile('%(2f|00)', re.I)   # a backslash is a plain character here
@@ -76,7 +80,7 @@ class Pages(Area):
         """A page about one target: its name, URL and what its client can do come along."""
         backend = backend or self.backend(name)
         return self.render(template, request, target=name, url=backend.url, caps=backend.CAPABILITIES,
-                           client=backend.client, **context)
+                           client=backend.client, speed_groups=self.app.speed_groups(name), **context)
 
     def back_to(self, request, values, name):
         """Where a form's POST returns: its 'next' (a path of this site only), else the list."""
@@ -253,6 +257,12 @@ class Torrents(Pages):
                 return backend.set_label(hashes, label)
             if action == 'priority':
                 return backend.set_priority(hashes, int(values.get('priority', '')))
+            if action == 'group':
+                group = values.get('group', '').strip()
+                if group and group not in self.app.speed_groups(backend.name):
+                    raise ValueError("there is no speed group '%s' (the settings page makes them: %s)"
+                                     % (group, ', '.join(self.app.speed_groups(backend.name)) or 'none yet'))
+                return backend.set_group(hashes, group)
             if action == 'directory':
                 allowed = self.app.config.target(backend.name).add_directories
                 if not allowed:
@@ -271,6 +281,8 @@ class Torrents(Pages):
         done = [r for r in results if r.ok]
         if done:
             self.tell(request, '%s %s.' % (DONE[action], _torrents(len(done))))
+        for result in [r for r in done if r.reason][:5]:        # what else was done (a restart around it)
+            self.tell(request, result.reason)
         refused = [r for r in results if not r.ok]
         for result in refused[:5]:
             self.tell(request, result.reason, 'refused')
@@ -502,7 +514,128 @@ class Adding(Pages):
         return self.url_for(request, 'torrent', name=name, info_hash=result.info_hash)
 
 
-AREAS = (Accounts, Lists, Torrents, Downloads, Adding)
+class Settings(Pages):
+    """A target's settings that pyroTorrent keeps and re-applies (model/settings.py), the
+    header's quick limits, and their JSON API."""
+
+    @expose('/target/<name>/settings', 'viewer', endpoint='settings')
+    def on_settings(self, request, name, status=200, problem=None, errors=None):
+        backend = self.backend(name)
+        store = self.app.store()
+        if isinstance(store, StoreError):
+            return self.target_page(request, 'settings/page.html', name, status=503, store_error=str(store))
+        fields, groups, live, restarted = settings.view(store, backend)
+        return self.target_page(request, 'settings/page.html', name, status=status, fields=fields,
+                                groups=groups, live=live, restarted=restarted, problem=problem,
+                                errors=errors or {}, presets=settings.ENCRYPTION,
+                                heartbeat=self.app.heartbeat())
+
+    @expose('/target/<name>/settings', 'admin', POST, endpoint='settings_save')
+    def on_settings_save(self, request, name):
+        form, back = request.form, self.url_for(request, 'settings', name=name)
+        if form.get('keep'):
+            self.keep(request, name, [form['keep']])
+            return redirect(back, 303)
+        changes = {} if form.get('apply') else _settings_form(form, self.app.speed_groups(name))
+        clean, errors = settings.validate(changes, bare=1024)
+        if errors:
+            return self.on_settings(request, name, status=400, errors=errors,
+                                    problem='Nothing was changed: ' + settings.in_words(errors) + '.')
+        self.tell_report(request, name, self.change(name, clean, request, everything=bool(form.get('apply'))))
+        return redirect(back, 303)
+
+    @expose('/target/<name>/limits', 'user', POST)
+    def on_quick_limits(self, request, name):
+        """The header's ↓/↑ limits and the alternative speeds switch, from any page."""
+        form = request.form
+        changes = {}
+        alt = self.app.desired(name).get('alt_enabled', False)
+        for key in ('down_limit', 'up_limit'):
+            if form.get(key, '').strip():
+                changes[('alt_' if alt else '') + key] = form[key]
+        if form.get('alt_enabled') in ('on', 'off'):
+            changes['alt_enabled'] = form['alt_enabled']
+        clean, errors = settings.validate(changes, bare=1024)
+        if errors:
+            raise BadRequest('Nothing was changed on %s: %s.' % (name, settings.in_words(errors)))
+        if clean:
+            self.tell_report(request, name, self.change(name, clean, request))
+        return redirect(self.back_to(request, form, name), 303)
+
+    @expose('/api/target/<name>/settings', 'viewer', endpoint='api_settings')
+    def on_api_settings(self, request, name):
+        return self.json(self.as_json(name))
+
+    @expose('/api/target/<name>/settings', 'admin', POST, endpoint='api_settings_save')
+    def on_api_settings_save(self, request, name):
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise BadRequest('Send a JSON object of settings, like {"down_limit": 512000, "encryption": "preferred"}')
+        keep, apply_all = body.pop('keep_live', None), body.pop('apply', False) is True
+        if keep is not None:
+            if not isinstance(keep, list):
+                raise BadRequest('keep_live is a list of field names')
+            self.keep(request, name, keep)
+            return self.json(dict(self.as_json(name), applied={}, refused={}, notes=[]))
+        clean, errors = settings.validate(body)
+        if errors:
+            return self.app.error(request, 400, 'Bad Request', 'Nothing was changed: %s.' % settings.in_words(errors),
+                                  True, details={'fields': errors})
+        report = self.change(name, clean, request, everything=apply_all or None)
+        return self.json(dict(self.as_json(name), **report.as_dict()))
+
+    # -- shared by the page, the header and the API ------------------------------------
+
+    def change(self, name, clean, request, everything=None):
+        store = self.app.store()
+        if isinstance(store, StoreError):
+            raise ServiceUnavailable('Settings of %s cannot be kept: %s' % (name, store))
+        backend = self.backend(name)
+        if not backend.CAPABILITIES.settings_write:
+            raise BadRequest('%s has no settings pyroTorrent can set' % backend.client)
+        return settings.apply(store, backend, clean, request.user.name or 'local', everything=everything)
+
+    def keep(self, request, name, fields):
+        store = self.app.store()
+        if isinstance(store, StoreError):
+            raise ServiceUnavailable('Settings of %s cannot be kept: %s' % (name, store))
+        try:
+            kept = settings.keep_live(store, self.backend(name), fields, request.user.name or 'local')
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        self.tell(request, 'pyroTorrent now keeps rTorrent\'s value of %s.' % ', '.join(kept))
+
+    def tell_report(self, request, name, report):
+        if report.applied:
+            self.tell(request, 'Applied to %s: %s.' % (name, ', '.join('%s %s' % (k, _shown(k, v))
+                                                                     for k, v in report.applied.items())))
+        for note in report.notes:
+            self.tell(request, note)
+        for field, why in report.refused.items():
+            self.tell(request, '%s not changed: %s' % (field, why), 'refused')
+
+    def as_json(self, name):
+        store = self.app.store()
+        if isinstance(store, StoreError):
+            raise ServiceUnavailable('Settings of %s are unavailable: %s' % (name, store))
+        fields, groups, live, restarted = settings.view(store, self.backend(name))
+        beat = self.app.heartbeat()
+        return {
+            'target': name,
+            'settings': {f.name: f.desired for f in fields},
+            'live': {f.name: f.live for f in fields},
+            'set_at': {f.name: f.set_at for f in fields if f.set_at},
+            'drift': [f.name for f in fields if f.drift] + ['groups.' + g for g, v in groups.items() if v['drift']],
+            'write_only': [f.name for f in fields if not f.readable and f.name != 'alt_enabled'],
+            'groups': groups,
+            'encryption_presets': {k: {'flags': list(f), 'effect': e} for k, (f, e) in settings.ENCRYPTION.items()},
+            'restarted_since_applied': restarted,
+            'worker': None if beat is None else {'ticked_at': beat.ticked_at, 'host': beat.host, 'pid': beat.pid,
+                                                 'recent': beat.recent()},
+        }
+
+
+AREAS = (Accounts, Lists, Torrents, Downloads, Adding, Settings)
 url_map = route_map(AREAS)[0]
 ACCESS = {rule.endpoint: rule.role for rule in url_map.iter_rules()}   # endpoint -> least role
 
@@ -515,9 +648,64 @@ class PyroTorrent(App):
         super().__init__(config, areas, self.backends, os.path.join(HERE, 'templates'),
                          url_map=url_map if url_map is not None else globals()['url_map'])
         self.shared = Shared()          # one question in flight per target, however many ask
+        self._store = None
         self.jinja.globals.update(columns=COLUMNS, descending_first=DESCENDING_FIRST, any_label=ANY_LABEL,
                                   refresh_seconds=config.REFRESH_SECONDS, down_seconds=DOWN_SECONDS,
-                                  narrow_hidden=('label', 'added'))   # columns a phone does without
+                                  narrow_hidden=('label', 'added'),   # columns a phone does without
+                                  alt_on=lambda name: self.desired(name).get('alt_enabled', False))
+
+    def store(self):
+        """The store (opened on first use), or the StoreError that says why it cannot be."""
+        if self._store is None:
+            try:
+                self._store = Store.open(self.config.store_url, self.config.store_base)
+            except StoreError as exc:
+                log.error('%s', exc)
+                return exc
+        return self._store
+
+    def existing_store(self):
+        """The store if it exists already (a page never creates it by being looked at)."""
+        if self._store is None and not os.path.exists(_store_file(self.config)):
+            return None
+        store = self.store()
+        return None if isinstance(store, StoreError) else store
+
+    def desired(self, name):
+        store = self.existing_store()
+        return settings.desired_values(store, name) if store else {}
+
+    def speed_groups(self, name):
+        try:
+            return sorted(self.desired(name).get('groups', {}))
+        except StoreError:
+            return []
+
+    def heartbeat(self):
+        store = self.existing_store()
+        try:
+            return store.heartbeat('worker') if store else None
+        except StoreError:
+            return None
+
+    def worker_notice(self, user):
+        """Words for every page when settings are kept but no worker ticked lately, or None."""
+        store = self.existing_store()
+        try:
+            if not store or not any(store.values(n, settings.DESIRED) for n in self.visible_targets(user)):
+                return None
+            beat = store.heartbeat('worker')
+        except StoreError as exc:
+            return str(exc)
+        if beat is not None and beat.recent():
+            return None
+        since = 'no worker has ever ticked' if beat is None else 'no worker has ticked since %s' % FILTERS['date'](beat.ticked_at)
+        return ('pyroTorrent keeps settings for rTorrent, but %s: they are not re-applied when rTorrent '
+                'restarts. Start "pyrotorrent.py worker" (docs/setup.rst).' % since)
+
+    def render(self, template, request, status=200, **context):
+        context.setdefault('worker_notice', self.worker_notice(getattr(request, 'user', None)))
+        return super().render(template, request, status=status, **context)
 
     def each_backend(self, request, ask, key):
         """[(name, url, answer or BackendError)] for every target the user may see, asked
@@ -607,6 +795,46 @@ def _link_item(line, policy):
         return exc
 
 
+def _store_file(config):
+    try:
+        return paths_of_store(config.store_url, config.store_base)
+    except StoreError:
+        return ''
+
+
+def _settings_form(form, groups):
+    """The settings page's fields as changes: an empty field changes nothing."""
+    changes = {}
+    for field in settings.RATE_FIELDS + tuple(settings.COUNT_FIELDS):
+        if form.get(field, '').strip():
+            changes[field] = form[field]
+    if form.get('alt_enabled') in ('on', 'off'):
+        changes['alt_enabled'] = form['alt_enabled']
+    if form.get('encryption'):
+        changes['encryption'] = form['encryption']
+    edited = {}
+    for group in groups:
+        if form.get('remove_' + group):
+            continue
+        edited[group] = {'down_limit': form.get('group_down_' + group, '0').strip() or '0',
+                         'up_limit': form.get('group_up_' + group, '0').strip() or '0'}
+    new = form.get('new_group', '').strip()
+    if new:
+        edited[new] = {'down_limit': form.get('new_group_down', '0').strip() or '0',
+                       'up_limit': form.get('new_group_up', '0').strip() or '0'}
+    if edited or groups:
+        changes['groups'] = edited
+    return changes
+
+
+def _shown(field, value):
+    if field in settings.RATE_FIELDS:
+        return FILTERS['limit'](value)
+    if field == 'groups':
+        return ', '.join(sorted(value)) or 'none'
+    return str(value)
+
+
 def _torrents(count):
     return '%d torrent%s' % (count, '' if count == 1 else 's')
 
@@ -661,14 +889,17 @@ def main(argv=None):
     where = parser.add_mutually_exclusive_group()
     where.add_argument('--fcgi', metavar='SOCKET|HOST:PORT', help='serve FastCGI on a unix socket or TCP address')
     where.add_argument('--http', metavar='HOST:PORT', help='serve plain HTTP (development, demo)')
-    parser.add_argument('command', nargs='?', choices=['passwd', 'routes'],
+    parser.add_argument('command', nargs='?', choices=['passwd', 'routes', 'worker'],
                         help='passwd: ask for a password and print its hash, for users in config.py; '
-                             'routes: print every route with its role')
+                             'routes: print every route with its role; '
+                             'worker: run the worker (re-applies settings when rTorrent restarts)')
     args = parser.parse_args(argv)
     if args.command == 'passwd':
         return passwd()
     if args.command == 'routes':
         return print_routes()
+    if args.command == 'worker':
+        return worker(args.config)
     logging.basicConfig(level=logging.WARNING, format='pyrotorrent: %(levelname)s %(message)s')
     on_stdin = not (args.fcgi or args.http)
     if on_stdin and not stat.S_ISSOCK(os.fstat(0).st_mode):
@@ -726,6 +957,21 @@ def passwd():
     print(auth.hash_password(first))
     print("# in config.py: users = {'NAME': {'password': '<the line above>', 'role': 'user'}}", file=sys.stderr)
     return 0
+
+
+def worker(config_path):
+    """The worker: ticks over every target until SIGTERM or Ctrl-C (lib/worker.py)."""
+    from lib.worker import Worker
+    from model.tasks import tasks_for
+    logging.basicConfig(level=logging.INFO, format='%(asctime)s pyrotorrent worker: %(levelname)s %(message)s')
+    try:
+        config = configuration.load(config_path)
+        store = Store.open(config.store_url, config.store_base)
+        backends = {t.name: backend_for(t, cache_seconds=config.CACHE_SECONDS) for t in config.targets}
+    except (configuration.ConfigError, StoreError, UnknownClient) as exc:
+        print('pyrotorrent: %s' % exc, file=sys.stderr)
+        return 2
+    return Worker(store, tasks_for(store, backends), config.WORKER_TICK_SECONDS).run()
 
 
 def print_routes():

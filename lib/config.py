@@ -19,6 +19,7 @@ DEFAULT_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 TARGET_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 TARGET_KEYS = {'client', 'url', 'timeout', 'path_map', 'download_roots', 'local', 'add_directories'}
 LEGACY_KEYS = {'host', 'port', 'url', 'timeout'}
+DEFAULT_STORE = 'data/store.sqlite3'   # beside config.py (Config.store_url says why)
 MIN_UPLOAD, MAX_UPLOAD = 64 * 1024, 1024 ** 3     # bounds of MAX_UPLOAD_BYTES
 
 
@@ -56,7 +57,20 @@ class Config:
     FETCH_ALLOW_NETWORKS: tuple = ()     # networks links to add may point into anyway ('192.168.1.0/24')
     MAX_UPLOAD_BYTES: int = 20 * 1024 * 1024   # the largest request body (an add page's uploads)
     ALLOWED_HOSTS: tuple = ()            # host names pyroTorrent answers to besides its own ('.lan': a suffix)
+    STORE: str = ''                      # pyroTorrent's own store ('': DEFAULT_STORE beside config.py)
+    WORKER_TICK_SECONDS: float = 5.0     # how often the worker looks at every target
     path: str = ''
+
+    @property
+    def store_url(self):
+        """The store's URL or path, a relative one taken from config.py's folder: beside the
+        configuration, every process that reads it (the web server's, the worker) finds the
+        same store whichever user it runs as (a home folder would differ between them)."""
+        return self.STORE or DEFAULT_STORE
+
+    @property
+    def store_base(self):
+        return os.path.dirname(os.path.abspath(self.path or DEFAULT_PATH))
 
     def user(self, name):
         """The User by name; with no users configured, the one nobody who may do all."""
@@ -147,6 +161,16 @@ def from_dict(values, path='config.py'):
                 isinstance(h, str) and h and h == h.strip() and '/' not in h for h in hosts):
             fail('ALLOWED_HOSTS must be a list of host names like ["seedbox.example", ".lan"], not %r' % (hosts,))
         settings['ALLOWED_HOSTS'] = tuple(h.lower() for h in hosts)
+    if 'STORE' in values:
+        if not isinstance(values['STORE'], str) or not values['STORE'].strip():
+            fail('STORE must be the path of pyroTorrent\'s SQLite file, like "/var/lib/pyrotorrent/store.sqlite3" '
+                 'or "sqlite:////var/lib/pyrotorrent/store.sqlite3", not %r' % (values['STORE'],))
+        settings['STORE'] = values['STORE'].strip()
+    if 'WORKER_TICK_SECONDS' in values:
+        tick = values['WORKER_TICK_SECONDS']
+        if not isinstance(tick, (int, float)) or isinstance(tick, bool) or not 0.2 <= tick <= 3600:
+            fail('WORKER_TICK_SECONDS must be a number of seconds from 0.2 to 3600, not %r' % (tick,))
+        settings['WORKER_TICK_SECONDS'] = float(tick)
     timeout = values.get('TIMEOUT', 10.0)
     if not _is_timeout(timeout):
         fail('TIMEOUT must be a number of seconds above 0, not %r' % (timeout,))

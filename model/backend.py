@@ -57,6 +57,14 @@ class Capabilities:
 
 
 @dataclasses.dataclass
+class LiveSettings:
+    """A client's settings as it reports them now (model/settings.py names the fields)."""
+    instance: object          # Backend.instance(): changes when the client restarts
+    values: dict              # field -> value, for the fields of Capabilities.settings_read
+    groups: dict              # speed group name -> {'down_limit', 'up_limit'}, None: it has no such group
+
+
+@dataclasses.dataclass
 class ListQuery:
     """Which torrents a list page shows: a view, sorted, filtered, one page of it."""
     view: str = 'main'
@@ -238,6 +246,11 @@ class Backend:
         """(client version, library version) as texts; BackendError if it cannot be asked."""
         raise NotImplementedError
 
+    def instance(self):
+        """What changes when the client restarts (rTorrent: its process id), in one small
+        round trip: the worker's restart detector."""
+        raise NotImplementedError
+
     def torrent_list(self, query):
         """A TorrentList for a ListQuery, in a fixed number of round trips."""
         raise NotImplementedError
@@ -291,6 +304,23 @@ class Backend:
         raise NotImplementedError
 
     def erase(self, hashes, delete_data=False):
+        raise NotImplementedError
+
+    # Settings (model/settings.py has the fields), for a client that declares settings_read.
+
+    def read_settings(self, groups=()):
+        """LiveSettings, with these speed groups, in one round trip."""
+        raise NotImplementedError
+
+    def apply_settings(self, values, groups=None, dropped=()):
+        """(LiveSettings read back after, {field or 'group NAME': why it was refused}) for
+        values {field: value} and speed groups {name: limits} to create or set; `dropped`
+        groups are set unlimited.  A value taken only in part is put back."""
+        raise NotImplementedError
+
+    def set_group(self, hashes, group):
+        """Put torrents in a speed group ('': none); [ActionResult], a reason on an ok one
+        saying what else was done (a torrent stopped and started around it)."""
         raise NotImplementedError
 
 
@@ -466,6 +496,7 @@ class TorrentDetail:
     can_delete_data: bool = False   # the target declares a download root holding this torrent
     movable: bool = False     # its download directory may be changed now (the client's rule)
     downloadable: bool = False   # its data lies in a folder pyroTorrent may serve from
+    group: str = ''           # its speed group ('' : none; model/settings.py)
 
     @property
     def priority_name(self):

@@ -36,17 +36,22 @@ def main():
     config_path = os.path.join(tempfile.mkdtemp(prefix='pyrotorrent-demo-'), 'config.py')
     with open(config_path, 'w') as f:
         f.write('BASE_URL = ""\nSTATIC_URL = "/static"\nREFRESH_SECONDS = 3\n'
+                'WORKER_TICK_SECONDS = 2\n'
                 'targets = {"seeder": {"url": %r, "add_directories": [%r]},\n'
                 '           "leecher": {"url": %r, "download_roots": [%r]}}\n'
                 % (swarm.seeder.url, swarm.data_dir, swarm.leecher.url, swarm.leecher.download_dir))
     print('pyroTorrent: http://%s:%d/  (config %s; Ctrl-C stops the demo)' % (args.host, args.port, config_path),
           flush=True)
+    # the worker re-applies the settings made on the settings pages when a daemon restarts
+    worker = subprocess.Popen([sys.executable, os.path.join(ROOT, 'pyrotorrent.py'), 'worker', '--config', config_path])
     try:
         subprocess.run([sys.executable, os.path.join(ROOT, 'pyrotorrent.py'), '--config', config_path,
                         '--http', '%s:%d' % (args.host, args.port)])
     except KeyboardInterrupt:
         pass
     finally:
+        worker.terminate()
+        worker.wait(10)
         swarm.stop()
     return 0
 

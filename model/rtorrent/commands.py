@@ -37,6 +37,7 @@ TORRENT = {
     'directory': 'd.directory',          # multi-file: the torrent's own folder; else the one holding it
     'base_path': 'd.base_path',          # '' while closed
     'tied_file': 'd.tied_to_file',       # the .torrent it was loaded from by path ('' for load.raw)
+    'group': 'd.throttle_name',          # its speed group ('' : none)
 }
 # One row of the torrent list in ONE command.  rtorrent 0.9.8 finds a torrent by hash with
 # a linear scan (0.33 ms a command at position 10,000), so a command per field and row
@@ -48,7 +49,7 @@ ROW_FIELDS = ('size', 'completed', 'down_rate', 'up_rate', 'ratio', 'peers', 'ad
 # The fields that are text, not numbers.  In a packed() text only the last may hold ':'
 # (a hash is hex, so it may come first).
 TEXT_FIELDS = frozenset(('hash', 'name', 'label', 'message', 'bitfield', 'directory', 'base_path',
-                         'tied_file'))
+                         'tied_file', 'group'))
 # The fields torrent() asks for one by one (the list's Torrent and its seeders).
 PAGE_FIELDS = ('hash', 'name', 'size', 'completed', 'down_rate', 'up_rate', 'ratio', 'peers',
                'seeders', 'label', 'added', 'message', 'started', 'active', 'hashing', 'complete')
@@ -59,7 +60,7 @@ DETAIL_FIELDS = ('hash', 'size', 'completed', 'down_rate', 'up_rate', 'ratio', '
                  'added', 'started', 'active', 'hashing', 'up_total', 'down_total', 'priority',
                  'multi_file', 'finished', 'open', 'chunks', 'chunks_completed', 'chunks_hashed',
                  'bitfield', 'message')
-DETAIL_TEXTS = ('name', 'label', 'directory', 'base_path', 'tied_file')
+DETAIL_TEXTS = ('name', 'label', 'directory', 'base_path', 'tied_file', 'group')
 
 
 def packed(fields):
@@ -190,7 +191,44 @@ LOADED = {
     'priority': 'd.priority',
     'started': 'd.state',
 }
-REQUEST_LIMIT = 'network.xmlrpc.size_limit'   # bytes of one XML-RPC request it takes
+REQUEST_LIMIT = 'network.xmlrpc.size_limit'
+
+# Settings (model/rtorrent/settings.py).  rtorrent 0.9.8 forgets all of them on restart;
+# system.pid tells that it restarted.
+SETTINGS = {
+    'pid': 'system.pid',
+}
+# Settings rtorrent can report: model.settings field -> (getter, setter).  The rates are set
+# in whole KiB (.set rounds bytes to KiB anyway: 2000000 -> 1999872).
+SETTINGS_READ = {
+    'max_uploads_global': ('throttle.max_uploads.global', 'throttle.max_uploads.global.set'),
+    'max_downloads_global': ('throttle.max_downloads.global', 'throttle.max_downloads.global.set'),
+    'down_limit': ('throttle.global_down.max_rate', 'throttle.global_down.max_rate.set_kb'),
+    'up_limit': ('throttle.global_up.max_rate', 'throttle.global_up.max_rate.set_kb'),
+    'min_peers': ('throttle.min_peers.normal', 'throttle.min_peers.normal.set'),
+    'max_peers': ('throttle.max_peers.normal', 'throttle.max_peers.normal.set'),
+    'min_peers_seed': ('throttle.min_peers.seed', 'throttle.min_peers.seed.set'),
+    'max_peers_seed': ('throttle.max_peers.seed', 'throttle.max_peers.seed.set'),
+    'max_uploads': ('throttle.max_uploads', 'throttle.max_uploads.set'),
+}
+# Settings it takes but cannot report (0.9.8 has no getter).
+SETTINGS_WRITE = {
+    'encryption': 'protocol.encryption.set',        # the flags, one argument each
+}
+# Named speed groups: `throttle.up = NAME, "KiB"` makes or sets one; .max reads it (-1: no
+# such group; 0 while the global rate of that direction is unlimited).  None can be listed
+# and all vanish on restart; a torrent's d.throttle_name stays.
+GROUPS = {
+    'up_limit': ('throttle.up.max', 'throttle.up'),
+    'down_limit': ('throttle.down.max', 'throttle.down'),
+}
+TORRENT_GROUP = {
+    'group': 'd.throttle_name',
+    'set_group': 'd.throttle_name.set',  # refused on an active torrent: stopped around it
+    'active': 'd.is_active',
+    'stop': 'd.stop',
+    'start': 'd.start',
+}   # bytes of one XML-RPC request it takes
 
 
 def argument(text):
@@ -224,7 +262,8 @@ def _allowed():
     """Every command name in this module's tables: RTorrent sends nothing else."""
     names = set()
     for table in (TORRENT, FILE, PEER, TRACKER, MULTICALL, ACTIONS, SETTERS, GLOBAL, SYSTEM,
-                  LOAD, ON_LOAD, LOADED):
+                  LOAD, ON_LOAD, LOADED, SETTINGS, SETTINGS_READ, SETTINGS_WRITE, GROUPS,
+                  TORRENT_GROUP):
         for value in table.values():
             names.update((value,) if isinstance(value, str) else value)
     names.update(VIEW_MULTICALL + (REQUEST_LIMIT,))

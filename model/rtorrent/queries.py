@@ -89,7 +89,7 @@ class Queries:
         rtorrent finds a torrent by a linear scan of its list for every command naming its
         hash, so the numbers come packed in one command (commands.DETAIL_ROW), the files,
         peers and trackers in one X.multicall each, and only the free texts one by one:
-        9 lookups in all (3.1 ms for the torrent loaded last of 10,000; a command a field,
+        10 lookups in all (3.1 ms for the torrent loaded last of 10,000; a command a field,
         31 lookups, 9.7 ms: tests/bench/bench_detail.py).  `buckets`: the piece map's most bars."""
         info_hash = self._hash(info_hash)
         branch, condition, row_command = commands.DETAIL_ROW
@@ -135,6 +135,7 @@ class Queries:
             # 0.9.8 takes d.directory.set on an open torrent, closes it and leaves it unable to start
             movable=not row['started'] and not row['hashing'] and not row['open'],
             downloadable=bool(local_directory and _inside_any(local_directory, self.paths.served_roots())),
+            group=row['group'],
         )
         return header, detail
 

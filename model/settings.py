@@ -1,0 +1,415 @@
+"""Settings pyroTorrent keeps for a target and re-applies: speed limits, alternative
+("turtle") speeds, peers and slots, encryption policy, named speed groups.
+
+The field names here are the API's (docs/api.rst).  Rates are bytes per second, 0 meaning
+unlimited; what people type is read by parse_rate ('500 KiB/s', '2 MB/s', '1.5M'; KiB is
+1024 bytes, kB 1000).  The desired values live in the store (lib/store.py, kind 'desired');
+a Backend with settings (Capabilities.settings_read / settings_write) reads the live ones
+and applies them (read_settings, apply_settings).  Alternative speeds are pyroTorrent's own:
+while they are on, the alt limits are what the client gets as its global limits, and the
+normal ones wait in the store.
+
+Every change goes through apply(): validated first (ValueError in words, nothing sent),
+then sent in one batch and read back; a value the client took only in part is put back
+and reported, so the store never says something the client does not do.
+"""
+import dataclasses
+import math
+import re
+import time
+
+KiB = 1024
+MAX_RATE = 1 << 30                  # rTorrent's hard limit: 1 GiB/s
+MAX_COUNT = 65535
+DESIRED, STATE = 'desired', 'state'
+
+RATE_FIELDS = ('down_limit', 'up_limit', 'alt_down_limit', 'alt_up_limit')
+# name -> (lowest, label, what it does)
+COUNT_FIELDS = {
+    'min_peers': (0, 'Least peers while downloading', 'rTorrent looks for more peers below this'),
+    'max_peers': (0, 'Most peers while downloading', 'connections a downloading torrent keeps at most'),
+    'min_peers_seed': (-1, 'Least peers while seeding', '-1: as while downloading'),
+    'max_peers_seed': (-1, 'Most peers while seeding', '-1: as while downloading'),
+    'max_uploads': (0, 'Upload slots a torrent', 'peers one torrent uploads to at once'),
+    'max_uploads_global': (0, 'Upload slots in all', 'peers all torrents upload to at once; 0: rTorrent decides '
+                                                      'from the upload limit'),
+    'max_downloads_global': (0, 'Download slots in all', 'peers all torrents download from at once; 0: rTorrent '
+                                                          'decides from the download limit'),
+}
+FIELDS = RATE_FIELDS + ('alt_enabled', 'encryption') + tuple(COUNT_FIELDS) + ('groups',)
+LABELS = dict({'down_limit': 'Download limit', 'up_limit': 'Upload limit',
+               'alt_down_limit': 'Alternative download limit', 'alt_up_limit': 'Alternative upload limit',
+               'alt_enabled': 'Alternative speeds', 'encryption': 'Encryption', 'groups': 'Speed groups'},
+              **{k: v[1] for k, v in COUNT_FIELDS.items()})
+# What the client is given for a desired field: the alt limits stand in for the global ones.
+CLIENT_FIELD = {'down_limit': 'down_limit', 'up_limit': 'up_limit', 'alt_down_limit': 'down_limit',
+                'alt_up_limit': 'up_limit'}
+
+# Encryption policy: preset -> (rTorrent's flags, what it means for connections).
+ENCRYPTION = {
+    'disabled': (('none',), 'Never encrypts; peers that insist on encryption cannot connect.'),
+    'allowed': (('allow_incoming', 'prefer_plaintext', 'enable_retry'),
+                "rTorrent's own default: takes encrypted connections from peers, opens plain ones itself "
+                'and retries encrypted when a peer refuses plain; even an encrypted handshake then settles on a plain '
+                'stream.'),
+    'preferred': (('allow_incoming', 'try_outgoing', 'enable_retry'),
+                  'Opens encrypted connections, takes both kinds, and retries plain when a peer refuses '
+                  'encryption; two peers that both prefer it encrypt the whole stream (RC4).'),
+    'required': (('allow_incoming', 'try_outgoing', 'require'),
+                 'Only encrypted connections (the handshake at least): peers without encryption cannot '
+                 'connect; fewer peers.'),
+    'required_rc4': (('allow_incoming', 'try_outgoing', 'require', 'require_RC4'),
+                     'Only connections encrypted in full with RC4, not just the handshake: the fewest peers, '
+                     'more CPU.'),
+}
+ENCRYPTION_FLAGS = ('none', 'allow_incoming', 'try_outgoing', 'require', 'require_RC4', 'enable_retry',
+                    'prefer_plaintext')
+GROUP_NAME = re.compile(r'^[A-Za-z0-9_.-]{1,32}$')
+MAX_GROUPS = 32
+_RATE = re.compile(r'^\s*(-?\s*\d+(?:\.\d*)?|-?\.\d+)\s*([kmg]?)(i?)(b?)\s*(/\s*s)?\s*$', re.I)
+_POWERS = {'': 0, 'k': 1, 'm': 2, 'g': 3}
+YES = {'1', 'on', 'yes', 'true'}
+NO = {'0', 'off', 'no', 'false', ''}
+
+
+def parse_rate(value, bare=1):
+    """Bytes per second from a number or a text: '500 KiB/s', '2 MB/s', '1.5M', '0'.
+
+    KiB, MiB, GiB and a bare K, M, G are powers of 1024; kB, MB, GB powers of 1000; a
+    number without a unit counts `bare` bytes (1 in the API, 1024 in forms: KiB/s, as
+    rtorrent.rc counts).  ValueError in words for anything else."""
+    if isinstance(value, bool):
+        raise ValueError('is true or false, not a rate')
+    if isinstance(value, (int, float)):
+        number = value
+    elif isinstance(value, str):
+        match = _RATE.match(value)
+        if not match:
+            raise ValueError("'%s' is not a rate (write it like 500 KiB/s, 2 MB/s or 0 for unlimited)" % value.strip())
+        digits, power, binary, byte, _ = match.groups()
+        number = float(digits.replace(' ', ''))
+        if power:
+            decimal = bool(byte) and not binary          # kB, MB: 1000s; KiB, K, M: 1024s
+            number *= (1000 if decimal else 1024) ** _POWERS[power.lower()]
+        elif not byte:
+            number *= bare
+    else:
+        raise ValueError('is not a number: %r' % (value,))
+    if number != number or number in (math.inf, -math.inf):
+        raise ValueError('is not a number')
+    if number < 0:
+        raise ValueError('cannot be negative (0 means unlimited)')
+    if number > MAX_RATE:
+        raise ValueError('is above 1 GiB/s (1,073,741,824 bytes/s), the most rTorrent takes')
+    return int(round(number))
+
+
+def whole_kib(rate):
+    """rTorrent keeps limits in whole KiB/s: the rate it will really have (0 stays 0)."""
+    return 0 if rate == 0 else max(1, int(round(rate / KiB))) * KiB
+
+
+def check_encryption(value):
+    """A preset name from a preset name or a list of flags equal to a preset's; a flag list
+    of no preset is refused with the contradiction (or the preset to use instead)."""
+    if isinstance(value, str):
+        if value not in ENCRYPTION:
+            raise ValueError("'%s' is not an encryption preset (one of: %s)" % (value, ', '.join(ENCRYPTION)))
+        return value
+    if not isinstance(value, (list, tuple)) or not all(isinstance(f, str) for f in value):
+        raise ValueError('is a preset name (%s) or a list of rTorrent flags' % ', '.join(ENCRYPTION))
+    flags = set(value)
+    unknown = sorted(flags - set(ENCRYPTION_FLAGS))
+    if unknown:
+        raise ValueError("'%s' is not an rTorrent encryption flag (%s)" % (unknown[0], ', '.join(ENCRYPTION_FLAGS)))
+    problem = encryption_contradiction(flags)
+    if problem:
+        raise ValueError('the flags contradict each other: %s' % problem)
+    for name, (preset, _) in ENCRYPTION.items():
+        if set(preset) == flags:
+            return name
+    raise ValueError('pyroTorrent keeps one of its presets (%s); these flags are none of them'
+                     % ', '.join('%s = %s' % (n, ','.join(p)) for n, (p, _) in ENCRYPTION.items()))
+
+
+def encryption_contradiction(flags):
+    """Why a set of rTorrent's encryption flags cannot work together, or None."""
+    if 'none' in flags and len(flags) > 1:
+        return '"none" turns encryption off, yet other flags ask for it'
+    if 'require_RC4' in flags and 'require' not in flags:
+        return '"require_RC4" needs "require"'
+    if 'require' in flags and 'prefer_plaintext' in flags:
+        return '"require" refuses plain connections, "prefer_plaintext" asks for them'
+    if 'require' in flags and 'enable_retry' in flags:
+        return '"require" refuses plain connections, "enable_retry" retries plain ones'
+    if 'require' in flags and not {'allow_incoming', 'try_outgoing'} <= flags:
+        return '"require" without "allow_incoming" and "try_outgoing" leaves no connection possible'
+    return None
+
+
+def check_groups(value, bare=1):
+    """{name: {'down_limit': bytes/s, 'up_limit': bytes/s}} in whole KiB/s."""
+    if not isinstance(value, dict):
+        raise ValueError('is an object of group name: {"down_limit": ..., "up_limit": ...}')
+    if len(value) > MAX_GROUPS:
+        raise ValueError('at most %d groups' % MAX_GROUPS)
+    groups = {}
+    for name, limits in value.items():
+        if not isinstance(name, str) or not GROUP_NAME.match(name):
+            raise ValueError("'%s' cannot be a group name: rTorrent takes letters, digits, '_', '-' and '.' "
+                             '(1 to 32, no spaces, commas or quotes)' % (name,))
+        if not isinstance(limits, dict) or set(limits) - {'down_limit', 'up_limit'}:
+            raise ValueError("group '%s' is {\"down_limit\": ..., \"up_limit\": ...}" % name)
+        clean = {}
+        for key in ('down_limit', 'up_limit'):
+            try:
+                clean[key] = whole_kib(parse_rate(limits.get(key, 0), bare))
+            except ValueError as exc:
+                raise ValueError("group '%s': %s %s" % (name, key, exc)) from None
+        groups[name] = clean
+    return groups
+
+
+def validate(changes, bare=1):
+    """(clean values, {field: reason}) of settings as the API or a form gives them; the
+    rates rounded to whole KiB/s as rTorrent keeps them."""
+    clean, errors = {}, {}
+    if not isinstance(changes, dict):
+        return {}, {'': 'send a JSON object of settings'}
+    for field, value in changes.items():
+        try:
+            if field in RATE_FIELDS:
+                clean[field] = whole_kib(parse_rate(value, bare))
+            elif field in COUNT_FIELDS:
+                low = COUNT_FIELDS[field][0]
+                if isinstance(value, str) and re.fullmatch(r'\s*-?\d+\s*', value):
+                    value = int(value)
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise ValueError('is not a whole number: %r' % (value,))
+                if not low <= value <= MAX_COUNT:
+                    raise ValueError('must be from %d to %d, not %d' % (low, MAX_COUNT, value))
+                clean[field] = value
+            elif field == 'alt_enabled':
+                if isinstance(value, str) and value.strip().lower() in YES | NO:
+                    value = value.strip().lower() in YES
+                if not isinstance(value, bool):
+                    raise ValueError('is true or false, not %r' % (value,))
+                clean[field] = value
+            elif field == 'encryption':
+                clean[field] = check_encryption(value)
+            elif field == 'groups':
+                clean[field] = check_groups(value, bare)
+            else:
+                raise ValueError('is not a setting (settings: %s)' % ', '.join(FIELDS))
+        except ValueError as exc:
+            errors[field] = str(exc)
+    return clean, errors
+
+
+def in_words(errors):
+    return '; '.join('%s %s' % (field, why) for field, why in errors.items())
+
+
+# -- what the client is given ------------------------------------------------------------
+
+def client_values(desired):
+    """{client field: value} for the client from desired values ({field: value}): the alt
+    limits as the global ones while alt_enabled; encryption as its flags."""
+    out = {}
+    alt = desired.get('alt_enabled', False)
+    for field in ('down_limit', 'up_limit'):
+        source = ('alt_' + field) if alt else field
+        if source in desired:
+            out[field] = desired[source]
+    for field in COUNT_FIELDS:
+        if field in desired:
+            out[field] = desired[field]
+    if 'encryption' in desired:
+        out['encryption'] = ENCRYPTION[desired['encryption']][0]
+    return out
+
+
+def in_force(field, desired):
+    """The desired field that decides the client's `field` now (down_limit or alt_down_limit...)."""
+    if field in ('down_limit', 'up_limit') and desired.get('alt_enabled'):
+        return 'alt_' + field
+    return field
+
+
+@dataclasses.dataclass
+class Report:
+    """What apply() did: applied {field: value as read back (as set, for what cannot be
+    read)}, refused {field: reason}, notes in words; live: the client's values after."""
+    applied: dict = dataclasses.field(default_factory=dict)
+    refused: dict = dataclasses.field(default_factory=dict)
+    notes: list = dataclasses.field(default_factory=list)
+    live: object = None
+
+    def as_dict(self):
+        return {'applied': self.applied, 'refused': self.refused, 'notes': self.notes}
+
+
+def desired_values(store, target):
+    return {name: stored.value for name, stored in store.values(target, DESIRED).items()}
+
+
+def apply(store, backend, changes, who, everything=None):
+    """Validated changes ({field: clean value}) into the client and the store.
+
+    The client is given the changed fields, or every desired one when it restarted since
+    pyroTorrent last applied them (or everything=True: the worker, "apply mine").  One
+    batch, read back in the same round trip; what it refused is not stored, what it took
+    is stored as read back.  Returns a Report."""
+    desired = desired_values(store, backend.name)
+    merged = dict(desired, **changes)
+    state = store.values(backend.name, STATE)
+    applied_to = state.get('applied_instance')
+    if everything is None:
+        everything = applied_to is None or applied_to.value != backend.instance()
+    wanted = merged if everything else changes
+    send = client_values(merged)
+    if not everything:
+        touched = {CLIENT_FIELD.get(f, f) for f in wanted} | ({'down_limit', 'up_limit'} if 'alt_enabled' in wanted else set())
+        send = {k: v for k, v in send.items() if k in touched}
+    old_groups = desired.get('groups', {})
+    groups = merged.get('groups', {}) if (everything or 'groups' in changes) else {}
+    dropped = [g for g in old_groups if 'groups' in changes and g not in groups]
+    live, faults = backend.apply_settings(send, groups, dropped)
+    report = Report(live=live)
+    keep = {}
+    readable = backend.CAPABILITIES.settings_read
+    for field, value in wanted.items():
+        if field == 'groups':
+            continue
+        client_field = CLIENT_FIELD.get(field, field)
+        if field in ('alt_down_limit', 'alt_up_limit', 'down_limit', 'up_limit') and in_force(client_field, merged) != field:
+            keep[field] = value             # not in force now: kept for when it is
+            report.applied[field] = value
+            continue
+        if field == 'alt_enabled':
+            bad = [f for f in ('down_limit', 'up_limit') if f in faults]
+            if bad:
+                report.refused[field] = faults[bad[0]]
+            else:
+                keep[field] = value
+                report.applied[field] = value
+            continue
+        if client_field in faults:
+            report.refused[field] = faults[client_field]
+        elif client_field in readable and live.values.get(client_field) != client_values(merged).get(client_field):
+            got = live.values.get(client_field)
+            keep[field] = got
+            report.applied[field] = got
+            report.notes.append('%s: %s keeps %r, not %r' % (field, backend.client, got, value))
+        else:
+            keep[field] = value
+            report.applied[field] = live.values.get(client_field, value) if field != 'encryption' else value
+    if 'groups' in wanted:
+        kept = dict(old_groups) if not everything else {}
+        for name in dropped:
+            kept.pop(name, None)
+        for name, limits in groups.items():
+            if ('group ' + name) in faults:
+                report.refused['groups.' + name] = faults['group ' + name]
+                if name in old_groups:
+                    kept[name] = old_groups[name]
+            else:
+                kept[name] = limits
+        keep['groups'] = kept
+        report.applied['groups'] = kept
+    if dropped:
+        report.notes.append('removed group%s %s: %s cannot forget a group, so pyroTorrent set it to unlimited; '
+                            'torrents still in it are no longer limited by it'
+                            % ('' if len(dropped) == 1 else 's', ', '.join(dropped), backend.client))
+    for rate in ('down_limit', 'up_limit'):
+        group_limited = any(g.get(rate) for g in groups.values())
+        if group_limited and not live.values.get(rate):
+            report.notes.append('speed groups limit %s only while a global %s is set (%s\'s rule)'
+                                % ('downloads' if rate == 'down_limit' else 'uploads', LABELS[rate].lower(),
+                                   backend.client))
+    store.put_values(backend.name, DESIRED, keep, set_by=who)
+    if not faults or everything:
+        store.put_values(backend.name, STATE, {'applied_instance': live.instance, 'applied_at': time.time()},
+                         set_by=who)
+    return report
+
+
+def keep_live(store, backend, fields, who):
+    """"Keep rTorrent's": the store takes the client's live value of these fields."""
+    live = backend.read_settings(())
+    desired = desired_values(store, backend.name)
+    keep = {}
+    for field in fields:
+        client_field = CLIENT_FIELD.get(field, field)
+        if field not in FIELDS or client_field not in backend.CAPABILITIES.settings_read:
+            raise ValueError("%s cannot be read back from %s, so there is no live value to keep" % (field, backend.client))
+        keep[in_force(client_field, desired)] = live.values[client_field]
+    store.put_values(backend.name, DESIRED, keep, set_by=who)
+    return keep
+
+
+def reapply_if_restarted(store, backend, instance=None):
+    """The worker's settings step for one target: re-apply every desired setting when the
+    client restarted (or was never given them); a tick where nothing is due costs the
+    client one small command.  Words for the log, or None."""
+    desired = desired_values(store, backend.name)
+    if not desired:
+        return None
+    instance = backend.instance() if instance is None else instance
+    applied_to = store.values(backend.name, STATE).get('applied_instance')
+    if applied_to is not None and applied_to.value == instance:
+        return None
+    report = apply(store, backend, {}, 'worker', everything=True)
+    return 're-applied %d setting(s) to %s (instance %s)%s' % (
+        len(report.applied), backend.name, instance,
+        '; refused: ' + in_words(report.refused) if report.refused else '')
+
+
+# -- what the settings page shows ---------------------------------------------------------
+
+@dataclasses.dataclass
+class Field:
+    name: str
+    label: str
+    help: str
+    desired: object           # None: pyroTorrent does not keep it (rtorrent.rc decides)
+    set_at: float
+    set_by: str
+    live: object              # None: the client cannot say (or it is not in force)
+    readable: bool
+    in_force: bool            # False: an alt limit while alt speeds are off, or the reverse
+    drift: bool               # kept and in force, and the live value differs
+
+
+def view(store, backend):
+    """(fields [Field], groups {name: {'down_limit', 'up_limit', 'live': {...} or None}},
+    live, restarted: bool) in one round trip to the client."""
+    stored = store.values(backend.name, DESIRED)
+    desired = {k: v.value for k, v in stored.items()}
+    groups = desired.get('groups', {})
+    live = backend.read_settings(groups)
+    readable = backend.CAPABILITIES.settings_read
+    fields = []
+    for name in FIELDS:
+        if name == 'groups':
+            continue
+        client_field = CLIENT_FIELD.get(name, name)
+        force = name == 'alt_enabled' or in_force(client_field, desired) == name
+        value = live.values.get(client_field) if client_field in readable and force else None
+        have = stored.get(name)
+        wanted = client_values(desired).get(client_field) if have is not None and force else None
+        fields.append(Field(
+            name=name, label=LABELS[name],
+            help=COUNT_FIELDS[name][2] if name in COUNT_FIELDS else ENCRYPTION[have.value][1]
+            if name == 'encryption' and have else '',
+            desired=have.value if have else None, set_at=have.set_at if have else None,
+            set_by=have.set_by if have else '', live=value, readable=client_field in readable,
+            in_force=force, drift=bool(have is not None and force and client_field in readable and value != wanted)))
+    shown = {}
+    for name, limits in groups.items():
+        got = live.groups.get(name)
+        shown[name] = dict(limits, live=got, drift=got is None or any(
+            live.values.get(k) and got.get(k) != limits[k] for k in ('down_limit', 'up_limit')))
+    applied_to = store.values(backend.name, STATE).get('applied_instance')
+    restarted = bool(desired) and (applied_to is None or applied_to.value != live.instance)
+    return fields, shown, live, restarted
