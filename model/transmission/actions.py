@@ -62,9 +62,12 @@ class Actions:
                                      and p in PRIORITIES and not isinstance(p, bool)
                                      for i, p in priorities.items()):
             raise ValueError('file priorities are {file index: one of %s}, not %r' % (PRIORITIES, priorities))
+        # an empty list means "every file" to Transmission: only lists with something in them go
         arguments = {'files-wanted': sorted(priorities)}
         for value, word in PRIORITIES.items():
-            arguments['priority-' + word] = sorted(i for i, p in priorities.items() if p == value)
+            chosen = sorted(i for i, p in priorities.items() if p == value)
+            if chosen:
+                arguments['priority-' + word] = chosen
         return self._files(info_hash, sorted(priorities), arguments)
 
     def set_files_wanted(self, info_hash, indexes, wanted):
