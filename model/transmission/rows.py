@@ -17,15 +17,10 @@ PRIORITIES = {-1: 'low', 0: 'normal', 1: 'high'}          # bandwidthPriority, a
 # status -> the neutral state (0 is 'stopped' or 'complete', by what is left)
 STATUS = {1: 'checking', 2: 'checking', 3: 'queued', 4: 'downloading', 5: 'queued', 6: 'seeding'}
 
-# In place of rTorrent's views: filters by state, each a test on a key row.
+# In place of rTorrent's views: filters by state (None: every torrent), and 'error'.
 VIEWS = {
-    'main': lambda r: True,
-    'downloading': lambda r: r['state'] == 'downloading',
-    'seeding': lambda r: r['state'] == 'seeding',
-    'stopped': lambda r: r['state'] in ('stopped', 'complete'),
-    'queued': lambda r: r['state'] == 'queued',
-    'checking': lambda r: r['state'] == 'checking',
-    'error': lambda r: r['error'] != 0,
+    'main': None, 'downloading': {'downloading'}, 'seeding': {'seeding'}, 'stopped': {'stopped', 'complete'},
+    'queued': {'queued'}, 'checking': {'checking'}, 'error': 'error',
 }
 VIEW_TITLES = {'main': 'all', 'stopped': 'stopped (paused)', 'error': 'with an error'}
 
@@ -33,7 +28,9 @@ HEADER_FIELDS = ['version', 'rpc-version', 'speed-limit-down', 'speed-limit-down
                  'speed-limit-up', 'speed-limit-up-enabled', 'alt-speed-enabled', 'alt-speed-down',
                  'alt-speed-up']
 # The list's first call, for every torrent: what filters and views need, plus the sort column's.
-KEY_FIELDS = ['id', 'hashString', 'name', 'labels', 'status', 'error', 'leftUntilDone']
+# No hashString: the page's rows are fetched by id, and 40 hex digits a torrent are a third
+# of this answer (1.1 MB at 10,000 torrents with it, 0.7 MB without).
+KEY_FIELDS = ['id', 'name', 'labels', 'status', 'error', 'leftUntilDone']
 SORT_FIELDS = {
     'name': [], 'size': ['totalSize'], 'done': ['totalSize', 'haveValid'], 'state': [],
     'down': ['rateDownload'], 'up': ['rateUpload'], 'ratio': ['uploadRatio'],

@@ -9,7 +9,8 @@ into the daemon's config folder (config/torrents/) before it starts: Transmissio
 loads every one of them at start-up, far faster than N torrent-add calls.  The folder is
 kept ($PYROTORRENT_BENCH_DIR, else the temp folder) so the next run only restarts it.
 
-It prints, in milliseconds (median of --repeat):
+It prints, in milliseconds (the best and the median of --repeat rounds, every case once a
+round, interleaved):
   - a raw torrent-get of every torrent with the fields pyroTorrent's list shows (ROW_FIELDS,
     format "table" and objects): what a page would cost if it fetched every row;
   - what Transmission's own web UI asks for its list (3.00, web/javascript: id plus
@@ -51,13 +52,16 @@ WEB_UI_STATS = ['error', 'errorString', 'eta', 'isFinished', 'isStalled', 'leftU
 SIX = ['id', 'name', 'status', 'percentDone', 'rateDownload', 'rateUpload']
 
 
-def median_ms(fn, repeat):
-    times = []
+def timed(cases, repeat):
+    """{title: [ms, ...]}: every case once a round, round after round, so a busy machine
+    (2 cores shared) slows them alike; the table shows the best and the median."""
+    times = {title: [] for title, _, _ in cases}
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+        for title, fn, _ in cases:
+            start = time.perf_counter()
+            fn()
+            times[title].append((time.perf_counter() - start) * 1000)
+    return times
 
 
 def daemon_with(n):
@@ -99,56 +103,56 @@ def run(daemon, args):
     app = from_address(make_app(config.from_dict({
         'targets': {'big': {'url': daemon.url, 'client': 'transmission'}}, 'REFRESH_SECONDS': 0, 'BASE_URL': ''})))
     web = Client(app)
-    rows = []
-
     def raw(fields, **more):
         return lambda: backend.call('torrent-get', fields=fields, **more)
     size = lambda fields, **more: len(backend.transport.request(  # noqa: E731
         __import__('simplejson').dumps({'method': 'torrent-get', 'arguments': dict(more, fields=fields)}).encode()))
 
-    base = median_ms(raw(ROW_FIELDS, format='table'), args.repeat)
-    rows.append(('raw torrent-get, the list\'s %d fields, table' % len(ROW_FIELDS), base,
-                 size(ROW_FIELDS, format='table')))
-    rows.append(('raw torrent-get, the list\'s fields, objects', median_ms(raw(ROW_FIELDS), args.repeat),
-                 size(ROW_FIELDS)))
-    ui = ['id'] + WEB_UI_METADATA + WEB_UI_STATS
-    rows.append(("Transmission's web UI, its list (%d fields, objects)" % len(ui), median_ms(raw(ui), args.repeat),
-                 size(ui)))
-    rows.append(("Transmission's web UI, its refresh (recently-active)",
-                 median_ms(raw(['id'] + WEB_UI_STATS, ids='recently-active'), args.repeat),
-                 size(['id'] + WEB_UI_STATS, ids='recently-active')))
-    rows.append(('raw torrent-get, 6 fields, objects', median_ms(raw(SIX), args.repeat), size(SIX)))
-    from model.transmission.rows import KEY_FIELDS
-    rows.append(('raw torrent-get, the list\'s keys (%d fields), table' % len(KEY_FIELDS),
-                 median_ms(raw(KEY_FIELDS, format='table'), args.repeat), size(KEY_FIELDS, format='table')))
-    rows.append(('pyroTorrent model: torrent_list(), by name', median_ms(
-        lambda: backend.torrent_list(ListQuery()), args.repeat), None))
-    for title, path in (('pyroTorrent list page, by name', '/target/big/'),
-                        ('pyroTorrent list page, by size, largest first', '/target/big/?sort=size&order=desc'),
-                        ('pyroTorrent list page, filter "jazz", by ETA', '/target/big/?q=jazz&sort=eta'),
-                        ('pyroTorrent list page, view "stopped", by ratio', '/target/big/view/stopped/?sort=ratio'),
-                        ('pyroTorrent JSON API, by name', '/api/target/big/torrents')):
+    def page(path):
         assert web.get(path).status_code == 200, path
-        rows.append((title, median_ms(lambda: web.get(path).get_data(), args.repeat), None))
+        return lambda: web.get(path).get_data()
+    from model.transmission.rows import KEY_FIELDS
+    ui = ['id'] + WEB_UI_METADATA + WEB_UI_STATS
+    cases = [
+        ("raw torrent-get, the list's %d fields, table" % len(ROW_FIELDS), raw(ROW_FIELDS, format='table'),
+         size(ROW_FIELDS, format='table')),
+        ("raw torrent-get, the list's fields, objects", raw(ROW_FIELDS), size(ROW_FIELDS)),
+        ("Transmission's web UI, its list (%d fields, objects)" % len(ui), raw(ui), size(ui)),
+        ("Transmission's web UI, its refresh (recently-active)", raw(['id'] + WEB_UI_STATS, ids='recently-active'),
+         size(['id'] + WEB_UI_STATS, ids='recently-active')),
+        ('raw torrent-get, 6 fields, objects', raw(SIX), size(SIX)),
+        ("raw torrent-get, the list's keys (%d fields), table" % len(KEY_FIELDS), raw(KEY_FIELDS, format='table'),
+         size(KEY_FIELDS, format='table')),
+        ('pyroTorrent model: torrent_list(), by name', lambda: backend.torrent_list(ListQuery()), None),
+        ('pyroTorrent list page, by name', page('/target/big/'), None),
+        ('pyroTorrent list page, by size, largest first', page('/target/big/?sort=size&order=desc'), None),
+        ('pyroTorrent list page, filter "jazz", by ETA', page('/target/big/?q=jazz&sort=eta'), None),
+        ('pyroTorrent list page, view "stopped", by ratio', page('/target/big/view/stopped/?sort=ratio'), None),
+        ('pyroTorrent JSON API, by name', page('/api/target/big/torrents'), None),
+    ]
     try:
         import transmission_rpc
     except ImportError:
         transmission_rpc = None
     if transmission_rpc is not None:
         kwargs = dict(host=daemon.bind, port=daemon.rpc_port, path='/transmission/rpc', timeout=120)
-        rows.append(('transmission-rpc: Client() (asks in its constructor)',
-                     median_ms(lambda: transmission_rpc.Client(**kwargs), args.repeat), None))
         client = transmission_rpc.Client(**kwargs)
-        rows.append(('transmission-rpc: get_torrents(), every field',
-                     median_ms(lambda: client.get_torrents(), max(1, args.repeat // 2)), None))
-        rows.append(('transmission-rpc: get_torrents(), the list\'s fields',
-                     median_ms(lambda: client.get_torrents(arguments=ROW_FIELDS), args.repeat), None))
-        rows.append(('transmission-rpc: get_torrents(), 6 fields',
-                     median_ms(lambda: client.get_torrents(arguments=SIX), args.repeat), None))
-    print('\n%d torrents in Transmission; median of %d runs' % (args.torrents, args.repeat))
-    print('%-62s %10s %8s %12s' % ('', 'ms', 'ratio', 'answer bytes'))
-    for title, ms, answer in rows:
-        print('%-62s %10.1f %7.2fx %12s' % (title, ms, ms / base, '{:,}'.format(answer) if answer else ''))
+        cases += [
+            ('transmission-rpc: Client() (asks in its constructor)', lambda: transmission_rpc.Client(**kwargs), None),
+            ('transmission-rpc: get_torrents(), every field', lambda: client.get_torrents(), None),
+            ("transmission-rpc: get_torrents(), the list's fields",
+             lambda: client.get_torrents(arguments=ROW_FIELDS), None),
+            ('transmission-rpc: get_torrents(), 6 fields', lambda: client.get_torrents(arguments=SIX), None),
+        ]
+    times = timed(cases, args.repeat)
+    base = min(times[cases[0][0]])
+    base_median = statistics.median(times[cases[0][0]])
+    rows = [(title, min(times[title]), statistics.median(times[title]), answer) for title, _, answer in cases]
+    print('\n%d torrents in Transmission; %d rounds' % (args.torrents, args.repeat))
+    print('%-56s %9s %7s %9s %7s %12s' % ('', 'best ms', 'ratio', 'median', 'ratio', 'answer bytes'))
+    for title, best, median, answer in rows:
+        print('%-56s %9.1f %6.2fx %9.1f %6.2fx %12s' % (title, best, best / base, median, median / base_median,
+                                                       '{:,}'.format(answer) if answer else ''))
     print('ratio: to the raw torrent-get of the list\'s fields (table) for every torrent')
 
 
