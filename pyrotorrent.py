@@ -47,7 +47,10 @@ from model.errors import BackendError, NotFound, TimedOut, Unreachable
 DONE = {'start': 'Started', 'resume': 'Resumed', 'stop': 'Stopped', 'pause': 'Paused',
         'close': 'Closed', 'recheck': 'Started a hash check of', 'announce': 'Announced',
         'label': 'Set the label of', 'priority': 'Set the priority of',
-        'directory': 'Set the download directory of', 'erase': 'Removed', 'group': 'Set the speed group of'}
+        'directory': 'Set the download directory of', 'erase': 'Removed', 'group': 'Set the speed group of',
+        'start_now': 'Started (ahead of the queue)', 'queue_top': 'Moved to the front of the queue',
+        'queue_up': 'Moved up the queue', 'queue_down': 'Moved down the queue',
+        'queue_bottom': 'Moved to the end of the queue'}
 VALUE_ACTIONS = ('label', 'priority', 'directory', 'group')   # actions that take a value from the form
 
 log = logging.getLogger('pyrotorrent')
@@ -301,13 +304,17 @@ class Torrents(Pages):
         if request.method == 'GET':
             names = backend.names(hashes)
             return self.target_page(request, 'erase.html', name, backend, names=names, next_url=back,
+                                    deleted_by=backend.data_deleted_by,
                                     can_delete_data=backend.can_delete_data)
         data = values.get('data', 'keep')
         if data not in ('keep', 'delete') or (data == 'delete' and not backend.can_delete_data):
             raise BadRequest('data must be "keep" or, for a target with download_roots, "delete"')
         results = backend.erase(hashes, delete_data=data == 'delete')
         done = [r for r in results if r.ok]
-        if done and data == 'delete':
+        if done and data == 'delete' and any(r.erased_data is None for r in done):   # the client deleted it
+            self.tell(request, 'Removed %s from %s, which deleted their data itself.'
+                      % (_torrents(len(done)), backend.client))
+        elif done and data == 'delete':
             files = sum(len(r.erased_data.deleted) for r in done)
             self.tell(request, 'Removed %s from %s and deleted %d file%s of their data.'
                       % (_torrents(len(done)), backend.client, files, '' if files == 1 else 's'))
@@ -333,12 +340,17 @@ class Torrents(Pages):
             self.tell(request, 'Select files or folders first; nothing was changed.', 'refused')
             return redirect(back, 303)
         priority = form.get('priority', '')
-        if priority not in [str(p) for p in scale]:
-            raise BadRequest('priority must be %s' % _either('%d (%s)' % kv for kv in scale.items()))
-        result = backend.set_file_priorities(info_hash, {i: int(priority) for i in indexes})
+        skip = priority == 'skip' and backend.CAPABILITIES.file_wanted   # a flag apart from the priority
+        if not skip and priority not in [str(p) for p in scale]:
+            raise BadRequest('priority must be %s' % _either(['%d (%s)' % kv for kv in scale.items()]
+                                                             + (['skip'] if backend.CAPABILITIES.file_wanted else [])))
+        if skip:
+            result = backend.set_files_wanted(info_hash, sorted(indexes), False)
+        else:
+            result = backend.set_file_priorities(info_hash, {i: int(priority) for i in indexes})
         if result.ok:
             self.tell(request, 'Set %d file%s to %s.' % (len(indexes), '' if len(indexes) == 1 else 's',
-                                                         scale[int(priority)]))
+                                                         'skip' if skip else scale[int(priority)]))
         else:
             self.tell(request, result.reason, 'refused')
         return redirect(back, 303)
@@ -501,7 +513,8 @@ class Adding(Pages):
         directory = directory or None
         if directory is not None:
             directory = paths.directory_inside(directory, target.add_directories)
-        return AddOptions(start=start, directory=directory, label=label.strip(), priority=priority)
+        return AddOptions(start=start, directory=directory, label=label.strip(), priority=priority,
+                          priorities=scale)
 
     def render_add(self, request, name, form, status=200, **context):
         return self.target_page(request, 'add.html', name, status=status,
@@ -521,6 +534,9 @@ class Settings(Pages):
     @expose('/target/<name>/settings', 'viewer', endpoint='settings')
     def on_settings(self, request, name, status=200, problem=None, errors=None):
         backend = self.backend(name)
+        if not backend.CAPABILITIES.settings_write:
+            raise NotFound("pyroTorrent cannot read or change the settings of %s '%s' yet"
+                           % (backend.client, name))
         store = self.app.store()
         if isinstance(store, StoreError):
             return self.target_page(request, 'settings/page.html', name, status=503, store_error=str(store))

@@ -25,7 +25,7 @@ def percent(fraction):
 
 
 def ratio(value):
-    return '%.2f' % value
+    return '∞' if value == float('inf') else '%.2f' % value     # Transmission's uploaded, nothing downloaded
 
 
 def duration(seconds):

@@ -7,6 +7,7 @@ import importlib
 # client key in config.py -> (module, class): adding a client is one line here and a folder.
 CLIENTS = {
     'rtorrent': ('model.rtorrent', 'RTorrent'),
+    'transmission': ('model.transmission', 'Transmission'),
 }
 
 

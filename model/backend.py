@@ -26,6 +26,11 @@ ACTION_HELP = {
     'recheck': 'check the data on disk against the torrent, piece by piece',
     'announce': 'ask the trackers for peers now',
     'erase': 'remove it from the client; its data stays on disk unless you choose otherwise',
+    'start_now': 'start at once, ahead of the queue',
+    'queue_top': 'move it to the front of the queue',
+    'queue_up': 'move it one place up the queue',
+    'queue_down': 'move it one place down the queue',
+    'queue_bottom': 'move it to the end of the queue',
 }
 
 
@@ -44,6 +49,8 @@ class Capabilities:
     views: bool = False           # the client has named views of its own (rTorrent's)
     deletes_data_itself: bool = False   # the client removes a torrent's data when asked
     max_metafile: int = 0         # the largest .torrent it takes, in bytes (0: no limit known)
+    queue: bool = False           # torrents wait in a queue of its own (a position, moves)
+    torrent_limits: bool = False  # each torrent can have speed limits of its own
     settings_read: frozenset = frozenset()    # settings it can report back
     settings_write: frozenset = frozenset()   # settings it can be given
 
@@ -85,8 +92,9 @@ class Header:
     up_limit: int
     library_version: str
     client_version: str
-    views: list
+    views: list               # view names; a client without views of its own lists filters
     client: str = ''          # the client's name, as Capabilities.client
+    view_titles: dict = None  # view name -> what a page calls it, when that differs from the name
 
 
 @dataclasses.dataclass
@@ -105,6 +113,8 @@ class Torrent:
     state: str                # one of STATES
     eta: int = None           # seconds until complete at the current rate; None: not downloading
     seeders: int = None       # connected peers that are complete (torrent page only)
+    labels: tuple = ()        # every label, for a client with several a torrent ('many')
+    queue_position: int = None    # its place in the client's queue (Capabilities.queue)
 
     @property
     def progress(self):
@@ -113,8 +123,12 @@ class Torrent:
     def as_dict(self):
         data = dataclasses.asdict(self)
         data['progress'] = round(self.progress, 4)
-        if self.seeders is None:        # only the torrent page asks for it
-            del data['seeders']
+        if self.ratio == float('inf'):  # uploaded with nothing downloaded: JSON has no infinity
+            data['ratio'] = None
+        for key in ('seeders', 'queue_position'):   # only the torrent page / some clients give them
+            if data[key] is None:
+                del data[key]
+        data['labels'] = list(self.labels)
         return data
 
 
@@ -165,14 +179,16 @@ class AddOptions:
     start: bool = True        # start now, or add stopped
     directory: str = None     # where the data goes; None: the client's default
     label: str = ''           # '' : none
-    priority: int = 2         # a key of PRIORITIES
+    priority: int = 2         # a key of `priorities`
+    priorities: dict = dataclasses.field(default_factory=lambda: PRIORITIES, repr=False, compare=False)
+    # ^ the target client's torrent priority scale (Capabilities.priorities)
 
     def __post_init__(self):
         if not isinstance(self.start, bool):
             raise ValueError('start must be True or False')
-        if self.priority not in PRIORITIES or isinstance(self.priority, bool):
+        if self.priority not in self.priorities or isinstance(self.priority, bool):
             raise ValueError('the priority must be one of %s, not %r'
-                             % (', '.join('%d (%s)' % kv for kv in PRIORITIES.items()), self.priority))
+                             % (', '.join('%d (%s)' % kv for kv in self.priorities.items()), self.priority))
         if self.directory is not None:
             check_text('the download directory', self.directory, MAX_DIRECTORY)
             if not self.directory.startswith('/'):
@@ -240,7 +256,13 @@ class Backend:
     def served_roots(self):
         """The local folders whose data pyroTorrent may hand out (the target's declared
         download_roots and add_directories it can see); () when it sees none."""
-        return ()
+        paths = getattr(self, 'paths', None)        # a lib.paths.PathMap
+        return paths.served_roots() if paths else ()
+    @property
+    def data_deleted_by(self):
+        """Who deletes a torrent's data when asked: 'pyroTorrent' (inside the target's
+        download roots, lib.erase) or the client's name (it deletes its own files)."""
+        return self.client if self.CAPABILITIES.deletes_data_itself else 'pyroTorrent'
 
     def version(self):
         """(client version, library version) as texts; BackendError if it cannot be asked."""
@@ -297,6 +319,10 @@ class Backend:
 
     def set_file_priorities(self, info_hash, priorities):
         """{file index: priority} for one torrent: one ActionResult."""
+        raise NotImplementedError
+
+    def set_files_wanted(self, info_hash, indexes, wanted):
+        """Skip files, or get them again (Capabilities.file_wanted): one ActionResult."""
         raise NotImplementedError
 
     def set_tracker_enabled(self, info_hash, indexes, enabled):
@@ -361,12 +387,12 @@ class Peer:
     client: str
     incoming: bool
     encrypted: bool
-    snubbed: bool
     percent: int              # how much of the torrent the peer has, 0-100
     up_rate: int
     down_rate: int
-    up_total: int
-    down_total: int
+    snubbed: bool = None      # None: the client does not say (so are the totals)
+    up_total: int = None
+    down_total: int = None
 
 
 @dataclasses.dataclass
@@ -374,9 +400,9 @@ class Tracker:
     index: int                # what set_tracker_enabled takes
     url: str
     enabled: bool
-    successes: int            # announces that worked
-    failures: int             # announces that failed in a row
-    scrapes: int
+    successes: int            # announces that worked (None: the client does not count them)
+    failures: int             # announces that failed in a row (None: not counted)
+    scrapes: int              # (None: not counted)
     seeders: int              # from the last scrape (0 until one succeeded)
     leechers: int
     downloaded: int
@@ -387,6 +413,7 @@ class Tracker:
     last_success: int
     last_failure: int
     last_scrape: int
+    last_result: str = ''     # the tracker's last answer in words, when the client keeps it
 
 
 @dataclasses.dataclass
@@ -497,10 +524,13 @@ class TorrentDetail:
     movable: bool = False     # its download directory may be changed now (the client's rule)
     downloadable: bool = False   # its data lies in a folder pyroTorrent may serve from
     group: str = ''           # its speed group ('' : none; model/settings.py)
+    down_limit: int = None    # its own speed limits in bytes/s, 0: none (None: no such thing;
+    up_limit: int = None      # Capabilities.torrent_limits)
+    scale: dict = dataclasses.field(default=None, repr=False, compare=False)   # its priority words
 
     @property
     def priority_name(self):
-        return PRIORITIES.get(self.priority, str(self.priority))
+        return (self.scale or PRIORITIES).get(self.priority, str(self.priority))
 
     @property
     def check_progress(self):

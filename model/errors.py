@@ -24,6 +24,12 @@ class Unreachable(BackendError):
     problem = 'is not reachable'
 
 
+class LoginRefused(BackendError):
+    """It answered, and refused who pyroTorrent is (wrong password, an address it does not take)."""
+    status = 502
+    problem = 'refused pyroTorrent'
+
+
 class TimedOut(BackendError):
     status = 504
     problem = 'did not answer in time'

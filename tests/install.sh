@@ -3,7 +3,7 @@
 # the real daemons from Debian's archive, and the Python packages in a virtualenv at .venv.
 set -eu
 cd "$(dirname "$0")/.."
-PACKAGES="rtorrent mktorrent opentracker lighttpd spawn-fcgi chromium chromium-driver python3 python3-venv"
+PACKAGES="rtorrent transmission-daemon mktorrent opentracker lighttpd spawn-fcgi chromium chromium-driver python3 python3-venv"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

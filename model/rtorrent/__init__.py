@@ -77,6 +77,3 @@ class RTorrent(Settings, Queries, Actions, Adding, Rows, Connection, Backend):
         target's disk and declares download roots); TorrentDetail.can_delete_data says it
         for one torrent."""
         return self.paths.can_delete
-
-    def served_roots(self):
-        return self.paths.served_roots()
