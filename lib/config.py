@@ -13,13 +13,14 @@ import re
 import types
 
 from lib.auth import NOBODY, ROLES, User, is_password_hash
-from lib.transport import BadURL, transport_for
+from lib.transport import MAX_ANSWER_BYTES, BadURL, transport_for
 
 DEFAULT_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'config.py')
 TARGET_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 TARGET_KEYS = {'url', 'timeout', 'path_map', 'download_roots', 'local', 'add_directories'}
 LEGACY_KEYS = {'host', 'port', 'url', 'timeout'}
 MIN_UPLOAD, MAX_UPLOAD = 64 * 1024, 1024 ** 3     # bounds of MAX_UPLOAD_BYTES
+MIN_ANSWER, MAX_ANSWER = 1024 ** 2, 2 * 1024 ** 3  # bounds of MAX_ANSWER_BYTES
 
 
 class ConfigError(Exception):
@@ -54,6 +55,7 @@ class Config:
     FETCH_ALLOW_PRIVATE: bool = False    # links to add may point at loopback, private, link-local...
     FETCH_ALLOW_NETWORKS: tuple = ()     # networks links to add may point into anyway ('192.168.1.0/24')
     MAX_UPLOAD_BYTES: int = 20 * 1024 * 1024   # the largest request body (an add page's uploads)
+    MAX_ANSWER_BYTES: int = MAX_ANSWER_BYTES   # the largest answer taken from a target
     path: str = ''
 
     def user(self, name):
@@ -125,6 +127,12 @@ def from_dict(values, path='config.py'):
             fail('MAX_UPLOAD_BYTES must be a whole number of bytes from %d (64 KiB) to %d (1 GiB), '
                  'not %r' % (MIN_UPLOAD, MAX_UPLOAD, value))
         settings['MAX_UPLOAD_BYTES'] = value
+    if 'MAX_ANSWER_BYTES' in values:
+        value = values['MAX_ANSWER_BYTES']
+        if not isinstance(value, int) or isinstance(value, bool) or not MIN_ANSWER <= value <= MAX_ANSWER:
+            fail('MAX_ANSWER_BYTES must be a whole number of bytes from %d (1 MiB) to %d (2 GiB), '
+                 'not %r' % (MIN_ANSWER, MAX_ANSWER, value))
+        settings['MAX_ANSWER_BYTES'] = value
     if 'FETCH_ALLOW_PRIVATE' in values:
         if not isinstance(values['FETCH_ALLOW_PRIVATE'], bool):
             fail('FETCH_ALLOW_PRIVATE must be True or False, not %r' % (values['FETCH_ALLOW_PRIVATE'],))
