@@ -135,7 +135,7 @@ class PyroTorrent:
             return self.render('login.html', request, next_url=next_url)
         name, password = request.form.get('name', ''), request.form.get('password', '')
         keys = self.throttle.keys(name, request.remote_addr)
-        wait = self.throttle.wait(keys)
+        wait = self.throttle.begin(keys)     # counted as a failure before the slow hash runs
         if wait > 0:
             response = self.render('login.html', request, status=429, next_url=next_url, name=name,
                                    problem='Too many failed logins for this name or from this address: '
@@ -144,7 +144,6 @@ class PyroTorrent:
             return response
         user = auth.check_login(self.config.users, name, password)
         if user is None:
-            self.throttle.failed(keys)
             return self.render('login.html', request, status=401, next_url=next_url, name=name,
                                problem='That name and password do not match.')
         self.throttle.succeeded(keys)
