@@ -14,9 +14,9 @@ target that floods cannot fill pyroTorrent's memory.
 import base64
 import http.client
 import socket
-import threading
-import time
 import urllib.parse
+
+from lib.deadline import Deadline
 
 MAX_ANSWER_BYTES = 64 * 1024 * 1024     # far above a 10,000-torrent list (5.7 MB)
 CHUNK = 262144
@@ -42,41 +42,17 @@ def _size(count):
     return '%d bytes' % count
 
 
-class _Deadline:
-    """One deadline for a whole exchange.  watch(sock) arms a timer that shuts the socket
-    down when the time is up, for reads a library loops over itself (http.client reads
-    headers line by line, and a byte a second never trips a per-read timeout)."""
-
-    def __init__(self, seconds):
-        self.seconds = seconds
-        self.at = time.monotonic() + seconds
-        self.cut = False
-        self._timer = None
+class _Deadline(Deadline):
+    """A Deadline whose left() raises TransportTimeout once no time remains."""
 
     def left(self):
-        """Seconds left (a socket timeout for the next step); TransportTimeout when none are."""
-        left = self.at - time.monotonic()
-        if left <= 0 or self.cut:
+        left = self.remaining()
+        if left <= 0:
             raise self.timeout()
         return left
 
     def timeout(self):
         return TransportTimeout('no complete answer within %g s' % self.seconds)
-
-    def watch(self, sock):
-        def cut():
-            self.cut = True
-            try:        # the plain socket's shutdown, also under TLS: it wakes a blocked recv
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._timer = threading.Timer(max(0.0, self.at - time.monotonic()), cut)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def close(self):
-        if self._timer:
-            self._timer.cancel()
 
 
 def _too_large(max_bytes):
