@@ -110,7 +110,6 @@ class PyroTorrent:
         self.throttle = auth.LoginThrottle()
         self.backends = {t.name: RTorrent(t, cache_seconds=config.CACHE_SECONDS) for t in config.targets}
         self.pool = ThreadPoolExecutor(max_workers=max(4, 2 * len(self.backends)))
-        self.fetchers = ThreadPoolExecutor(max_workers=4)      # links of a batch, fetched side by side
         self.jinja = Environment(loader=FileSystemLoader(os.path.join(HERE, 'templates')),
                                  autoescape=True, trim_blocks=True, lstrip_blocks=True)
         self.jinja.filters.update(FILTERS)
@@ -418,7 +417,7 @@ class PyroTorrent:
         options = self.add_options(fields, self.config.target(name))
         policy = fetch.Policy.from_config(self.config)
         items = [_upload_item(filename, data) for filename, data in files]
-        items += list(self.fetchers.map(lambda line: _link_item(line, policy), links))
+        items += fetch.fetch_metafiles(links, policy)     # side by side, on threads of this request's own
         results = self.backend(name).add_torrents(items, options)
         for result in results:          # the page and the API show the source apart
             if result.reason and result.source and result.reason.startswith(result.source + ': '):
@@ -679,17 +678,6 @@ def _upload_item(filename, data):
     try:
         return metafile.parse(data, filename)
     except metafile.MetafileError as exc:
-        return exc
-
-
-def _link_item(line, policy):
-    """A Magnet for a magnet: line, else the Metafile a direct link leads to; the error
-    instead of either."""
-    try:
-        if line.lower().startswith('magnet:'):
-            return metafile.parse_magnet(line, line)
-        return fetch.fetch_metafile(line, policy)
-    except (fetch.FetchError, metafile.MetafileError) as exc:
         return exc
 
 
