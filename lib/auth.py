@@ -87,17 +87,25 @@ _CSRF_KEY = 'csrf'
 
 
 def csrf_token(session):
-    """This session's token, made on first use (so pages without a form make no session)."""
+    """This session's token.  A visitor with nothing stored (lib.sessions.LazySession) gets
+    a token bound to a cookie of its own, so showing a form stores no session; a stored
+    session keeps its token in the session, made on first use."""
     token = session.get(_CSRF_KEY)
-    if not token:
-        token = session[_CSRF_KEY] = secrets.token_urlsafe(32)
-        session.save()
+    if token:
+        return token
+    if hasattr(session, 'anonymous_csrf_token') and not session.is_stored():
+        return session.anonymous_csrf_token()
+    token = session[_CSRF_KEY] = secrets.token_urlsafe(32)
+    session.save()
     return token
 
 
 def csrf_valid(session, sent):
+    """The token this session keeps, or the one bound to this browser's CSRF cookie."""
     expected = session.get(_CSRF_KEY)
-    return bool(expected and sent) and hmac.compare_digest(str(expected).encode(), str(sent).encode())
+    if expected and sent and hmac.compare_digest(str(expected).encode(), str(sent).encode()):
+        return True
+    return hasattr(session, 'anonymous_csrf_valid') and session.anonymous_csrf_valid(sent)
 
 
 # -- failed logins -------------------------------------------------------------------
