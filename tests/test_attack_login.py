@@ -37,12 +37,7 @@ def test_forty_concurrent_wrong_passwords_reach_the_hash_five_times(tmp_path):
         # 401: the password was checked (the hash ran); 429: refused before it
         assert sorted(set(codes)) == [401, 429], codes
         assert codes.count(401) == 5, '%d of 40 guesses reached the password check' % codes.count(401)
-        # and now even the right password waits
-        browser, token = guessers[0]
-        token = csrf_token(browser.get(base + '/login', timeout=30).text)
-        answer = browser.post(base + '/login', data={'name': 'alice', 'password': PASSWORD, 'csrf_token': token},
-                              allow_redirects=False, timeout=30)
-        assert answer.status_code == 429 and 'Retry-After' in answer.headers
+        # (the waits that follow are checked with a clock of the test's own, below)
 
 
 def test_the_throttle_reserves_a_try_before_the_check():
