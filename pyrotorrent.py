@@ -105,7 +105,7 @@ class Accounts(Pages):
             return self.render('login.html', request, next_url=next_url)
         name, password = request.form.get('name', ''), request.form.get('password', '')
         keys = throttle.keys(name, request.remote_addr)
-        wait = throttle.wait(keys)
+        wait = throttle.begin(keys)     # counted as a failure before the slow hash runs
         if wait > 0:
             response = self.render('login.html', request, status=429, next_url=next_url, name=name,
                                    problem='Too many failed logins for this name or from this address: '
@@ -114,7 +114,6 @@ class Accounts(Pages):
             return response
         user = auth.check_login(config.users, name, password)
         if user is None:
-            throttle.failed(keys)
             return self.render('login.html', request, status=401, next_url=next_url, name=name,
                                problem='That name and password do not match.')
         throttle.succeeded(keys)
@@ -436,10 +435,6 @@ class Downloads(Pages):
 class Adding(Pages):
     """Adding torrents: uploads, direct links, magnet links."""
 
-    def __init__(self, app):
-        super().__init__(app)
-        self.fetchers = ThreadPoolExecutor(max_workers=4)      # links of a batch, fetched side by side
-
     @expose('/target/<name>/add', 'user', GET + POST)
     def on_add(self, request, name):
         """The add form (a GET adds nothing; ?magnet= fills the links in, for the browser's
@@ -482,7 +477,7 @@ class Adding(Pages):
         options = self.add_options(fields, self.app.config.target(name), backend.CAPABILITIES.priorities)
         policy = fetch.Policy.from_config(self.app.config)
         items = [_upload_item(filename, data) for filename, data in files]
-        items += list(self.fetchers.map(lambda line: _link_item(line, policy), links))
+        items += fetch.fetch_metafiles(links, policy)     # side by side, on threads of this request's own
         results = backend.add_torrents(items, options)
         for result in results:          # the page and the API show the source apart
             if result.reason and result.source and result.reason.startswith(result.source + ': '):
@@ -660,7 +655,8 @@ class PyroTorrent(App):
     """The app: the areas above over the core, with one Backend per configured target."""
 
     def __init__(self, config, areas=AREAS, url_map=None):
-        self.backends = {t.name: backend_for(t, cache_seconds=config.CACHE_SECONDS) for t in config.targets}
+        self.backends = {t.name: backend_for(t, cache_seconds=config.CACHE_SECONDS,
+                                               max_answer_bytes=config.MAX_ANSWER_BYTES) for t in config.targets}
         super().__init__(config, areas, self.backends, os.path.join(HERE, 'templates'),
                          url_map=url_map if url_map is not None else globals()['url_map'])
         self.shared = Shared()          # one question in flight per target, however many ask
@@ -797,17 +793,6 @@ def _upload_item(filename, data):
     try:
         return metafile.parse(data, filename)
     except metafile.MetafileError as exc:
-        return exc
-
-
-def _link_item(line, policy):
-    """A Magnet for a magnet: line, else the Metafile a direct link leads to; the error
-    instead of either."""
-    try:
-        if line.lower().startswith('magnet:'):
-            return metafile.parse_magnet(line, line)
-        return fetch.fetch_metafile(line, policy)
-    except (fetch.FetchError, metafile.MetafileError) as exc:
         return exc
 
 
@@ -983,7 +968,8 @@ def worker(config_path):
     try:
         config = configuration.load(config_path)
         store = Store.open(config.store_url, config.store_base)
-        backends = {t.name: backend_for(t, cache_seconds=config.CACHE_SECONDS) for t in config.targets}
+        backends = {t.name: backend_for(t, cache_seconds=config.CACHE_SECONDS,
+                                               max_answer_bytes=config.MAX_ANSWER_BYTES) for t in config.targets}
     except (configuration.ConfigError, StoreError, UnknownClient) as exc:
         print('pyrotorrent: %s' % exc, file=sys.stderr)
         return 2

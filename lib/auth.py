@@ -87,64 +87,111 @@ _CSRF_KEY = 'csrf'
 
 
 def csrf_token(session):
-    """This session's token, made on first use (so pages without a form make no session)."""
+    """This session's token.  A visitor with nothing stored (lib.sessions.LazySession) gets
+    a token bound to a cookie of its own, so showing a form stores no session; a stored
+    session keeps its token in the session, made on first use."""
     token = session.get(_CSRF_KEY)
-    if not token:
-        token = session[_CSRF_KEY] = secrets.token_urlsafe(32)
-        session.save()
+    if token:
+        return token
+    if hasattr(session, 'anonymous_csrf_token') and not session.is_stored():
+        return session.anonymous_csrf_token()
+    token = session[_CSRF_KEY] = secrets.token_urlsafe(32)
+    session.save()
     return token
 
 
 def csrf_valid(session, sent):
+    """The token this session keeps, or the one bound to this browser's CSRF cookie."""
     expected = session.get(_CSRF_KEY)
-    return bool(expected and sent) and hmac.compare_digest(str(expected).encode(), str(sent).encode())
+    if expected and sent and hmac.compare_digest(str(expected).encode(), str(sent).encode()):
+        return True
+    return hasattr(session, 'anonymous_csrf_valid') and session.anonymous_csrf_valid(sent)
 
 
 # -- failed logins -------------------------------------------------------------------
 
+class MemoryCounters:
+    """The failed-login counts of a LoginThrottle, in this process's memory.  A store shared
+    by several processes (redis, memcached) implements the same three methods, each atomic
+    on its own key."""
+
+    def __init__(self, limit=100000):
+        self._entries = {}           # key -> (count, time of the last try counted)
+        self._lock = threading.Lock()
+        self.limit = limit           # a flood of names must not fill memory
+
+    def add(self, key, now, forget_after):
+        """Count one more try at `now`; (count, last) as they were before it (0, None when
+        there were none, or the last was more than forget_after seconds ago)."""
+        with self._lock:
+            if len(self._entries) > self.limit:
+                self._entries = {k: v for k, v in self._entries.items() if now - v[1] <= forget_after}
+            count, last = self._entries.get(key, (0, None))
+            if last is not None and now - last > forget_after:
+                count, last = 0, None
+            self._entries[key] = (count + 1, now)
+            return count, last
+
+    def undo(self, key, count, last):
+        """Take back the try add() counted, which returned (count, last)."""
+        with self._lock:
+            current = self._entries.get(key)
+            if current is None:
+                return
+            if current[0] == count + 1:          # nothing counted since: as it was
+                if count:
+                    self._entries[key] = (count, last)
+                else:
+                    del self._entries[key]
+            else:
+                self._entries[key] = (max(0, current[0] - 1), current[1])
+
+    def clear(self, key):
+        with self._lock:
+            self._entries.pop(key, None)
+
+
 class LoginThrottle:
     """Slows guessing: after `free` failed logins for a name or from an address, each
     further try must wait, twice as long each time (up to `cap` seconds).  A name that
-    does not exist is counted exactly like one that does.  Kept in this process's memory.
+    does not exist is counted exactly like one that does.
+
+    begin() counts a try as failed before the password is checked, so guesses sent side by
+    side cannot all pass the check before any is counted; succeeded() clears the count.
+    The counts live in `store` (default: MemoryCounters, this process's memory).
     """
 
-    def __init__(self, free=5, first_wait=1.0, cap=300.0, forget_after=900.0, clock=time.monotonic):
+    def __init__(self, free=5, first_wait=1.0, cap=300.0, forget_after=900.0, clock=time.monotonic,
+                 store=None):
         self.free, self.first_wait, self.cap, self.forget_after = free, first_wait, cap, forget_after
         self.clock = clock
-        self._failures = {}          # key -> (count, time of the last failure)
-        self._lock = threading.Lock()
+        self.store = store or MemoryCounters()
 
     @staticmethod
     def keys(name, address):
         return ('name', (name or '').casefold()), ('address', address or '')
 
-    def wait(self, keys):
-        """Seconds to wait before these keys may try again (0: now)."""
+    def begin(self, keys):
+        """0 if this try may check its password (it is then counted as a failure until
+        succeeded()), else the seconds to wait (and the try is not counted)."""
         now = self.clock()
-        with self._lock:
-            return max((self._wait(self._failures.get(k), now) for k in keys), default=0.0)
+        taken, wait = [], 0.0
+        for key in keys:
+            count, last = self.store.add(key, now, self.forget_after)
+            taken.append((key, count, last))
+            wait = max(wait, self._wait(count, last, now))
+        if wait > 0:
+            for key, count, last in taken:
+                self.store.undo(key, count, last)
+        return wait
 
-    def _wait(self, entry, now):
-        if not entry:
-            return 0.0
-        count, last = entry
-        if count < self.free or now - last > self.forget_after:
+    def _wait(self, count, last, now):
+        """The wait after `count` failures, the last at `last`."""
+        if count < self.free or last is None:
             return 0.0
         delay = min(self.cap, self.first_wait * 2 ** (count - self.free))
         return max(0.0, last + delay - now)
 
-    def failed(self, keys):
-        now = self.clock()
-        with self._lock:
-            if len(self._failures) > 100000:      # a flood of names must not fill memory
-                self._failures = {k: v for k, v in self._failures.items() if now - v[1] <= self.forget_after}
-            for key in keys:
-                count, last = self._failures.get(key, (0, now))
-                if now - last > self.forget_after:
-                    count = 0
-                self._failures[key] = (count + 1, now)
-
     def succeeded(self, keys):
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+        for key in keys:
+            self.store.clear(key)

@@ -13,7 +13,7 @@ import re
 import types
 
 from lib.auth import NOBODY, ROLES, User, is_password_hash
-from lib.transport import BadURL, transport_for
+from lib.transport import MAX_ANSWER_BYTES, BadURL, transport_for
 
 DEFAULT_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'config.py')
 TARGET_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
@@ -21,6 +21,7 @@ TARGET_KEYS = {'client', 'url', 'timeout', 'path_map', 'download_roots', 'local'
 LEGACY_KEYS = {'host', 'port', 'url', 'timeout'}
 DEFAULT_STORE = 'data/store.sqlite3'   # beside config.py (Config.store_url says why)
 MIN_UPLOAD, MAX_UPLOAD = 64 * 1024, 1024 ** 3     # bounds of MAX_UPLOAD_BYTES
+MIN_ANSWER, MAX_ANSWER = 1024 ** 2, 2 * 1024 ** 3  # bounds of MAX_ANSWER_BYTES
 
 
 class ConfigError(Exception):
@@ -59,6 +60,7 @@ class Config:
     ALLOWED_HOSTS: tuple = ()            # host names pyroTorrent answers to besides its own ('.lan': a suffix)
     STORE: str = ''                      # pyroTorrent's own store ('': DEFAULT_STORE beside config.py)
     WORKER_TICK_SECONDS: float = 5.0     # how often the worker looks at every target
+    MAX_ANSWER_BYTES: int = MAX_ANSWER_BYTES   # the largest answer taken from a target
     path: str = ''
 
     @property
@@ -141,6 +143,12 @@ def from_dict(values, path='config.py'):
             fail('MAX_UPLOAD_BYTES must be a whole number of bytes from %d (64 KiB) to %d (1 GiB), '
                  'not %r' % (MIN_UPLOAD, MAX_UPLOAD, value))
         settings['MAX_UPLOAD_BYTES'] = value
+    if 'MAX_ANSWER_BYTES' in values:
+        value = values['MAX_ANSWER_BYTES']
+        if not isinstance(value, int) or isinstance(value, bool) or not MIN_ANSWER <= value <= MAX_ANSWER:
+            fail('MAX_ANSWER_BYTES must be a whole number of bytes from %d (1 MiB) to %d (2 GiB), '
+                 'not %r' % (MIN_ANSWER, MAX_ANSWER, value))
+        settings['MAX_ANSWER_BYTES'] = value
     if 'FETCH_ALLOW_PRIVATE' in values:
         if not isinstance(values['FETCH_ALLOW_PRIVATE'], bool):
             fail('FETCH_ALLOW_PRIVATE must be True or False, not %r' % (values['FETCH_ALLOW_PRIVATE'],))

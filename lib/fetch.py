@@ -2,6 +2,7 @@
 
     fetch(url, policy=None) -> bytes              the body, at most policy.max_bytes
     fetch_metafile(url, policy=None) -> Metafile  the same, checked by lib.metafile.parse
+    fetch_metafiles(lines, policy=None) -> [Metafile, Magnet or the error]   one request's links
     Policy(allow_private=False, allow_networks=(), timeout=15.0, max_bytes=..., max_redirects=5)
     Policy.from_config(config)                    config.py's FETCH_ALLOW_PRIVATE, FETCH_ALLOW_NETWORKS
     FetchError (a ValueError)                     '<url>: refused: 10.0.0.1 is a private address'
@@ -16,22 +17,28 @@ other non-global ranges are refused, IPv4-mapped and 6to4 IPv6 addresses by the 
 address inside.  Policy.allow_networks names networks allowed anyway (a tracker on the
 LAN: ['192.168.1.0/24']); allow_private=True lifts the rule altogether.  Redirects are
 followed by hand, each under the same rules, at most max_redirects of them.  The body is
-read in chunks and the reading stops past max_bytes; the whole fetch has `timeout` seconds.
+read in chunks and the reading stops past max_bytes.  The whole fetch (every redirect, the
+headers, the body) has `timeout` seconds, whatever the server does: the socket is shut
+down when the time is up, so a server that trickles a byte a second cannot hold it.
+fetch_metafiles fetches the links of one request side by side, on threads of its own
+(at most `workers`), so one user's slow links never hold another's.
 Proxies from the environment are ignored (they would resolve names themselves).
 """
+import concurrent.futures
 import dataclasses
 import ipaddress
 import re
 import socket
-import time
 import urllib.parse
 
 import requests
 import requests.adapters
+import urllib3
 
 from lib import metafile
+from lib.deadline import Deadline
 
-__all__ = ['fetch', 'fetch_metafile', 'Policy', 'FetchError']
+__all__ = ['fetch', 'fetch_metafile', 'fetch_metafiles', 'Policy', 'FetchError']
 
 REDIRECTS = (301, 302, 303, 307, 308)
 USER_AGENT = 'pyroTorrent (fetching a .torrent a user linked)'
@@ -116,11 +123,18 @@ def _kind(ip):
 
 
 class _PinnedAdapter(requests.adapters.HTTPAdapter):
-    """Connects to the URL's (checked) IP address while TLS checks the original host name."""
+    """Connects to the URL's (checked) IP address while TLS checks the original host name;
+    every socket it opens is shut down at the fetch's deadline."""
 
-    def __init__(self, host_name):
-        self.host_name = host_name
+    def __init__(self, host_name, deadline):
+        self.host_name, self.deadline = host_name, deadline
         super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            'http': _watched(urllib3.HTTPConnectionPool, self.deadline),
+            'https': _watched(urllib3.HTTPSConnectionPool, self.deadline)}
 
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
@@ -130,11 +144,33 @@ class _PinnedAdapter(requests.adapters.HTTPAdapter):
         return host_params, pool_kwargs
 
 
+def _watched(pool_class, deadline):
+    """A urllib3 pool class whose connections' sockets the deadline watches (the plain one
+    as soon as it exists, for the TLS handshake; the TLS one once wrapped)."""
+    class Connection(pool_class.ConnectionCls):
+        def _new_conn(self):
+            sock = super()._new_conn()
+            deadline.watch(sock)
+            return sock
+
+        def connect(self):
+            super().connect()
+            deadline.watch(self.sock)
+    return type('Watched' + pool_class.__name__, (pool_class,), {'ConnectionCls': Connection})
+
+
 def fetch(url, policy=None):
     """The body of a direct link (http or https), under `policy` (default: Policy());
     FetchError, in words, for anything refused or failed."""
     policy = policy or Policy()
-    deadline = time.monotonic() + policy.timeout
+    deadline = Deadline(policy.timeout)
+    try:
+        return _fetch(url, policy, deadline)
+    finally:
+        deadline.close()
+
+
+def _fetch(url, policy, deadline):
     original = url
     for hop in range(policy.max_redirects + 1):
         response = _request(url, policy, deadline)
@@ -157,6 +193,26 @@ def fetch(url, policy=None):
 def fetch_metafile(url, policy=None):
     """fetch(url), then lib.metafile.parse of the bytes (MetafileError names the url)."""
     return metafile.parse(fetch(url, policy), source=url)
+
+
+def fetch_metafiles(lines, policy=None, workers=4):
+    """One request's links, in order: a Magnet for a magnet: line (parsed, not fetched),
+    else the Metafile its link leads to; the FetchError or MetafileError instead of either.
+    At most `workers` fetches run at once, on threads this call owns and ends."""
+    def item(line):
+        try:
+            if line.lower().startswith('magnet:'):
+                return metafile.parse_magnet(line, line)
+            return fetch_metafile(line, policy)
+        except (FetchError, metafile.MetafileError) as exc:
+            return exc
+
+    links = [line for line in lines if not line.lower().startswith('magnet:')]
+    if len(links) <= 1:
+        return [item(line) for line in lines]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(links)),
+                                               thread_name_prefix='fetch') as pool:
+        return list(pool.map(item, lines))
 
 
 def _request(url, policy, deadline):
@@ -182,10 +238,10 @@ def _request(url, policy, deadline):
     host_header = ('[%s]' % host if ':' in host else host) + ('' if parts.port is None else ':%d' % port)
     session = requests.Session()
     session.trust_env = False                       # no proxies, no .netrc from the environment
-    session.mount('%s://' % scheme, _PinnedAdapter(host))
-    left = deadline - time.monotonic()
+    session.mount('%s://' % scheme, _PinnedAdapter(host, deadline))
+    left = deadline.remaining()
     if left <= 0:
-        refuse('no answer within %g s' % policy.timeout)
+        refuse(_too_slow(policy))
     try:
         response = session.get(pinned, headers={'Host': host_header, 'User-Agent': USER_AGENT,
                                                 'Accept-Encoding': 'identity'},
@@ -193,14 +249,18 @@ def _request(url, policy, deadline):
                                verify=policy.ca_bundle or True)
     except requests.exceptions.RequestException as exc:
         session.close()
-        refuse(_failure(exc, address, policy))
+        refuse(_too_slow(policy) if deadline.cut else _failure(exc, address, policy))
     response.session = session                      # closed with the response, once read
     return response
 
 
+def _too_slow(policy):
+    return 'no complete answer within %g s' % policy.timeout
+
+
 def _failure(exc, address, policy):
     if isinstance(exc, requests.exceptions.Timeout):
-        return 'no answer within %g s' % policy.timeout
+        return _too_slow(policy)
     if isinstance(exc, requests.exceptions.SSLError):
         return 'its TLS certificate cannot be trusted (%s)' % _short(exc)
     if isinstance(exc, requests.exceptions.ConnectionError):
@@ -239,11 +299,15 @@ def _read(url, response, policy, deadline):
             if size > policy.max_bytes:
                 raise FetchError(url, 'refused: it is more than the %s bytes a .torrent may have'
                                  % '{:,}'.format(policy.max_bytes))
-            if time.monotonic() > deadline:
-                raise FetchError(url, 'it took more than %g s' % policy.timeout)
+            if deadline.passed:
+                raise FetchError(url, _too_slow(policy))
             chunks.append(chunk)
     except requests.exceptions.RequestException as exc:
+        if deadline.cut:
+            raise FetchError(url, _too_slow(policy)) from None
         raise FetchError(url, 'the download broke off (%s)' % _short(exc)) from None
+    if deadline.cut:                # a body cut short can look complete when no length was given
+        raise FetchError(url, _too_slow(policy))
     return b''.join(chunks)
 
 

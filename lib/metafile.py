@@ -175,8 +175,7 @@ def _files(entries, refuse):
         length = entry.get(b'length')
         if not _is_int(length) or length < 0:
             refuse('the length of %s must be a whole number from 0, not %s' % (what, _show(length)))
-        key = b'path.utf-8' if b'path.utf-8' in entry else b'path'
-        parts = entry.get(key)
+        parts = entry.get(b'path')         # rtorrent 0.9.8 writes the plain path, not path.utf-8
         if not isinstance(parts, list) or not parts:
             refuse('the path of %s must be a non-empty list of names, not %s' % (what, _show(parts)))
         names = []
@@ -208,7 +207,8 @@ def _component(text, what, refuse):
 
 
 def _text(info, key, what, refuse):
-    value = info.get(key + b'.utf-8', info.get(key))
+    # the plain key, as rtorrent 0.9.8 uses it: a name.utf-8 beside it is ignored there too
+    value = info.get(key)
     if not isinstance(value, bytes):
         refuse('%s must be a text, not %s' % (what, _show(value)))
     try:

@@ -2,15 +2,30 @@
 cookies, Secure whenever the request came over HTTPS, an idle timeout, JSON for the
 session's contents.  Beaker still wraps each stored session in a pickle, so whoever can
 write to the store can run code as pyroTorrent: the store must stay private.  config.py's session_options override any of them.
+
+Nothing is stored for a visitor until there is something to keep (a login, a message):
+an anonymous visitor's CSRF token is an HMAC of a random value kept in a cookie of its own
+(CSRF_COOKIE), under a key kept in the session folder (or session.secret), so the login
+form stores no session.  purge_expired() deletes the file store's expired sessions; the
+middleware runs it at most every PURGE_EVERY seconds.
 """
+import hashlib
+import hmac
+import http.cookies
 import os
+import secrets
 import stat
 import tempfile
+import threading
+import time
 
+from beaker import util as beaker_util
 from beaker.middleware import SessionMiddleware
 from beaker.session import SessionObject
 
 IDLE_SECONDS = 3600
+CSRF_COOKIE = 'pyrotorrent_csrf'
+PURGE_EVERY = 600
 
 
 def default_data_dir():
@@ -68,23 +83,79 @@ def _ours(path, fix, owners=None):
         os.chmod(path, 0o700)
 
 
+class LazySession(SessionObject):
+    """Beaker's lazy session, plus a CSRF token for a visitor whose session is not stored:
+    an HMAC of a random seed kept in the CSRF_COOKIE cookie (so a token planted without
+    that cookie, or made for another browser, is worth nothing)."""
+
+    def __init__(self, environ, csrf_key, **params):
+        super().__init__(environ, **params)
+        cookie = http.cookies.SimpleCookie()
+        try:
+            cookie.load(environ.get('HTTP_COOKIE', ''))
+        except http.cookies.CookieError:
+            pass
+        seed = cookie[CSRF_COOKIE].value if CSRF_COOKIE in cookie else None
+        self.__dict__.update(_csrf_key=csrf_key, _csrf_seed=seed, _csrf_new=None)
+
+    def is_stored(self):
+        """True once this session has been (or is being) saved: there is something to keep."""
+        return not self.is_new or self.dirty()
+
+    def anonymous_csrf_token(self):
+        seed = self.__dict__['_csrf_seed'] or self.__dict__['_csrf_new']
+        if not seed:
+            seed = self.__dict__['_csrf_new'] = secrets.token_urlsafe(24)
+        return self._sign(seed)
+
+    def anonymous_csrf_valid(self, sent):
+        seed = self.__dict__['_csrf_seed']
+        return bool(seed and sent) and hmac.compare_digest(self._sign(seed).encode(), str(sent).encode())
+
+    def _sign(self, seed):
+        return hmac.new(self.__dict__['_csrf_key'], seed.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_cookie(self):
+        """The Set-Cookie value for a seed made in this request, else None."""
+        seed = self.__dict__['_csrf_new']
+        if not seed:
+            return None
+        params = self.__dict__['_params']
+        cookie = http.cookies.SimpleCookie()
+        cookie[CSRF_COOKIE] = seed
+        morsel = cookie[CSRF_COOKIE]
+        morsel['path'] = params.get('cookie_path', '/')
+        morsel['httponly'] = True
+        morsel['samesite'] = params.get('samesite', 'Lax')
+        if params.get('secure'):
+            morsel['secure'] = True
+        return morsel.OutputString()
+
+
 class Sessions(SessionMiddleware):
     """Beaker's SessionMiddleware, except that the cookie is marked Secure when this
-    request came over HTTPS (unless config.py says session.secure itself)."""
+    request came over HTTPS (unless config.py says session.secure itself), a visitor's
+    session is stored only when there is something to keep, and expired sessions of the
+    file store are purged every PURGE_EVERY seconds."""
 
     def __init__(self, app, session_options):
         super().__init__(app, session_options)
         self.forced_secure = 'session.secure' in session_options
+        self.file_store = self.options.get('type') in (None, 'file')
         if self.options.get('type') in (None, 'file', 'dbm'):
             private_dir(self.options['data_dir'])
+        self.csrf_key = csrf_key(self.options)
+        self.purged_at = time.monotonic()
+        self.purging = threading.Lock()
 
     def __call__(self, environ, start_response):
         opts = self.options
         if not self.forced_secure and _https(environ):
             opts = dict(opts, secure=True)
-        session = SessionObject(environ, **opts)
+        session = LazySession(environ, self.csrf_key, **opts)
         environ[self.environ_key] = session
         environ['beaker.get_session'] = self._get_session
+        self._purge_now_and_then()
 
         def session_start_response(status, headers, exc_info=None):
             if session.accessed():
@@ -93,8 +164,94 @@ class Sessions(SessionMiddleware):
                     cookie = session.__dict__['_headers']['cookie_out']
                     if cookie:
                         headers.append(('Set-Cookie', cookie))
+            csrf_cookie = session.csrf_cookie()
+            if csrf_cookie:
+                headers.append(('Set-Cookie', csrf_cookie))
             return start_response(status, headers, exc_info)
         return self.wrap_app(environ, session_start_response)
+
+    def _purge_now_and_then(self):
+        """purge_expired at most every PURGE_EVERY seconds, by one request at a time (a walk
+        of the folder: milliseconds for thousands of sessions)."""
+        if not self.file_store or time.monotonic() - self.purged_at < PURGE_EVERY:
+            return
+        if self.purging.acquire(blocking=False):
+            try:
+                self.purged_at = time.monotonic()
+                purge_expired({'session.' + k: v for k, v in self.options.items()})
+            except OSError:
+                pass            # the next round tries again; a request must not fail for it
+            finally:
+                self.purging.release()
+
+
+def csrf_key(options):
+    """The key of anonymous CSRF tokens: session.secret if given, else a random key kept in
+    the file store's private folder (shared by the processes that share the folder), else
+    one for this process only (several hosts with a shared store: set session.secret)."""
+    if options.get('secret'):
+        return str(options['secret']).encode()
+    if options.get('type') not in (None, 'file', 'dbm') or not options.get('data_dir'):
+        return secrets.token_bytes(32)
+    path = os.path.join(options['data_dir'], 'csrf.key')
+    for _ in range(50):
+        try:
+            with open(path, 'rb') as f:
+                key = f.read()
+            if len(key) == 32 and not os.path.islink(path):
+                return key
+        except FileNotFoundError:
+            pass
+        new = '%s.%d' % (path, os.getpid())
+        fd = os.open(new, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, 'wb') as f:
+            f.write(secrets.token_bytes(32))
+        try:
+            os.link(new, path)          # the first process to get there wins; others read its key
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(new)
+        time.sleep(0.01)
+    raise PermissionError('%s cannot be read as a 32-byte key; delete it' % path)
+
+
+def purge_expired(session_options, now=None):
+    """Delete the file store's sessions idle longer than session.timeout, and their lock
+    files; the number deleted.  Only regular files inside session.data_dir's Beaker folders
+    are touched, and no symlink is followed.  Other stores expire sessions themselves: 0."""
+    options = {k[len('session.'):]: v for k, v in session_options.items() if k.startswith('session.')}
+    if options.get('type', 'file') != 'file' or not options.get('data_dir') or not options.get('timeout'):
+        return 0
+    data_dir = os.path.abspath(options['data_dir'])
+    files, locks = os.path.join(data_dir, 'container_file'), os.path.join(data_dir, 'container_file_lock')
+    if not os.path.isdir(files) or os.path.islink(files):
+        return 0
+    now = time.time() if now is None else now
+    removed = 0
+    for folder, dirs, names in os.walk(files, followlinks=False):
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                info = os.lstat(path)
+            except FileNotFoundError:
+                continue
+            # each request rewrites its session (the accessed time), so mtime is the last use
+            if (not stat.S_ISREG(info.st_mode) or not name.endswith('.cache')
+                    or now - info.st_mtime <= float(options['timeout'])):
+                continue
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                continue
+            removed += 1
+            lock = beaker_util.encoded_path(locks, [name[:-len('.cache')]], extension='.lock')
+            if os.path.commonpath([lock, locks]) == locks and not os.path.islink(lock):
+                try:
+                    os.unlink(lock)
+                except FileNotFoundError:
+                    pass
+    return removed
 
 
 def _https(environ):

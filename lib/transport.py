@@ -5,11 +5,21 @@ A target's whole connection is one URL; each scheme is one small class in TRANSP
     scgi+unix:///home/rtorrent/rtorrentsock/rpc.socket   rtorrent's network.scgi.open_local
     scgi://127.0.0.1:5000                                 rtorrent's network.scgi.open_port
     http://192.168.1.70/RPC2                              a web server's mod_scgi in front of it
+
+`timeout` bounds the whole exchange (connect, send, the complete answer), not each read:
+a target that trickles its answer is cut off when the time is up.  An answer larger than
+`max_bytes` (config.py's MAX_ANSWER_BYTES) is refused once that much has come, so a
+target that floods cannot fill pyroTorrent's memory.
 """
 import base64
 import http.client
 import socket
 import urllib.parse
+
+from lib.deadline import Deadline
+
+MAX_ANSWER_BYTES = 64 * 1024 * 1024     # far above a 10,000-torrent list (5.7 MB)
+CHUNK = 262144
 
 
 class TransportError(Exception):
@@ -22,6 +32,31 @@ class TransportTimeout(TransportError):
 
 class BadURL(ValueError):
     """A target URL that no transport understands."""
+
+
+def _size(count):
+    """64 MiB, 1.5 MiB, 900 KiB: a byte count as the cap's message shows it."""
+    for unit, size in (('MiB', 2 ** 20), ('KiB', 2 ** 10)):
+        if count >= size:
+            return '%s %s' % (('%.1f' % (count / size)).rstrip('0').rstrip('.'), unit)
+    return '%d bytes' % count
+
+
+class _Deadline(Deadline):
+    """A Deadline whose left() raises TransportTimeout once no time remains."""
+
+    def left(self):
+        left = self.remaining()
+        if left <= 0:
+            raise self.timeout()
+        return left
+
+    def timeout(self):
+        return TransportTimeout('no complete answer within %g s' % self.seconds)
+
+
+def _too_large(max_bytes):
+    return TransportError('the answer is larger than %s (MAX_ANSWER_BYTES)' % _size(max_bytes))
 
 
 def _reason(exc):
@@ -37,9 +72,10 @@ class SCGITransport:
 
     family = socket.AF_INET
 
-    def __init__(self, url, timeout):
+    def __init__(self, url, timeout, max_bytes=MAX_ANSWER_BYTES):
         self.url = url
         self.timeout = timeout
+        self.max_bytes = max_bytes
 
     def address(self):
         raise NotImplementedError
@@ -48,19 +84,25 @@ class SCGITransport:
         # CONTENT_LENGTH must be the first header; rtorrent refuses a charset in CONTENT_TYPE.
         headers = b'CONTENT_LENGTH\0%d\0SCGI\x001\0REQUEST_METHOD\0POST\0CONTENT_TYPE\0text/xml\0' % len(body)
         packet = b'%d:%s,%s' % (len(headers), headers, body)
+        deadline = _Deadline(self.timeout)
         sock = socket.socket(self.family, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
         try:
+            sock.settimeout(deadline.left())
             sock.connect(self.address())
+            sock.settimeout(deadline.left())
             sock.sendall(packet)
-            chunks = []
+            chunks, size = [], 0
             while True:
-                chunk = sock.recv(262144)
+                sock.settimeout(deadline.left())         # each read gets only what is left
+                chunk = sock.recv(CHUNK)
                 if not chunk:
                     break
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise _too_large(self.max_bytes)
                 chunks.append(chunk)
         except socket.timeout as exc:
-            raise TransportTimeout('no answer within %g s' % self.timeout) from exc
+            raise deadline.timeout() from exc
         except OSError as exc:
             raise TransportError(_reason(exc)) from exc
         finally:
@@ -82,8 +124,8 @@ class SCGITransport:
 class SCGIUnixTransport(SCGITransport):
     family = socket.AF_UNIX
 
-    def __init__(self, url, timeout):
-        super().__init__(url, timeout)
+    def __init__(self, url, timeout, max_bytes=MAX_ANSWER_BYTES):
+        super().__init__(url, timeout, max_bytes)
         parts = urllib.parse.urlsplit(url)
         if parts.netloc or not parts.path.startswith('/'):
             raise BadURL('a unix socket URL needs an absolute path after three slashes, '
@@ -111,8 +153,8 @@ class SCGIUnixTransport(SCGITransport):
 
 
 class SCGITCPTransport(SCGITransport):
-    def __init__(self, url, timeout):
-        super().__init__(url, timeout)
+    def __init__(self, url, timeout, max_bytes=MAX_ANSWER_BYTES):
+        super().__init__(url, timeout, max_bytes)
         self.host, self.port = _host_port(url, default_port=None)
 
     def address(self):
@@ -122,9 +164,10 @@ class SCGITCPTransport(SCGITransport):
 class HTTPTransport:
     """XML-RPC over HTTP, e.g. to a web server's /RPC2 that hands it to rtorrent over SCGI."""
 
-    def __init__(self, url, timeout):
+    def __init__(self, url, timeout, max_bytes=MAX_ANSWER_BYTES):
         self.url = url
         self.timeout = timeout
+        self.max_bytes = max_bytes
         self.host, self.port = _host_port(url, default_port=443 if url.startswith('https:') else 80)
         parts = urllib.parse.urlsplit(url)
         self.https = parts.scheme == 'https'
@@ -137,22 +180,39 @@ class HTTPTransport:
             self.auth = 'Basic ' + base64.b64encode(token.encode()).decode()
 
     def request(self, body):
+        deadline = _Deadline(self.timeout)
         cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
-        conn = cls(self.host, self.port, timeout=self.timeout)
+        conn = cls(self.host, self.port, timeout=deadline.left())
         headers = {'Content-Type': 'text/xml', 'Content-Length': str(len(body))}
         if self.auth:
             headers['Authorization'] = self.auth
         try:
+            conn.connect()
+            deadline.watch(conn.sock)
             conn.request('POST', self.path, body, headers)
             response = conn.getresponse()
-            data = response.read()
-        except socket.timeout as exc:
-            raise TransportTimeout('no answer within %g s' % self.timeout) from exc
-        except http.client.HTTPException as exc:
-            raise TransportError('the web server did not answer HTTP (%s)' % exc.__class__.__name__) from exc
-        except OSError as exc:
+            declared = response.getheader('Content-Length', '')
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                raise _too_large(self.max_bytes)
+            chunks, size = [], 0
+            while True:
+                chunk = response.read(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise _too_large(self.max_bytes)
+                chunks.append(chunk)
+            deadline.left()             # a cut connection can look like the end of the answer
+            data = b''.join(chunks)
+        except (socket.timeout, http.client.HTTPException, OSError) as exc:
+            if deadline.cut or isinstance(exc, socket.timeout):
+                raise deadline.timeout() from exc
+            if isinstance(exc, http.client.HTTPException):
+                raise TransportError('the web server did not answer HTTP (%s)' % exc.__class__.__name__) from exc
             raise TransportError(_reason(exc)) from exc
         finally:
+            deadline.close()
             conn.close()
         if response.status != 200:
             raise TransportError('the web server answered HTTP %d %s' % (response.status, response.reason))
@@ -191,12 +251,13 @@ def redacted(url):
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
-def transport_for(url, timeout=10.0):
-    """The transport for a target URL; BadURL names what is wrong with it."""
+def transport_for(url, timeout=10.0, max_bytes=MAX_ANSWER_BYTES):
+    """The transport for a target URL; BadURL names what is wrong with it.  timeout: seconds
+    for the whole exchange; max_bytes: the largest answer taken (MAX_ANSWER_BYTES)."""
     if not isinstance(url, str) or '://' not in url:
         raise BadURL('%r is not a URL; write scgi+unix:///path/rpc.socket, scgi://host:port '
                      'or http://host/RPC2' % (url,))
     scheme = url.split('://', 1)[0].lower()
     if scheme not in TRANSPORTS:
         raise BadURL('unknown scheme %r in %r; known: %s' % (scheme, redacted(url), ', '.join(sorted(TRANSPORTS))))
-    return TRANSPORTS[scheme](url, timeout)
+    return TRANSPORTS[scheme](url, timeout, max_bytes)

@@ -104,7 +104,7 @@ def test_slow_target_times_out_and_recovers(swarm):
         response = web.get('/target/slow/')
         assert response.status_code == 504
         text = error_text(response)
-        assert "rTorrent 'slow'" in text and 'did not answer in time' in text and 'no answer within 1 s' in text
+        assert "rTorrent 'slow'" in text and 'did not answer in time' in text and 'no complete answer within 1 s' in text
     finally:
         os.kill(swarm.leecher.pid, signal.SIGCONT)
     assert web.get('/target/slow/').status_code == 200      # the same process keeps serving

@@ -397,6 +397,9 @@ def check_actions_and_downloads(stack, swarm):
         answer = stack.request('POST', '/torrent/target/seeder/action', urllib.parse.urlencode(form), headers)
         assert answer.status == 303 and answer.headers['Location'].endswith(back), (answer.status, answer.text[:300], stack.logs())
         assert seeder.call('d.is_active', h) == 0
+        # as a browser does: keep the cookies the answer set (the session that holds the message)
+        cookie = '; '.join([cookie] + [c.split(';')[0] for c in answer.headers.get_all('Set-Cookie') or []])
+        headers['Cookie'] = cookie
         shown = stack.get(back, headers={'Cookie': cookie})
         assert 'Paused 1 torrent.' in page_text(shown.text)
         refused = stack.request('POST', '/torrent/target/seeder/action',

@@ -169,8 +169,9 @@ def test_wrong_password_and_unknown_name_look_the_same(web):
 
 def test_login_changes_the_session_id(web):
     web.get('/login')
-    planted = session_cookie(web)
-    assert planted                                   # the login form's CSRF token made a session
+    assert session_cookie(web) is None               # the login form stores no session
+    planted = '0123456789abcdef' * 2                 # an id an attacker planted in the browser
+    web.set_cookie('pyrotorrent_session', planted)
     assert login(web, 'bob').status_code == 303
     assert session_cookie(web) not in (None, planted)
     # someone holding the planted id is not logged in

@@ -22,7 +22,7 @@ by; the second fetches the rows of the one page shown, one command a row (comman
 and the size of every view.  What the daemon offers (its method list) is asked once and
 kept in a Beaker cache."""
 from lib.paths import PathMap
-from lib.transport import redacted, transport_for
+from lib.transport import MAX_ANSWER_BYTES, redacted, transport_for
 from model.backend import Backend, Capabilities, FILE_PRIORITIES, PRIORITIES
 from model.rtorrent import commands
 from model.rtorrent.actions import Actions
@@ -58,7 +58,7 @@ class RTorrent(Settings, Queries, Actions, Adding, Rows, Connection, Backend):
         settings_write=frozenset(commands.SETTINGS_READ) | frozenset(commands.SETTINGS_WRITE) | {'groups'},
     )
 
-    def __init__(self, target=None, name=None, timeout=None, cache_seconds=600):
+    def __init__(self, target=None, name=None, timeout=None, cache_seconds=600, max_answer_bytes=MAX_ANSWER_BYTES):
         if target is None:
             from lib import config
             target = config.load().targets[0]
@@ -66,7 +66,7 @@ class RTorrent(Settings, Queries, Actions, Adding, Rows, Connection, Backend):
             url, self.name, self.timeout = target, name or redacted(target), timeout or 10.0
         else:
             url, self.name, self.timeout = target.url, name or target.name, timeout or target.timeout
-        self.transport = transport_for(url, self.timeout)
+        self.transport = transport_for(url, self.timeout, max_bytes=max_answer_bytes)
         self.paths = PathMap.for_url(url) if isinstance(target, str) else PathMap.for_target(target)
         self.url = redacted(url)        # what pages and errors show: never a password
         self.cache_seconds = cache_seconds

@@ -15,7 +15,7 @@ http://USER:PASSWORD@127.0.0.1:9091/transmission/rpc.
 """
 from lib.metafile import MAX_SIZE
 from lib.paths import PathMap
-from lib.transport import redacted
+from lib.transport import MAX_ANSWER_BYTES, redacted
 from model.backend import Backend, Capabilities
 from model.transmission.actions import ACTIONS, Actions
 from model.transmission.adding import Adding
@@ -67,14 +67,14 @@ class Transmission(Queries, Actions, Adding, Rows, Connection, Backend):
         settings_write=frozenset(),
     )
 
-    def __init__(self, target, name=None, timeout=None, cache_seconds=600):
+    def __init__(self, target, name=None, timeout=None, cache_seconds=600, max_answer_bytes=MAX_ANSWER_BYTES):
         if isinstance(target, str):
             url, self.name, self.timeout = target, name or redacted(target), timeout or 10.0
             self.paths = PathMap.for_url(url)
         else:
             url, self.name, self.timeout = target.url, name or target.name, timeout or target.timeout
             self.paths = PathMap.for_target(target)
-        self.transport = Transport(url, self.timeout)
+        self.transport = Transport(url, self.timeout, max_answer=max_answer_bytes)
         self.url = redacted(url)        # what pages and errors show: never a password
         self.cache_seconds = cache_seconds
 

@@ -1,0 +1,132 @@
+"""Links that trickle: each fetch ends by its deadline whatever the server does (headers
+or body), and one request's slow links do not hold another request's quick one.  The
+slow server is a small fake on a real socket (no real web server trickles on purpose);
+the quick link is a real .torrent, added to a real rtorrent through pyrotorrent.py --http."""
+import socket
+import threading
+import time
+
+import pytest
+import requests
+
+from lib import fetch, metafile
+from tests import rig
+from tests.webapp import csrf_token, http_server
+
+MARGIN = 3.0                 # seconds a deadline may be overrun by a busy machine
+TORRENT = rig.synthetic_torrents(1, seed='attack-fetch')[0]
+
+
+class LinkServer:
+    """127.0.0.1: /quick answers a .torrent at once; /slow-headers trickles its status line
+    and headers, /slow-body its body, a byte every 0.3 s for about 30 s."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(32)
+        self.base = 'http://127.0.0.1:%d' % self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn):
+        with conn:
+            try:
+                conn.settimeout(60)
+                request = conn.recv(65536).split(b' ')[1]
+                if request == b'/quick.torrent':
+                    conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s'
+                                 % (len(TORRENT), TORRENT))
+                    return
+                head = b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n' % len(TORRENT)
+                if request.startswith(b'/slow-headers'):
+                    slow, fast = head + b'X-Filler: ' + b'a' * 100, b''
+                else:
+                    slow, fast = TORRENT[:100], head + b'\r\n'
+                conn.sendall(fast)
+                for byte in slow:
+                    conn.sendall(bytes([byte]))
+                    time.sleep(0.3)
+            except OSError:
+                pass             # the fetcher gave up: what we want
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def links():
+    server = LinkServer()
+    yield server
+    server.close()
+
+
+POLICY = fetch.Policy(allow_networks=['127.0.0.0/8'], timeout=3)
+
+
+@pytest.mark.parametrize('path', ['/slow-headers.torrent', '/slow-body.torrent'])
+def test_a_trickling_link_ends_by_its_deadline(links, path):
+    start = time.monotonic()
+    with pytest.raises(fetch.FetchError) as caught:
+        fetch.fetch(links.base + path, POLICY)
+    took = time.monotonic() - start
+    assert took < 3 + MARGIN, 'the fetch took %.1f s under a 3 s timeout' % took
+    assert 'no complete answer within 3 s' in str(caught.value)
+
+
+def test_fetch_metafiles_fetches_one_batch_side_by_side(links):
+    batch = [links.base + '/slow-body.torrent'] * 4 + [links.base + '/quick.torrent', 'magnet:?xt=urn:btih:' + 'a' * 40]
+    start = time.monotonic()
+    items = fetch.fetch_metafiles(batch, POLICY)
+    took = time.monotonic() - start
+    assert [type(item) for item in items] == [fetch.FetchError] * 4 + [metafile.Metafile, metafile.Magnet]
+    assert took < 3 + MARGIN, 'four slow links side by side took %.1f s' % took
+
+
+@pytest.fixture(scope='module')
+def daemon():
+    d = rig.RTorrentDaemon(bind='127.0.0.23').start()
+    yield d
+    d.stop()
+
+
+def test_one_users_slow_links_do_not_hold_anothers(links, daemon, tmp_path):
+    settings = {'targets': {'box': {'url': daemon.url}}, 'BASE_URL': '/torrent',
+                'FETCH_ALLOW_NETWORKS': ['127.0.0.0/8'], 'REFRESH_SECONDS': 0,
+                'session_options': {'session.data_dir': str(tmp_path / 'sessions')}}
+    with http_server(str(tmp_path), settings) as base:
+        def browser():
+            session = requests.Session()
+            return session, csrf_token(session.get(base + '/target/box/add', timeout=30).text)
+
+        slow_user, quick_user = browser(), browser()
+        done = {}
+
+        def add(who, user, lines):
+            session, token = user
+            start = time.monotonic()
+            answer = session.post(base + '/target/box/add', data={'links': '\n'.join(lines), 'csrf_token': token,
+                                                                  'start': 'no'}, timeout=120)
+            done[who] = (time.monotonic() - start, answer.status_code, answer.text)
+
+        slow = ['%s/slow-%s.torrent?%d' % (links.base, kind, n) for n, kind in enumerate(['headers', 'body'] * 4)]
+        first = threading.Thread(target=add, args=('slow', slow_user, slow))
+        first.start()
+        time.sleep(1)
+        add('quick', quick_user, [links.base + '/quick.torrent'])
+        first.join(120)
+        quick_took, quick_status, _ = done['quick']
+        assert quick_status == 200
+        assert quick_took < MARGIN + 2, "another user's quick link waited %.1f s" % quick_took
+        assert metafile.parse(TORRENT).info_hash.upper() in {h.upper() for h in daemon.call('download_list', '')}
+        slow_took, slow_status, slow_page = done['slow']
+        # 8 slow links, 4 at a time, 15 s each (the default) at most: two rounds
+        assert slow_status == 200 and slow_took < 2 * 15 + MARGIN, 'the slow links took %.1f s' % slow_took
+        assert slow_page.count('no complete answer within 15 s') == 8
