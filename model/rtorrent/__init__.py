@@ -31,12 +31,13 @@ from model.rtorrent.connection import Connection, Fault, multicall_body
 from model.rtorrent.queries import Queries
 from model.rtorrent.rows import Rows
 from model.rtorrent.settings import Settings
+from model.rtorrent.totals import Totals
 from lib.metafile import MAX_SIZE
 
 __all__ = ['RTorrent', 'Fault', 'multicall_body', 'commands']
 
 
-class RTorrent(Settings, Queries, Actions, Adding, Rows, Connection, Backend):
+class RTorrent(Totals, Settings, Queries, Actions, Adding, Rows, Connection, Backend):
     """One rTorrent daemon.
 
     RTorrent(config_target) or RTorrent('scgi://127.0.0.1:5000', name=...) for a given one;
@@ -54,6 +55,7 @@ class RTorrent(Settings, Queries, Actions, Adding, Rows, Connection, Backend):
         views=True,
         deletes_data_itself=False,
         max_metafile=MAX_SIZE,
+        transfer_totals=True,
     )
 
     def __init__(self, target=None, name=None, timeout=None, cache_seconds=600):
