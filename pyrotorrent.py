@@ -730,7 +730,10 @@ def worker(config_path):
     except (configuration.ConfigError, StoreError, UnknownClient) as exc:
         print('pyrotorrent: %s' % exc, file=sys.stderr)
         return 2
-    return Worker(store, tasks_for(store, backends), config.WORKER_TICK_SECONDS).run()
+    from model.stats import Policy
+    stats = Policy.from_config(config)
+    return Worker(store, tasks_for(store, backends, stats, config.WORKER_TICK_SECONDS),
+                  config.WORKER_TICK_SECONDS).run()
 
 
 def print_routes():

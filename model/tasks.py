@@ -24,6 +24,18 @@ def watch(store, backend):
     return None
 
 
-def tasks_for(store, backends):
-    """The worker's tasks for these backends ({name: Backend}), one a target."""
-    return [Task('target %s' % name, lambda b=backend: watch(store, b)) for name, backend in backends.items()]
+def tick(store, backend, sampler=None, tick_seconds=0.0):
+    """Everything one target's task does in a tick; what changed, in words, or None."""
+    said = [watch(store, backend)]
+    if sampler is not None:             # model/stats.py: samples only when its interval is due
+        said.append(sampler.sample(backend, tick=tick_seconds))
+    return '; '.join(s for s in said if s) or None
+
+
+def tasks_for(store, backends, stats=None, tick_seconds=0.0):
+    """The worker's tasks for these backends ({name: Backend}), one a target; stats: a
+    model.stats.Policy to keep transfer statistics by (None: none)."""
+    from model.stats import Sampler
+    sampler = Sampler(store, stats) if stats is not None else None
+    return [Task('target %s' % name, lambda b=backend: tick(store, b, sampler, tick_seconds))
+            for name, backend in backends.items()]
