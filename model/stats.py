@@ -331,6 +331,7 @@ class Slot:
     down: int = 0
     gap: bool = False             # overlaps a gap or a restart
     known: bool = True            # False: before statistics began
+    label: str = ''               # its local time, as the range reads it ('14:05', '2026-03-29')
 
 
 @dataclasses.dataclass
@@ -367,6 +368,7 @@ class Event:
 
 
 RANGES = ('hour', 'day', 'week', 'month', 'year')
+LABELS = {'hour': '%H:%M', 'day': '%a %H:00', 'week': '%a %Y-%m-%d', 'month': '%a %Y-%m-%d', 'year': '%Y-%m'}
 
 
 def range_slots(name, now, zone):
@@ -456,6 +458,7 @@ class Reader:
         gaps = self.events(targets, slots[0].start, slots[-1].end, GAP_EVENTS)
         began = self.began(targets)
         for slot in slots:
+            slot.label = datetime.datetime.fromtimestamp(slot.start, self.zone).strftime(LABELS[range_name])
             slot.gap = any(e.started_at < slot.end and e.ended_at > slot.start for e in gaps)
             slot.known = began is not None and slot.end > began
         return Chart(range_name, resolution, slots, gaps)
@@ -466,3 +469,18 @@ class Reader:
         today = bucket_start(now, DAY, self.zone)
         return {'today': self.total(targets, start=today), 'month': self.total(targets, start=month_start(now, self.zone)),
                 'all': self.total(targets)}
+
+    def all_time(self, targets, kinds=('target', 'tracker', 'label')):
+        """[(target, kind, key, up, down)] of every series of these kinds, all time."""
+        rows = self.store.run([(
+            'SELECT s.target, s.kind, s.key, SUM(b.up), SUM(b.down) FROM stats_bucket b JOIN stats_series s '
+            'ON s.id = b.series WHERE s.target IN (%s) AND s.kind IN (%s) AND b.resolution = ? '
+            'GROUP BY s.target, s.kind, s.key ORDER BY s.target, s.kind, s.key'
+            % (self._in(targets), self._in(kinds)), tuple(targets) + tuple(kinds) + (DAY,))], write=False)
+        return [(t, k, key, int(u), int(d)) for t, k, key, u, d in rows]
+
+    def sampled(self, targets):
+        """{target: unix time of its last sample}."""
+        rows = self.store.run([('SELECT target, sampled_at FROM stats_target WHERE target IN (%s)'
+                                % self._in(targets), tuple(targets))], write=False)
+        return dict(rows)
