@@ -16,6 +16,7 @@ from model.errors import BackendError
 from model.rtorrent import RTorrent
 from model.stats import HOUR, MINUTE, DAY, Policy, Reader, Sampler, time_zone
 from tests import rig
+from tests.webapp import client, page_text
 from tests.workers import WorkerProcess, write_config
 
 SIZE = 24 * 1024 * 1024
@@ -118,6 +119,14 @@ def test_a_real_transfer_is_recorded_for_target_tracker_label_and_torrent(run):
     assert run.recorded('leecher')[1] == down      # not one byte lost: every delta was seen
     chart = run.reader.chart(['leecher'], 'hour')
     assert sum(1 for s in chart.slots if s.down) >= 1 and chart.down == down and not chart.gaps
+    # the pages: a glance in the target's header, the torrent's history, totals on the front page
+    web = client({'leecher': run.leecher.url, 'seeder': run.seeder.url}, STORE=run.store.path, TIME_ZONE='UTC')
+    listing = web.get('/target/leecher/').get_data(as_text=True)
+    assert 'class="glance"' in listing and 'chart-small' in listing
+    torrent = web.get('/target/leecher/torrent/%s/' % run.hash).get_data(as_text=True)
+    assert '<section id="history">' in torrent and page_text(torrent).count('24.0 MiB') >= 2
+    front = page_text(web.get('/').get_data(as_text=True))
+    assert 'Today ↓ 24.0 MiB' in front and 'All time ↓ 0 B ↑ 24.0 MiB' in front
 
     # removed: the torrent's own series is marked gone, its tracker's and label's stay
     run.leecher.call('d.erase', run.hash)
