@@ -528,8 +528,7 @@ class Statistics(Pages):
                        summary=reader.summary(names, now), cap=self.monthly_cap(names), tables=tables,
                        began=reader.began(names), sampled=reader.sampled(names), names=names,
                        events=reader.events(names, now - 31 * stats.DAY, now)[-20:], chart_svg=_chart_svg)
-        if name:
-            context['torrents'] = self.by_key(reader, names, 'torrent', month, limit=25)
+        if name:         # no per-torrent table: at 10,000 torrents it costs more than the rest (by=torrent)
             return self.target_page(request, 'stats/stats.html', name, **context)
         context['per_target'] = [(n, reader.summary([n], now)) for n in names]
         return self.render('stats/stats.html', request, **context)
@@ -609,13 +608,12 @@ class Statistics(Pages):
         return names, chart, by, rows
 
     @staticmethod
-    def by_key(reader, names, kind, month, limit=None):
+    def by_key(reader, names, kind, month):
         """This month's and all time's bytes of each series of a kind, most this month first."""
         rows = {r['key']: dict(r, month_up=0, month_down=0) for r in reader.by_key(names, kind)}
         for r in reader.by_key(names, kind, start=month):
             rows[r['key']].update(month_up=r['up'], month_down=r['down'])
-        ordered = sorted(rows.values(), key=lambda r: (-(r['month_up'] + r['month_down']), -(r['up'] + r['down'])))
-        return ordered[:limit] if limit else ordered
+        return sorted(rows.values(), key=lambda r: (-(r['month_up'] + r['month_down']), -(r['up'] + r['down'])))
 
     def monthly_cap(self, names):
         """The data cap these targets' month counts against (STATS_MONTHLY_CAP), or None: one
