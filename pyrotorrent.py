@@ -13,12 +13,17 @@ lib/web.py is the core every area shares (dispatch, who may pass, pages, JSON, e
 import argparse
 import base64
 import binascii
+import csv
 import dataclasses
+import datetime
+import io
+import ipaddress
 import logging
 import os
 import re
 import stat
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,20 +31,23 @@ if HERE not in sys.path:            # spawn-fcgi may start us from any folder
     sys.path.insert(0, HERE)
 
 from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
+from werkzeug.exceptions import NotFound as HTTPNotFound
+from werkzeug.wrappers import Response
 from werkzeug.datastructures import MultiDict
 from werkzeug.utils import redirect
 
 from lib import auth, download
 from lib import config as configuration
-from lib import fetch, metafile, paths, sessions
-from lib.format import FILTERS
+from lib import fetch, metafile, paths, sessions, svgchart
+from lib.format import FILTERS, size as format_size
 from lib.paths import PathNotFound
 from lib.shared import Shared
 from lib.store import Store, StoreError, sqlite_path as paths_of_store
 from lib.web import GET, POST, PUBLIC, App, Area, expose, route_map, unguarded  # noqa: F401
+from lib.web import _forwarded
 from lib.wsgi import under_base_url
 from model import UnknownClient, backend_for
-from model import settings
+from model import settings, stats
 from model.backend import ACTION_HELP, COLUMNS, DESCENDING_FIRST, MAX_LABEL, AddOptions, ListQuery, check_text
 from model.errors import BackendError, NotFound, TimedOut, Unreachable
 
@@ -82,6 +90,8 @@ class Pages(Area):
     def target_page(self, request, template, name, backend=None, **context):
         """A page about one target: its name, URL and what its client can do come along."""
         backend = backend or self.backend(name)
+        context.setdefault('glance', self.app.stats_glance([name]).get(name))
+        context.setdefault('chart_svg', _chart_svg)
         return self.render(template, request, target=name, url=backend.url, caps=backend.CAPABILITIES,
                            client=backend.client, speed_groups=self.app.speed_groups(name), **context)
 
@@ -145,7 +155,8 @@ class Lists(Pages):
     def on_index(self, request):
         query = ListQuery(per_page=self.app.config.PAGE_SIZE)
         cards = self.app.each_backend(request, lambda backend: backend.torrent_list(query), key=('front', query.per_page))
-        return self.render('index.html', request, cards=cards)
+        return self.render('index.html', request, cards=cards, chart_svg=_chart_svg,
+                           glances=self.app.stats_glance([name for name, _, _ in cards]))
 
     @expose('/target/<name>/', 'viewer', endpoint='target')
     @expose('/target/<name>/view/<view>/', 'viewer', endpoint='target')
@@ -203,7 +214,8 @@ class Torrents(Pages):
         header, detail = self.backend(name).torrent_detail(info_hash)
         return self.target_page(request, 'torrent.html', name, header=header, detail=detail,
                                 torrent=detail.torrent, tree=detail.tree, action_help=ACTION_HELP,
-                                here=request.script_root + request.path)
+                                here=request.script_root + request.path,
+                                history=self.app.stats_history(name, detail.torrent.hash))
 
     @expose('/api/target/<name>/torrent/<info_hash>', 'viewer')
     def on_api_torrent(self, request, name, info_hash):
@@ -646,7 +658,139 @@ class Settings(Pages):
         }
 
 
-AREAS = (Accounts, Lists, Torrents, Downloads, Adding, Settings)
+class Statistics(Pages):
+    """Bytes moved (model/stats.py, sampled by the worker): a page per target and one across
+    all, the JSON and CSV of them, and /metrics for Prometheus."""
+
+    @expose('/stats/', 'viewer', endpoint='stats_all')
+    @expose('/target/<name>/stats/', 'viewer', endpoint='stats')
+    def on_stats(self, request, name=None):
+        names = [name] if name else self.app.visible_targets(request.user)
+        try:
+            reader, now = self.app.stats_reader(), time.time()
+        except StoreError as exc:
+            return self.error(request, 503, 'No statistics yet', 'pyroTorrent keeps statistics in its store, '
+                              'which the worker (python pyrotorrent.py worker) writes: %s.' % exc, False,
+                              target=name)
+        month = stats.month_start(now, reader.zone)
+        tables = {kind: self.by_key(reader, names, kind, month) for kind in ('tracker', 'label')}
+        context = dict(charts=[reader.chart(names, r, now=now) for r in stats.RANGES],
+                       summary=reader.summary(names, now), cap=self.monthly_cap(names), tables=tables,
+                       began=reader.began(names), sampled=reader.sampled(names), names=names,
+                       events=reader.events(names, now - 31 * stats.DAY, now)[-20:], chart_svg=_chart_svg)
+        if name:         # no per-torrent table: at 10,000 torrents it costs more than the rest (by=torrent)
+            return self.target_page(request, 'stats/stats.html', name, **context)
+        context['per_target'] = [(n, reader.summary([n], now)) for n in names]
+        return self.render('stats/stats.html', request, **context)
+
+    @expose('/api/stats', 'viewer', endpoint='api_stats_all')
+    @expose('/api/target/<name>/stats', 'viewer')
+    def on_api_stats(self, request, name=None):
+        names, chart, by, rows = self.stats_query(request, name)
+        reader = self.app.stats_reader()
+        return self.json({
+            'targets': names, 'range': chart.range, 'resolution': chart.resolution,
+            'time_zone': str(reader.zone), 'start': chart.start, 'end': chart.end,
+            'up': chart.up, 'down': chart.down, 'summary': reader.summary(names),
+            'slots': [{'start': s.start, 'end': s.end, 'label': s.label, 'up': s.up, 'down': s.down,
+                       'gap': s.gap, 'known': s.known} for s in chart.slots],
+            'gaps': [dataclasses.asdict(e) for e in chart.gaps], 'by': by, 'rows': rows})
+
+    @expose('/stats.csv', 'viewer', endpoint='stats_csv_all')
+    @expose('/target/<name>/stats.csv', 'viewer')
+    def on_stats_csv(self, request, name=None):
+        names, chart, by, rows = self.stats_query(request, name)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        if by:
+            writer.writerow([by, 'name', 'down_bytes', 'up_bytes', 'removed'])
+            for row in rows:
+                writer.writerow([row['key'], row['name'], row['down'], row['up'], 'yes' if row['gone'] else ''])
+        else:
+            writer.writerow(['start', 'end', 'down_bytes', 'up_bytes', 'gap'])
+            zone = self.app.stats_reader().zone
+            for s in chart.slots:
+                writer.writerow([_iso(s.start, zone), _iso(s.end, zone), s.down, s.up, 'yes' if s.gap else ''])
+        filename = 'pyrotorrent-%s-%s%s.csv' % (name or 'all', chart.range, '-by-' + by if by else '')
+        return Response(out.getvalue(), mimetype='text/csv',
+                        headers={'Content-Disposition': 'attachment; filename="%s"' % filename})
+
+    @expose('/metrics', PUBLIC)
+    def on_metrics(self, request):
+        """Prometheus counters; off unless METRICS lists networks, and only to those."""
+        from model import metrics
+        networks = self.app.config.METRICS
+        if not networks:
+            raise HTTPNotFound('/metrics is off: list the networks that may read it in METRICS (config.py)')
+        try:
+            address = ipaddress.ip_address(request.remote_addr or '')
+        except ValueError:
+            address = None
+        if address is None or _forwarded(request) or not any(
+                address in ipaddress.ip_network(n, strict=False) for n in networks):
+            return Response('/metrics answers only the networks in METRICS (config.py), directly (no proxy).\n',
+                            status=403, mimetype='text/plain')
+        body = metrics.exposition(self.app.stats_reader(), self.app.target_names, self.app.config.METRICS_TORRENTS)
+        return Response(body, mimetype=metrics.CONTENT_TYPE_LATEST)
+
+    def error(self, request, status, title, message, api, **context):
+        return self.app.error(request, status, title, message, api, **context)
+
+    def stats_query(self, request, name):
+        """(targets, Chart, by, rows by key) of ?range=...&by=...; BadRequest in words."""
+        names = [name] if name else self.app.visible_targets(request.user)
+        range_name = request.args.get('range', 'day')
+        if range_name not in stats.RANGES:
+            raise BadRequest("range must be one of %s, not '%s'" % (', '.join(stats.RANGES), range_name))
+        by = request.args.get('by') or None
+        if by not in (None, 'tracker', 'label', 'torrent', 'target'):
+            raise BadRequest("by must be tracker, label, torrent or target, not '%s'" % by)
+        try:
+            reader = self.app.stats_reader()
+        except StoreError as exc:
+            raise ServiceUnavailable('No statistics yet: %s (the worker writes them: python pyrotorrent.py worker)'
+                                     % exc) from None
+        chart = reader.chart(names, range_name)
+        rows = None
+        if by:
+            resolution = chart.resolution if by != 'torrent' or chart.resolution != stats.MINUTE else stats.HOUR
+            rows = reader.by_key(names, by, chart.start, chart.end, resolution)
+        return names, chart, by, rows
+
+    @staticmethod
+    def by_key(reader, names, kind, month):
+        """This month's and all time's bytes of each series of a kind, most this month first."""
+        rows = {r['key']: dict(r, month_up=0, month_down=0) for r in reader.by_key(names, kind)}
+        for r in reader.by_key(names, kind, start=month):
+            rows[r['key']].update(month_up=r['up'], month_down=r['down'])
+        return sorted(rows.values(), key=lambda r: (-(r['month_up'] + r['month_down']), -(r['up'] + r['down'])))
+
+    def monthly_cap(self, names):
+        """The data cap these targets' month counts against (STATS_MONTHLY_CAP), or None: one
+        number is all targets together (shown across all, and on the page of a lone target)."""
+        cap = self.app.config.STATS_MONTHLY_CAP
+        if isinstance(cap, dict):
+            caps = [cap[n] for n in names if n in cap]
+            return sum(caps) if caps else None
+        if cap and set(names) >= set(self.app.target_names):
+            return cap
+        return None
+
+
+def _chart_svg(chart, direction, small=False):
+    """The SVG of one direction of a Chart (a template helper)."""
+    values = [getattr(s, direction) if s.known else None for s in chart.slots]
+    peak = max([v for v in values if v] or [0])
+    title = '%s, last %s' % ('received' if direction == 'down' else 'sent', chart.range)
+    return svgchart.bars(values, [s.gap for s in chart.slots], title=title, kind=direction, small=small,
+                         top_label=format_size(peak) if peak else '')
+
+
+def _iso(timestamp, zone):
+    return datetime.datetime.fromtimestamp(timestamp, zone).isoformat()
+
+
+AREAS = (Accounts, Lists, Torrents, Downloads, Adding, Settings, Statistics)
 url_map = route_map(AREAS)[0]
 ACCESS = {rule.endpoint: rule.role for rule in url_map.iter_rules()}   # endpoint -> least role
 
@@ -736,6 +880,38 @@ class PyroTorrent(App):
             return [one(b) for b in backends]
         with ThreadPoolExecutor(max_workers=len(backends)) as pool:   # this request's own: no queue
             return list(pool.map(one, backends))
+
+    def stats_reader(self):
+        """The statistics of the store (opened on first use; lib.store.StoreError in words)."""
+        if getattr(self, '_stats_reader', None) is None:
+            store = self.existing_store()       # pages only read it: the worker makes the store
+            if store is None:
+                raise StoreError('the store %s does not exist yet: the worker (python pyrotorrent.py worker) '
+                                 'makes it' % (_store_file(self.config) or self.config.store_url))
+            self._stats_reader = stats.Reader(store, stats.time_zone(self.config.TIME_ZONE))
+        return self._stats_reader
+
+    def stats_glance(self, names):
+        """{target: (last hour's Chart, summary)} for headers and the front page; {} when the
+        store cannot be read (a page never fails for its statistics)."""
+        try:
+            reader, now = self.stats_reader(), time.time()
+            return {n: (reader.chart([n], 'hour', now=now), reader.summary([n], now)) for n in names
+                    if self.backends[n].CAPABILITIES.transfer_totals and reader.began([n]) is not None}
+        except StoreError:
+            return {}
+
+    def stats_history(self, name, info_hash):
+        """A torrent's own series for its page: {'day': Chart, 'month': Chart, 'all': (up, down)}, or None."""
+        try:
+            reader, now = self.stats_reader(), time.time()
+            key = info_hash.upper()
+            if reader.began([name]) is None:
+                return None
+            return {'day': reader.chart([name], 'day', 'torrent', key, now), 'month': reader.chart(
+                [name], 'month', 'torrent', key, now), 'all': reader.total([name], 'torrent', key)}
+        except StoreError:
+            return None
 
     def endpoint_of(self, request, path):
         """The endpoint a local path leads to, or None."""
@@ -973,7 +1149,10 @@ def worker(config_path):
     except (configuration.ConfigError, StoreError, UnknownClient) as exc:
         print('pyrotorrent: %s' % exc, file=sys.stderr)
         return 2
-    return Worker(store, tasks_for(store, backends), config.WORKER_TICK_SECONDS).run()
+    from model.stats import Policy
+    policy = Policy.from_config(config)
+    return Worker(store, tasks_for(store, backends, policy, config.WORKER_TICK_SECONDS),
+                  config.WORKER_TICK_SECONDS).run()
 
 
 def print_routes():

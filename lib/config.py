@@ -61,6 +61,12 @@ class Config:
     STORE: str = ''                      # pyroTorrent's own store ('': DEFAULT_STORE beside config.py)
     WORKER_TICK_SECONDS: float = 5.0     # how often the worker looks at every target
     MAX_ANSWER_BYTES: int = MAX_ANSWER_BYTES   # the largest answer taken from a target
+    STATS_SECONDS: float = 60.0          # how often the worker samples transfer totals (10-300)
+    TIME_ZONE: str = ''                  # the zone days and months are counted in ('': the system's)
+    STATS_TORRENT_DAYS: float = None     # a removed torrent's own history kept this long (None: forever)
+    STATS_MONTHLY_CAP: object = None     # bytes up + down a month: one number (all targets) or {target: bytes}
+    METRICS: tuple = ()                  # networks that may read /metrics without a login; (): off
+    METRICS_TORRENTS: bool = False       # /metrics also gives one series a torrent
     path: str = ''
 
     @property
@@ -179,6 +185,7 @@ def from_dict(values, path='config.py'):
         if not isinstance(tick, (int, float)) or isinstance(tick, bool) or not 0.2 <= tick <= 3600:
             fail('WORKER_TICK_SECONDS must be a number of seconds from 0.2 to 3600, not %r' % (tick,))
         settings['WORKER_TICK_SECONDS'] = float(tick)
+    _stats_settings(values, settings, fail)
     timeout = values.get('TIMEOUT', 10.0)
     if not _is_timeout(timeout):
         fail('TIMEOUT must be a number of seconds above 0, not %r' % (timeout,))
@@ -206,6 +213,55 @@ def from_dict(values, path='config.py'):
     if users and settings.get('AUTH') is False:
         fail('AUTH = False turns logins off, yet users are declared: remove AUTH = False, or the users')
     return Config(targets=targets, users=users, path=path, **settings)
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _stats_settings(values, settings, fail):
+    """STATS_SECONDS, TIME_ZONE, STATS_TORRENT_DAYS, STATS_MONTHLY_CAP, METRICS, METRICS_TORRENTS."""
+    if 'STATS_SECONDS' in values:
+        seconds = values['STATS_SECONDS']
+        if not _number(seconds) or not 10 <= seconds <= 300:
+            fail('STATS_SECONDS must be a number of seconds from 10 to 300, not %r' % (seconds,))
+        settings['STATS_SECONDS'] = float(seconds)
+    if values.get('TIME_ZONE'):
+        import zoneinfo
+        try:
+            zoneinfo.ZoneInfo(values['TIME_ZONE'])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+            fail("TIME_ZONE must name a time zone like 'Europe/Berlin' or 'UTC', not %r" % (values['TIME_ZONE'],))
+        settings['TIME_ZONE'] = values['TIME_ZONE']
+    if values.get('STATS_TORRENT_DAYS') is not None:
+        days = values['STATS_TORRENT_DAYS']
+        if not _number(days) or days < 0:
+            fail('STATS_TORRENT_DAYS must be a number of days (0 or more), or None to keep them all, not %r' % (days,))
+        settings['STATS_TORRENT_DAYS'] = float(days)
+    cap = values.get('STATS_MONTHLY_CAP')
+    if cap is not None:
+        caps = cap.values() if isinstance(cap, dict) else [cap]
+        if not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in caps):
+            fail('STATS_MONTHLY_CAP must be a number of bytes above 0 (all targets together), or '
+                 '{target: bytes}, not %r' % (cap,))
+        settings['STATS_MONTHLY_CAP'] = dict(cap) if isinstance(cap, dict) else cap
+    metrics = values.get('METRICS', ())
+    if metrics in (None, False):
+        metrics = ()
+    if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
+        fail("METRICS must be a list of networks that may read /metrics, like ['127.0.0.1/32'], not %r"
+             % (metrics,))
+    import ipaddress
+    for network in metrics:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except (ValueError, TypeError):
+            fail('METRICS: %r is not a network (like "127.0.0.1/32" or "10.0.0.0/8")' % (network,))
+    settings['METRICS'] = tuple(metrics)
+    if 'METRICS_TORRENTS' in values:
+        if not isinstance(values['METRICS_TORRENTS'], bool):
+            fail('METRICS_TORRENTS must be True or False, not %r' % (values['METRICS_TORRENTS'],))
+        settings['METRICS_TORRENTS'] = values['METRICS_TORRENTS']
 
 
 def _users(users, target_names, fail):

@@ -54,6 +54,51 @@ MIGRATIONS = (
                ticked_at DOUBLE PRECISION NOT NULL,
                tick_seconds DOUBLE PRECISION NOT NULL)""",
     ),
+    # 2: transfer statistics (model/stats.py).  A series is one target, tracker domain, label
+    #    or torrent of a target; its bytes are summed per bucket (resolution 60, 3600 or 86400
+    #    seconds: minute, local hour, local day) as whole numbers, so sums are exact.  The
+    #    sampler's last totals per torrent, its state per target, and the events (restarts,
+    #    gaps, counters that went back) that graphs draw as gaps.
+    (
+        """CREATE TABLE stats_series (
+               id INTEGER PRIMARY KEY,
+               target TEXT NOT NULL,
+               kind TEXT NOT NULL,
+               key TEXT NOT NULL,
+               name TEXT NOT NULL DEFAULT '',
+               first_at DOUBLE PRECISION NOT NULL,
+               gone_at DOUBLE PRECISION,
+               UNIQUE (target, kind, key))""",
+        """CREATE TABLE stats_bucket (
+               series INTEGER NOT NULL,
+               resolution INTEGER NOT NULL,
+               start BIGINT NOT NULL,
+               up BIGINT NOT NULL,
+               down BIGINT NOT NULL,
+               PRIMARY KEY (series, resolution, start))""",
+        """CREATE TABLE stats_torrent (
+               target TEXT NOT NULL,
+               hash TEXT NOT NULL,
+               up_total BIGINT NOT NULL,
+               down_total BIGINT NOT NULL,
+               label TEXT NOT NULL,
+               tracker TEXT NOT NULL,
+               name TEXT NOT NULL,
+               PRIMARY KEY (target, hash))""",
+        """CREATE TABLE stats_target (
+               target TEXT PRIMARY KEY,
+               instance TEXT NOT NULL,
+               sampled_at DOUBLE PRECISION NOT NULL,
+               details_at DOUBLE PRECISION NOT NULL,
+               pruned_at DOUBLE PRECISION NOT NULL)""",
+        """CREATE TABLE stats_event (
+               target TEXT NOT NULL,
+               kind TEXT NOT NULL,
+               started_at DOUBLE PRECISION NOT NULL,
+               ended_at DOUBLE PRECISION NOT NULL,
+               detail TEXT NOT NULL DEFAULT '',
+               PRIMARY KEY (target, kind, started_at))""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_SECONDS = 10.0               # how long a write waits for another process's write
@@ -196,6 +241,11 @@ class Store:
         would get '%s' here."""
         return text
 
+    def run(self, statements, write=True):
+        """Run [(sql, params)] in one transaction, for a model module's own tables; params a
+        tuple, or a list of tuples (the statement once for each); the rows of the last one."""
+        return self._run(statements, write)
+
     def _run(self, statements, write=True):
         """Run [(sql, params)] in one transaction; the rows of the last one."""
         with self._lock:
@@ -206,7 +256,11 @@ class Store:
                 db.execute('BEGIN IMMEDIATE' if write else 'BEGIN')
                 rows = []
                 for sql, params in statements:
-                    rows = db.execute(self._sql(sql), params).fetchall()
+                    if isinstance(params, list):
+                        db.executemany(self._sql(sql), params)
+                        rows = []
+                    else:
+                        rows = db.execute(self._sql(sql), params).fetchall()
                 db.execute('COMMIT')
                 return rows
             except sqlite3.Error as exc:

@@ -6,6 +6,7 @@ Each Backend declares up front what it can do (Capabilities), so a page offers o
 the target's client does; nothing waits to fail at call time.
 """
 import dataclasses
+import typing
 
 # Columns of the torrent list a user can sort by (URL value -> label shown).
 COLUMNS = {
@@ -53,6 +54,7 @@ class Capabilities:
     torrent_limits: bool = False  # each torrent can have speed limits of its own
     settings_read: frozenset = frozenset()    # settings it can report back
     settings_write: frozenset = frozenset()   # settings it can be given
+    transfer_totals: bool = False # transfer_totals() works: the worker keeps statistics of it
 
     def as_dict(self):
         data = dataclasses.asdict(self)
@@ -233,6 +235,25 @@ class AddResult:
         return dataclasses.asdict(self)
 
 
+class TorrentTotals(typing.NamedTuple):
+    """The bytes one torrent has moved in its life, as the client counts them."""
+    hash: str                 # upper-case hex
+    up_total: int             # payload bytes sent and received, all time (rTorrent: kept in its session)
+    down_total: int
+    label: str                # '' : none
+    added: int = 0            # unix time the client loaded it (0: unknown)
+    tracker: str = None       # the first tracker's announce URL ('' none; None: details not asked)
+    name: str = None          # None: details not asked
+
+
+@dataclasses.dataclass
+class TransferTotals:
+    """One snapshot of every torrent's totals (Backend.transfer_totals), in one round trip."""
+    instance: object          # what Backend.instance() gives: it changes when the client restarts
+    torrents: list            # of TorrentTotals
+    details: bool             # whether tracker and name were asked for
+
+
 class Backend:
     """One torrent client.  `name` and `url` identify it in pages and errors."""
 
@@ -271,6 +292,12 @@ class Backend:
     def instance(self):
         """What changes when the client restarts (rTorrent: its process id), in one small
         round trip: the worker's restart detector."""
+        raise NotImplementedError
+
+    def transfer_totals(self, details=False):
+        """A TransferTotals of every torrent, in one round trip (Capabilities.transfer_totals);
+        details=True adds each torrent's name and first tracker (dearer: asked when new
+        torrents appear, and now and then)."""
         raise NotImplementedError
 
     def torrent_list(self, query):

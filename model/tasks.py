@@ -14,7 +14,7 @@ from model import settings
 STATE = settings.STATE
 
 
-def tick(store, backend):
+def tick(store, backend, sampler=None, tick_seconds=0.0):
     """One tick for one target; what it did, in words, or None."""
     instance = backend.instance()
     said = []
@@ -25,9 +25,15 @@ def tick(store, backend):
             said.append("%s '%s' restarted (instance %s, was %s)" % (backend.client, backend.name, instance, known.value))
     if backend.CAPABILITIES.settings_write:
         said.append(settings.reapply_if_restarted(store, backend, instance))
+    if sampler is not None:             # model/stats.py: samples only when its interval is due
+        said.append(sampler.sample(backend, tick=tick_seconds))
     return '; '.join(s for s in said if s) or None
 
 
-def tasks_for(store, backends):
-    """The worker's tasks for these backends ({name: Backend}), one a target."""
-    return [Task('target %s' % name, lambda b=backend: tick(store, b)) for name, backend in backends.items()]
+def tasks_for(store, backends, stats=None, tick_seconds=0.0):
+    """The worker's tasks for these backends ({name: Backend}), one a target; stats: a
+    model.stats.Policy to keep transfer statistics by (None: none)."""
+    from model.stats import Sampler
+    sampler = Sampler(store, stats) if stats is not None else None
+    return [Task('target %s' % name, lambda b=backend: tick(store, b, sampler, tick_seconds))
+            for name, backend in backends.items()]

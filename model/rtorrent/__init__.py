@@ -31,12 +31,13 @@ from model.rtorrent.connection import Connection, Fault, multicall_body
 from model.rtorrent.queries import Queries
 from model.rtorrent.rows import Rows
 from model.rtorrent.settings import Settings
+from model.rtorrent.totals import Totals
 from lib.metafile import MAX_SIZE
 
 __all__ = ['RTorrent', 'Fault', 'multicall_body', 'commands']
 
 
-class RTorrent(Settings, Queries, Actions, Adding, Rows, Connection, Backend):
+class RTorrent(Totals, Settings, Queries, Actions, Adding, Rows, Connection, Backend):
     """One rTorrent daemon.
 
     RTorrent(config_target) or RTorrent('scgi://127.0.0.1:5000', name=...) for a given one;
@@ -56,6 +57,7 @@ class RTorrent(Settings, Queries, Actions, Adding, Rows, Connection, Backend):
         max_metafile=MAX_SIZE,
         settings_read=frozenset(commands.SETTINGS_READ) | {'groups'},
         settings_write=frozenset(commands.SETTINGS_READ) | frozenset(commands.SETTINGS_WRITE) | {'groups'},
+        transfer_totals=True,
     )
 
     def __init__(self, target=None, name=None, timeout=None, cache_seconds=600, max_answer_bytes=MAX_ANSWER_BYTES):

@@ -1,0 +1,36 @@
+"""Every torrent's transfer totals in one round trip: what the worker's statistics sample.
+
+system.pid and one d.multicall2 over 'main' in one system.multicall.  rtorrent 0.9.8 finds
+a torrent by hash with a linear scan, so nothing here names a torrent: the view multicall
+walks the list once.  Totals are d.up.total / d.down.total (payload, kept in the session),
+never the rates (60-second moving averages) nor throttle.global_*.total (reset on
+restart, protocol overhead included).
+"""
+from model.backend import TorrentTotals, TransferTotals
+from model.errors import BadAnswer, CommandFault
+from model.rtorrent import commands
+from model.rtorrent.connection import Fault
+
+_PACKED = commands.packed(commands.TOTALS_FIELDS)
+
+
+class Totals:
+    def transfer_totals(self, details=False):
+        fields = [_PACKED] + (list(commands.TOTALS_DETAILS) if details else [])
+        pid, rows = self.multicall([(commands.SETTINGS['pid'], []),
+                                    (self.view_multicall(), ['', 'main'] + fields)])
+        for value in (pid, rows):
+            if isinstance(value, Fault):
+                raise CommandFault(self, '%s (fault %s)' % (value.text, value.code))
+        unpacked = self._unpack([row[0] for row in rows], commands.TOTALS_FIELDS)
+        try:
+            if details:
+                torrents = [TorrentTotals(r['hash'], r['up_total'], r['down_total'], r['label'], r['added'],
+                                          row[2][0][0] if row[2] else '', row[1])
+                            for r, row in zip(unpacked, rows)]
+            else:
+                torrents = [TorrentTotals(r['hash'], r['up_total'], r['down_total'], r['label'], r['added'])
+                            for r in unpacked]
+        except (IndexError, TypeError) as exc:
+            raise BadAnswer(self, 'the transfer totals came back malformed: %s' % exc) from None
+        return TransferTotals(instance=pid, torrents=torrents, details=details)

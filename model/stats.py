@@ -1,0 +1,486 @@
+"""Transfer statistics: every byte each target, tracker, label and torrent moved.
+
+The worker samples each target every STATS_SECONDS (Sampler.sample: one
+Backend.transfer_totals round trip) and credits the *deltas of the totals* the client keeps
+(never its rates: rTorrent's are 60-second moving averages) to four kinds of series:
+
+    target   ''              every torrent of the target together
+    tracker  its domain      of the torrent's first tracker ('' : none)
+    label    the label       ('' : none)
+    torrent  its hash        dropped TORRENT_DAYS after the torrent is gone (the rest stays)
+
+Each delta is added, in the same transaction, to a bucket of every resolution the kind
+keeps: a minute, a local hour and a local day (TIME_ZONE; a month is the local days of a
+month, so it matches a data cap).  The buckets hold whole numbers of bytes and every byte
+goes to all resolutions at once, so a sum over any range is the same at every resolution.
+Old minute and hour buckets are deleted (KEEP); days stay forever.
+
+What is never counted, and why:
+  - a torrent seen for the first time is a baseline: its totals are what it moved before
+    we watched (ruTorrent credits them, and over-counts).  The one exception is a torrent
+    loaded (d.load_date) after the previous sample of the same daemon instance, with no gap
+    between: all its bytes moved since then.
+  - a counter that went back (rTorrent restarted after a crash: its session is saved every
+    20 minutes) is a new baseline for that torrent, recorded as an event.
+What is counted once, late:
+  - bytes moved while the worker was not sampling (a gap) or across a daemon restart are the
+    difference of two totals: real, never doubled, but of unknown timing.  They are dated at
+    the sample that closes the gap, and the gap is an event that graphs draw.
+Everything a sample writes (buckets, last totals, its state) is one transaction: a worker
+killed mid-write leaves the previous sample, never half of one.
+"""
+import bisect
+import collections
+import dataclasses
+import datetime
+import ipaddress
+import logging
+import os
+import time
+import urllib.parse
+import zoneinfo
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+KINDS = ('target', 'tracker', 'label', 'torrent')
+RESOLUTIONS = {'target': (MINUTE, HOUR, DAY), 'tracker': (MINUTE, HOUR, DAY),
+               'label': (MINUTE, HOUR, DAY), 'torrent': (HOUR, DAY)}   # a torrent: no minutes
+KEEP = {MINUTE: 2 * DAY, HOUR: 90 * DAY, DAY: None}     # seconds a bucket is kept; None: forever
+DEFAULT_SECONDS, MIN_SECONDS, MAX_SECONDS = 60, 10, 300
+DETAILS_SECONDS = 3600          # how often names and trackers are asked again (new torrents: at once)
+PRUNE_SECONDS = 3600
+GAP_EVENTS = ('gap', 'restart')          # events drawn as gaps
+log = logging.getLogger('pyrotorrent.worker')
+
+
+# -- time ---------------------------------------------------------------------------------
+
+def time_zone(name=None):
+    """The zone days are counted in: TIME_ZONE, else the system's (/etc/localtime), else UTC.
+    ValueError in words for an unknown name."""
+    if name:
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError("TIME_ZONE '%s' is not a time zone this machine knows (e.g. 'Europe/Berlin', "
+                             "'UTC'; see /usr/share/zoneinfo)" % name) from None
+    if os.environ.get('TZ'):
+        try:
+            return zoneinfo.ZoneInfo(os.environ['TZ'].lstrip(':'))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    try:
+        with open('/etc/localtime', 'rb') as f:
+            return zoneinfo.ZoneInfo.from_file(f, key='localtime')
+    except (OSError, ValueError):
+        return datetime.timezone.utc
+
+
+def bucket_start(t, resolution, zone):
+    """Where the bucket holding unix time t begins: its minute, its local hour (a zone 5:30
+    ahead of UTC starts hours at :30), or its local midnight."""
+    moment = datetime.datetime.fromtimestamp(t, zone)
+    if resolution == DAY:
+        return day_start(moment.date(), zone)
+    t = int(t // 1)
+    offset = int(moment.utcoffset().total_seconds())
+    return t - (t + offset) % resolution
+
+
+def day_start(date, zone):
+    """Unix time of the local midnight that begins date (23 or 25 hours long across DST)."""
+    return int(datetime.datetime(date.year, date.month, date.day, tzinfo=zone).timestamp())
+
+
+def month_start(t, zone, months_back=0):
+    """Unix time the local month holding t began (months_back months earlier)."""
+    d = datetime.datetime.fromtimestamp(t, zone).date()
+    index = d.year * 12 + d.month - 1 - months_back
+    return day_start(datetime.date(index // 12, index % 12 + 1, 1), zone)
+
+
+def tracker_domain(url):
+    """What a tracker is known by: the domain of its announce URL, without a port, 'www.'
+    or one more label in front of the registered name ('tracker.example.org' and
+    'tr2.example.org' are 'example.org'; 'x.example.co.uk' is 'example.co.uk'); an address
+    stays itself; '' for none."""
+    if not url:
+        return ''
+    try:
+        host = (urllib.parse.urlsplit(url.strip()).hostname or '').lower().rstrip('.')
+    except ValueError:
+        return ''
+    if not host:
+        return ''
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    labels = host.split('.')
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and len(labels[-2]) <= 3 else 2
+    return '.'.join(labels[-keep:])
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    """How statistics are kept (config: STATS_SECONDS, TIME_ZONE, STATS_TORRENT_DAYS)."""
+    seconds: float = DEFAULT_SECONDS
+    zone: object = dataclasses.field(default_factory=time_zone)
+    torrent_days: float = None         # a removed torrent's own series kept this long; None: forever
+    keep: dict = dataclasses.field(default_factory=lambda: dict(KEEP))
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(seconds=config.STATS_SECONDS, zone=time_zone(config.TIME_ZONE),
+                   torrent_days=config.STATS_TORRENT_DAYS)
+
+    @property
+    def gap_seconds(self):
+        """A pause between two samples longer than this is a gap (the worker or the daemon was away)."""
+        return 3 * self.seconds
+
+
+# -- the sampler (the worker's side) --------------------------------------------------------
+
+@dataclasses.dataclass
+class _State:
+    instance: str
+    sampled_at: float
+    details_at: float
+    pruned_at: float
+
+
+class Sampler:
+    """The statistics of one store; one instance in the worker samples every target.
+
+    It keeps the last totals of each torrent in memory between ticks (10,000 rows are not
+    read every minute) and in the store (stats_torrent), and reloads them when the store's
+    state is not the one it wrote last (another worker took over meanwhile)."""
+
+    def __init__(self, store, policy=None):
+        self.store = store
+        self.policy = policy or Policy()
+        self._known = {}            # target -> {hash: [up, down, label, tracker, name]}
+        self._wrote = {}            # target -> sampled_at this sampler wrote last
+        self._series = {}           # target -> {(kind, key): id}
+
+    def due(self, target, now=None, tick=0.0):
+        state = self._state(target)
+        now = time.time() if now is None else now
+        return state is None or now - state.sampled_at >= self.policy.seconds - tick / 2
+
+    def sample(self, backend, now=None, tick=0.0):
+        """Sample one target if it is due; what happened, in words, or None."""
+        if not backend.CAPABILITIES.transfer_totals:
+            return None
+        target = backend.name
+        now = time.time() if now is None else now
+        state = self._state(target)
+        if state is not None and now - state.sampled_at < self.policy.seconds - tick / 2:
+            return None
+        known = self._load(target, state)
+        details = state is None or now - state.details_at >= DETAILS_SECONDS
+        snapshot = backend.transfer_totals(details=details)
+        if not details and any(t.hash not in known for t in snapshot.torrents):
+            snapshot = backend.transfer_totals(details=True)      # new torrents: their tracker and name
+        return self._record(target, state, known, snapshot, now)
+
+    def _state(self, target):
+        rows = self.store.run([('SELECT instance, sampled_at, details_at, pruned_at FROM stats_target '
+                                'WHERE target = ?', (target,))], write=False)
+        return _State(*rows[0]) if rows else None
+
+    def _load(self, target, state):
+        if state is not None and self._wrote.get(target) == state.sampled_at and target in self._known:
+            return self._known[target]
+        rows = self.store.run([('SELECT hash, up_total, down_total, label, tracker, name FROM stats_torrent '
+                                'WHERE target = ?', (target,))], write=False)
+        self._known[target] = {h: [up, down, label, tracker, name] for h, up, down, label, tracker, name in rows}
+        self._series.pop(target, None)
+        return self._known[target]
+
+    def _record(self, target, state, known, snapshot, now):
+        instance = str(snapshot.instance)
+        prev_at = state.sampled_at if state else None
+        same = state is not None and state.instance == instance
+        gap = state is not None and now - prev_at > self.policy.gap_seconds
+        credit = collections.defaultdict(lambda: [0, 0])
+        changed, seen, back, fresh = [], set(), [], []
+        for t in snapshot.torrents:
+            seen.add(t.hash)
+            old = known.get(t.hash)
+            if t.tracker is not None:
+                tracker, name = tracker_domain(t.tracker), t.name or ''
+            else:
+                tracker, name = (old[3], old[4]) if old else ('', '')
+            if old is None:
+                fresh.append(t.hash)
+                if same and not gap and t.added >= int(prev_at):   # loaded since: all of it is new
+                    up, down = t.up_total, t.down_total
+                else:
+                    up = down = 0                                  # a baseline
+            else:
+                up, down = t.up_total - old[0], t.down_total - old[1]
+                if up < 0 or down < 0:
+                    back.append(t.hash)
+                    up, down = max(up, 0), max(down, 0)
+            if up or down:
+                for key in (('target', ''), ('tracker', tracker), ('label', t.label), ('torrent', t.hash)):
+                    c = credit[key]
+                    c[0] += up
+                    c[1] += down
+            row = [t.up_total, t.down_total, t.label, tracker, name]
+            if row != old:
+                changed.append((target, t.hash) + tuple(row))
+                known[t.hash] = row
+        gone = [h for h in known if h not in seen]
+        for h in gone:
+            del known[h]
+
+        events = []
+        if state is not None and not same:
+            events.append(('restart', prev_at, now, 'the client restarted (instance %s, was %s)'
+                           % (instance, state.instance)))
+        elif gap:
+            events.append(('gap', prev_at, now, 'no sample for %d s' % (now - prev_at)))
+        if back:
+            events.append(('counter_back', prev_at, now, '%d torrent%s counted less than before (%s%s): '
+                           'counted again from there' % (len(back), '' if len(back) == 1 else 's',
+                                                         ', '.join(back[:3]), '…' if len(back) > 3 else '')))
+
+        ids = self._series_ids(target, set(credit) | {('target', '')}, known, now)
+        starts = {r: bucket_start(now, r, self.policy.zone) for r in (MINUTE, HOUR, DAY)}
+        buckets = [(ids[key], r, starts[r], up, down) for key, (up, down) in credit.items()
+                   for r in RESOLUTIONS[key[0]]]
+        statements = [
+            ('INSERT INTO stats_bucket (series, resolution, start, up, down) VALUES (?, ?, ?, ?, ?) '
+             'ON CONFLICT (series, resolution, start) DO UPDATE SET up = stats_bucket.up + excluded.up, '
+             'down = stats_bucket.down + excluded.down', buckets),
+            ('INSERT INTO stats_torrent (target, hash, up_total, down_total, label, tracker, name) '
+             'VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (target, hash) DO UPDATE SET up_total = excluded.up_total, '
+             'down_total = excluded.down_total, label = excluded.label, tracker = excluded.tracker, '
+             'name = excluded.name', changed),
+            ('DELETE FROM stats_torrent WHERE target = ? AND hash = ?', [(target, h) for h in gone]),
+            ("UPDATE stats_series SET gone_at = ? WHERE target = ? AND kind = 'torrent' AND key = ?",
+             [(now, target, h) for h in gone]),
+            ("UPDATE stats_series SET gone_at = NULL WHERE target = ? AND kind = 'torrent' AND key = ? "
+             "AND gone_at IS NOT NULL", [(target, h) for h in fresh] if state is not None else []),
+            ('INSERT INTO stats_event (target, kind, started_at, ended_at, detail) VALUES (?, ?, ?, ?, ?) '
+             'ON CONFLICT (target, kind, started_at) DO NOTHING', [(target,) + e for e in events]),
+        ]
+        statements = [(sql, rows) for sql, rows in statements if rows]
+        details_at = now if snapshot.details else state.details_at
+        pruned_at = state.pruned_at if state else now
+        statements.append((
+            'INSERT INTO stats_target (target, instance, sampled_at, details_at, pruned_at) VALUES (?, ?, ?, ?, ?) '
+            'ON CONFLICT (target) DO UPDATE SET instance = excluded.instance, sampled_at = excluded.sampled_at, '
+            'details_at = excluded.details_at', (target, instance, now, details_at, pruned_at)))
+        self.store.run(statements)
+        self._wrote[target] = now
+        if now - pruned_at >= PRUNE_SECONDS:
+            self.prune(target, now)
+        words = [e[3] for e in events]
+        if state is None:
+            words.append('statistics begin: %d torrent%s as a baseline' % (len(seen), '' if len(seen) == 1 else 's'))
+        return '; '.join(words) or None
+
+    def _series_ids(self, target, keys, known, now):
+        ids = self._series.get(target)
+        if ids is None:
+            rows = self.store.run([('SELECT kind, key, id FROM stats_series WHERE target = ?', (target,))],
+                                  write=False)
+            ids = self._series[target] = {(kind, key): i for kind, key, i in rows}
+        missing = [k for k in keys if k not in ids]
+        if missing:
+            # one writer a store (the worker's lease): the next ids are ours to take
+            top = self.store.run([('SELECT COALESCE(MAX(id), 0) FROM stats_series', ())], write=False)[0][0]
+            rows = [(top + n + 1, target, kind, key, known.get(key, [''] * 5)[4] if kind == 'torrent' else '', now)
+                    for n, (kind, key) in enumerate(missing)]
+            self.store.run([('INSERT INTO stats_series (id, target, kind, key, name, first_at) '
+                             'VALUES (?, ?, ?, ?, ?, ?)', rows)])
+            ids.update({(kind, key): i for i, _, kind, key, _, _ in rows})
+        return ids
+
+    def prune(self, target, now=None):
+        """Delete the buckets past their resolution's keep, and the own series of torrents gone
+        longer than torrent_days (their bytes stay in the target, tracker and label)."""
+        now = time.time() if now is None else now
+        statements = []
+        for resolution, keep in self.policy.keep.items():
+            if keep is not None:
+                statements.append(('DELETE FROM stats_bucket WHERE resolution = ? AND start < ? AND series IN '
+                                   '(SELECT id FROM stats_series WHERE target = ?)', (resolution, now - keep, target)))
+        if self.policy.torrent_days is not None:
+            old = (target, now - self.policy.torrent_days * DAY)
+            gone = "SELECT id FROM stats_series WHERE target = ? AND kind = 'torrent' AND gone_at IS NOT NULL AND gone_at < ?"
+            statements.append(('DELETE FROM stats_bucket WHERE series IN (%s)' % gone, old))
+            statements.append(("DELETE FROM stats_series WHERE target = ? AND kind = 'torrent' AND gone_at IS NOT NULL "
+                               "AND gone_at < ?", old))
+        statements.append(('UPDATE stats_target SET pruned_at = ? WHERE target = ?', (now, target)))
+        self.store.run(statements)
+        self._series.pop(target, None)
+
+
+# -- reading (pages, API, metrics) ----------------------------------------------------------
+
+@dataclasses.dataclass
+class Slot:
+    start: int
+    end: int
+    up: int = 0
+    down: int = 0
+    gap: bool = False             # overlaps a gap or a restart
+    known: bool = True            # False: before statistics began
+    label: str = ''               # its local time, as the range reads it ('14:05', '2026-03-29')
+
+
+@dataclasses.dataclass
+class Chart:
+    range: str
+    resolution: int               # of the buckets summed (a year: days summed by month)
+    slots: list
+    gaps: list                    # of Event
+
+    @property
+    def up(self):
+        return sum(s.up for s in self.slots)
+
+    @property
+    def down(self):
+        return sum(s.down for s in self.slots)
+
+    @property
+    def start(self):
+        return self.slots[0].start
+
+    @property
+    def end(self):
+        return self.slots[-1].end
+
+
+@dataclasses.dataclass
+class Event:
+    target: str
+    kind: str
+    started_at: float
+    ended_at: float
+    detail: str
+
+
+RANGES = ('hour', 'day', 'week', 'month', 'year')
+LABELS = {'hour': '%H:%M', 'day': '%a %H:00', 'week': '%a %Y-%m-%d', 'month': '%a %Y-%m-%d', 'year': '%Y-%m'}
+
+
+def range_slots(name, now, zone):
+    """(resolution, [(start, end)]) of a range ending with the bucket that holds now."""
+    if name == 'hour':
+        last = bucket_start(now, MINUTE, zone)
+        return MINUTE, [(last - MINUTE * n, last - MINUTE * (n - 1)) for n in range(59, -1, -1)]
+    if name == 'day':
+        last = bucket_start(now, HOUR, zone)
+        return HOUR, [(last - HOUR * n, last - HOUR * (n - 1)) for n in range(23, -1, -1)]
+    if name in ('week', 'month'):
+        today = datetime.datetime.fromtimestamp(now, zone).date()
+        days = 7 if name == 'week' else 30
+        dates = [today - datetime.timedelta(days=n) for n in range(days - 1, -2, -1)]
+        return DAY, [(day_start(a, zone), day_start(b, zone)) for a, b in zip(dates, dates[1:])]
+    if name == 'year':
+        starts = [month_start(now, zone, n) for n in range(11, -2, -1)]     # -1: the next month
+        return DAY, list(zip(starts, starts[1:]))
+    raise ValueError("range must be one of %s, not '%s'" % (', '.join(RANGES), name))
+
+
+class Reader:
+    """What pages ask of the statistics: charts, totals, tables by key, events.  `targets` is
+    a list of target names (one for a target's page, all visible ones for the overview)."""
+
+    def __init__(self, store, zone=None):
+        self.store = store
+        self.zone = zone or time_zone()
+
+    @staticmethod
+    def _in(targets):
+        return ', '.join('?' * len(targets)) or 'NULL'
+
+    def sums(self, targets, kind, key, resolution, start, end):
+        """[(bucket start, up, down)] of one series summed over targets, start <= bucket < end."""
+        rows = self.store.run([(
+            'SELECT b.start, SUM(b.up), SUM(b.down) FROM stats_bucket b JOIN stats_series s ON s.id = b.series '
+            'WHERE s.target IN (%s) AND s.kind = ? AND s.key = ? AND b.resolution = ? AND b.start >= ? '
+            'AND b.start < ? GROUP BY b.start ORDER BY b.start' % self._in(targets),
+            tuple(targets) + (kind, key, resolution, int(start), int(end)))], write=False)
+        return rows
+
+    def total(self, targets, kind='target', key='', start=0, end=2 ** 62, resolution=DAY):
+        """(up, down) of a series over a range of whole buckets."""
+        rows = self.store.run([(
+            'SELECT COALESCE(SUM(b.up), 0), COALESCE(SUM(b.down), 0) FROM stats_bucket b JOIN stats_series s '
+            'ON s.id = b.series WHERE s.target IN (%s) AND s.kind = ? AND s.key = ? AND b.resolution = ? '
+            'AND b.start >= ? AND b.start < ?' % self._in(targets),
+            tuple(targets) + (kind, key, resolution, int(start), int(end)))], write=False)
+        return tuple(int(v) for v in rows[0])
+
+    def by_key(self, targets, kind, start=0, end=2 ** 62, resolution=DAY, limit=None):
+        """[{key, name, up, down, gone}] of every series of a kind over a range, most bytes first."""
+        rows = self.store.run([(
+            'SELECT s.key, MAX(s.name), SUM(b.up), SUM(b.down), MIN(CASE WHEN s.gone_at IS NULL THEN 0 ELSE 1 END) '
+            'FROM stats_bucket b JOIN stats_series s ON s.id = b.series WHERE s.target IN (%s) AND s.kind = ? '
+            'AND b.resolution = ? AND b.start >= ? AND b.start < ? GROUP BY s.key '
+            'ORDER BY SUM(b.up) + SUM(b.down) DESC, s.key' % self._in(targets),
+            tuple(targets) + (kind, resolution, int(start), int(end)))], write=False)
+        out = [{'key': k, 'name': n or '', 'up': int(u), 'down': int(d), 'gone': bool(g)} for k, n, u, d, g in rows]
+        return out[:limit] if limit else out
+
+    def events(self, targets, start, end, kinds=None):
+        rows = self.store.run([(
+            'SELECT target, kind, started_at, ended_at, detail FROM stats_event WHERE target IN (%s) '
+            'AND ended_at >= ? AND started_at < ? ORDER BY started_at' % self._in(targets),
+            tuple(targets) + (start, end))], write=False)
+        return [Event(*r) for r in rows if kinds is None or r[1] in kinds]
+
+    def began(self, targets):
+        """When statistics of these targets began (the first sample), or None."""
+        rows = self.store.run([("SELECT MIN(first_at) FROM stats_series WHERE target IN (%s) AND kind = 'target'"
+                                % self._in(targets), tuple(targets))], write=False)
+        return rows[0][0]
+
+    def chart(self, targets, range_name, kind='target', key='', now=None):
+        now = time.time() if now is None else now
+        resolution, spans = range_slots(range_name, now, self.zone)
+        if kind == 'torrent' and resolution == MINUTE:
+            resolution, spans = range_slots('day', now, self.zone)
+        slots = [Slot(a, b) for a, b in spans]
+        starts = [s.start for s in slots]
+        for start, up, down in self.sums(targets, kind, key, resolution, slots[0].start, slots[-1].end):
+            slot = slots[bisect.bisect_right(starts, start) - 1]
+            slot.up += int(up)
+            slot.down += int(down)
+        gaps = self.events(targets, slots[0].start, slots[-1].end, GAP_EVENTS)
+        began = self.began(targets)
+        for slot in slots:
+            slot.label = datetime.datetime.fromtimestamp(slot.start, self.zone).strftime(LABELS[range_name])
+            slot.gap = any(e.started_at < slot.end and e.ended_at > slot.start for e in gaps)
+            slot.known = began is not None and slot.end > began
+        return Chart(range_name, resolution, slots, gaps)
+
+    def summary(self, targets, now=None):
+        """{'today': (up, down), 'month': ..., 'all': ...} from the day buckets."""
+        now = time.time() if now is None else now
+        today = bucket_start(now, DAY, self.zone)
+        return {'today': self.total(targets, start=today), 'month': self.total(targets, start=month_start(now, self.zone)),
+                'all': self.total(targets)}
+
+    def all_time(self, targets, kinds=('target', 'tracker', 'label')):
+        """[(target, kind, key, up, down)] of every series of these kinds, all time."""
+        rows = self.store.run([(
+            'SELECT s.target, s.kind, s.key, SUM(b.up), SUM(b.down) FROM stats_bucket b JOIN stats_series s '
+            'ON s.id = b.series WHERE s.target IN (%s) AND s.kind IN (%s) AND b.resolution = ? '
+            'GROUP BY s.target, s.kind, s.key ORDER BY s.target, s.kind, s.key'
+            % (self._in(targets), self._in(kinds)), tuple(targets) + tuple(kinds) + (DAY,))], write=False)
+        return [(t, k, key, int(u), int(d)) for t, k, key, u, d in rows]
+
+    def sampled(self, targets):
+        """{target: unix time of its last sample}."""
+        rows = self.store.run([('SELECT target, sampled_at FROM stats_target WHERE target IN (%s)'
+                                % self._in(targets), tuple(targets))], write=False)
+        return dict(rows)
