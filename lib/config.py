@@ -56,7 +56,7 @@ class Config:
     FETCH_ALLOW_PRIVATE: bool = False    # links to add may point at loopback, private, link-local...
     FETCH_ALLOW_NETWORKS: tuple = ()     # networks links to add may point into anyway ('192.168.1.0/24')
     MAX_UPLOAD_BYTES: int = 20 * 1024 * 1024   # the largest request body (an add page's uploads)
-    STORE: str = ''                      # pyroTorrent's own store ('': DEFAULT_STORE beside config.py)
+    STORE: str = ''                      # pyroTorrent's own store ('': DEFAULT_STORE beside config.py; or postgresql://...)
     WORKER_TICK_SECONDS: float = 5.0     # how often the worker looks at every target
     path: str = ''
 
@@ -157,7 +157,8 @@ def from_dict(values, path='config.py'):
     if 'STORE' in values:
         if not isinstance(values['STORE'], str) or not values['STORE'].strip():
             fail('STORE must be the path of pyroTorrent\'s SQLite file, like "/var/lib/pyrotorrent/store.sqlite3" '
-                 'or "sqlite:////var/lib/pyrotorrent/store.sqlite3", not %r' % (values['STORE'],))
+                 'or "sqlite:////var/lib/pyrotorrent/store.sqlite3", or a PostgreSQL URL like '
+                 '"postgresql://pyrotorrent@/pyrotorrent?host=/run/postgresql", not %r' % (values['STORE'],))
         settings['STORE'] = values['STORE'].strip()
     if 'WORKER_TICK_SECONDS' in values:
         tick = values['WORKER_TICK_SECONDS']
