@@ -58,6 +58,7 @@ class Config:
     MAX_UPLOAD_BYTES: int = 20 * 1024 * 1024   # the largest request body (an add page's uploads)
     STORE: str = ''                      # pyroTorrent's own store ('': DEFAULT_STORE beside config.py; or postgresql://...)
     WORKER_TICK_SECONDS: float = 5.0     # how often the worker looks at every target
+    SHARED_COUNTERS: str = ''            # redis://... or memcached://...: the login throttle shared by all processes
     path: str = ''
 
     @property
@@ -160,6 +161,12 @@ def from_dict(values, path='config.py'):
                  'or "sqlite:////var/lib/pyrotorrent/store.sqlite3", or a PostgreSQL URL like '
                  '"postgresql://pyrotorrent@/pyrotorrent?host=/run/postgresql", not %r' % (values['STORE'],))
         settings['STORE'] = values['STORE'].strip()
+    if 'SHARED_COUNTERS' in values:
+        url = values['SHARED_COUNTERS']
+        if not isinstance(url, str) or (url and not re.match(r'^(redis|rediss|unix|memcached)://', url)):
+            fail('SHARED_COUNTERS must be a URL like "redis://127.0.0.1:6379/1" or "memcached://127.0.0.1:11211" '
+                 '(where the login throttle of every pyroTorrent process counts), not %r' % (url,))
+        settings['SHARED_COUNTERS'] = url
     if 'WORKER_TICK_SECONDS' in values:
         tick = values['WORKER_TICK_SECONDS']
         if not isinstance(tick, (int, float)) or isinstance(tick, bool) or not 0.2 <= tick <= 3600:
