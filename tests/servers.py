@@ -138,8 +138,12 @@ class _Daemon:
         def check():
             if not self.proc.alive():
                 raise rig._died(self.proc, 'the rig waited for it to listen')
-        wait_for(lambda: port_accepts('127.0.0.1', self.port), timeout, '%s to listen' % self.name, check=check)
+        wait_for(lambda: port_accepts(getattr(self, 'host', '127.0.0.1'), self.port), timeout,
+                 '%s to listen' % self.name, check=check)
         return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.alive()
 
     def stop(self):
         if self.proc is not None:
@@ -205,13 +209,14 @@ class FcgiTcp(_Daemon):
     """pyrotorrent.py --fcgi 127.0.0.1:PORT --config CONFIG: one FastCGI process of pyroTorrent."""
     name, package = 'pyrotorrent-fcgi', 'python3'
 
-    def __init__(self, config_path):
+    def __init__(self, config_path, host='127.0.0.1'):
         super().__init__()
-        self.config_path = config_path
+        self.config_path, self.host = config_path, host
+        self.port = free_port(host)
 
     def argv(self):
         return [sys.executable, os.path.join(ROOT, 'pyrotorrent.py'), '--config', self.config_path,
-                '--fcgi', '127.0.0.1:%d' % self.port]
+                '--fcgi', '%s:%d' % (self.host, self.port)]
 
     @property
     def pid(self):
