@@ -965,7 +965,7 @@ def worker(config_path):
     except (configuration.ConfigError, StoreError, UnknownClient) as exc:
         print('pyrotorrent: %s' % exc, file=sys.stderr)
         return 2
-    return Worker(store, tasks_for(store, backends), config.WORKER_TICK_SECONDS).run()
+    return Worker(store, lambda on_lease: tasks_for(on_lease, backends), config.WORKER_TICK_SECONDS).run()
 
 
 def store_copy(source_url, destination_url):
