@@ -112,3 +112,57 @@ def test_a_paused_worker_comes_back_as_a_standby_that_writes_nothing(tmp_path, d
                 if w.proc.poll() is None:
                     w.proc.send_signal(signal.SIGCONT)
                 w.stop()
+
+
+class Sampler(WorkerProcess):
+    def __init__(self, url, source, log_path):
+        import subprocess
+        import sys
+        self.log_path = log_path
+        with open(log_path, 'ab') as log:
+            self.proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), 'scale_sampler.py'),
+                                          url, source, str(SAMPLE_TICK)], stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+
+
+SAMPLE_TICK = 0.3
+
+
+def test_counts_sum_exactly_to_what_moved_across_kills_and_a_pause(tmp_path, postgres):
+    url = postgres.database('sampler_%s' % os.urandom(3).hex())
+    store, source = Store.open(url), str(tmp_path / 'moved')
+    moved = [0]
+
+    def move(n):
+        moved[0] += n
+        with open(source + '.new', 'w') as f:
+            f.write(str(moved[0]))
+        os.replace(source + '.new', source)
+
+    def counted():
+        values = store.values('t', 'sample')
+        return values['counted'].value if 'counted' in values else None
+    move(1000)
+    workers = [Sampler(url, source, str(tmp_path / ('s%d.log' % i))) for i in range(3)]
+    try:
+        for round_ in range(4):
+            active = rig.wait_for(lambda: [w for w in workers if w.alive() and w.pid == holder_pid(store)], 30,
+                                  'a sampler to hold the lease')[0]
+            for _ in range(5):
+                move(12345 + round_)
+                time.sleep(SAMPLE_TICK / 2)
+            if round_ == 2:
+                active.proc.send_signal(signal.SIGSTOP)     # frozen mid-transfer: resumed below
+                rig.wait_for(lambda: holder_pid(store) not in (None, active.pid), 30, 'another to take over')
+                active.proc.send_signal(signal.SIGCONT)
+            else:
+                active.stop(signal.SIGKILL)                 # killed mid-transfer
+                workers.append(Sampler(url, source, str(tmp_path / ('s%d.log' % len(workers)))))
+        rig.wait_for(lambda: counted() == moved[0], 30, 'the counts to catch up with what moved')
+        time.sleep(4 * SAMPLE_TICK)
+        assert counted() == moved[0]                        # every byte once: none twice, none lost
+    finally:
+        for w in workers:
+            if w.proc.poll() is None:
+                w.proc.send_signal(signal.SIGCONT)
+            w.stop()
