@@ -78,6 +78,7 @@ class Worker:
         """Take or renew the lease; True if this worker may act now."""
         asked = time.monotonic()
         try:
+            before = self.store.lease(LEASE) if self._lease is None else None   # the first time: whose was it?
             lease = self.store.acquire_lease(LEASE, self.holder, self.host, self.pid, self.lease_for)
         except StoreError:
             self._lost('the store cannot be reached')
@@ -86,7 +87,7 @@ class Worker:
         if lease.held_by(self.holder):
             with self._lock:            # measured from before the request: never too long
                 self._valid_until = asked + self.lease_for * 0.9
-            if self._waiting_for is not None:
+            if self._waiting_for is not None or (before is not None and not before.held_by(self.holder)):
                 log.warning('took over the store %s (the other worker is gone)', self.store.path)
                 self._waiting_for = None
             return True
