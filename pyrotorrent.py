@@ -42,7 +42,7 @@ from lib import fetch, metafile, paths, sessions, svgchart
 from lib.format import FILTERS, size as format_size
 from lib.paths import PathNotFound
 from lib.shared import Shared
-from lib.store import Store, StoreError, sqlite_path as paths_of_store
+from lib.store import Store, StoreError, store_exists
 from lib.web import GET, POST, PUBLIC, App, Area, expose, route_map, unguarded  # noqa: F401
 from lib.web import _forwarded
 from lib.wsgi import under_base_url
@@ -822,7 +822,7 @@ class PyroTorrent(App):
 
     def existing_store(self):
         """The store if it exists already (a page never creates it by being looked at)."""
-        if self._store is None and not os.path.exists(_store_file(self.config)):
+        if self._store is None and not _store_exists(self.config):
             return None
         store = self.store()
         return None if isinstance(store, StoreError) else store
@@ -887,7 +887,7 @@ class PyroTorrent(App):
             store = self.existing_store()       # pages only read it: the worker makes the store
             if store is None:
                 raise StoreError('the store %s does not exist yet: the worker (python pyrotorrent.py worker) '
-                                 'makes it' % (_store_file(self.config) or self.config.store_url))
+                                 'makes it' % self.config.store_url)
             self._stats_reader = stats.Reader(store, stats.time_zone(self.config.TIME_ZONE))
         return self._stats_reader
 
@@ -972,11 +972,11 @@ def _upload_item(filename, data):
         return exc
 
 
-def _store_file(config):
+def _store_exists(config):
     try:
-        return paths_of_store(config.store_url, config.store_base)
+        return store_exists(config.store_url, config.store_base)
     except StoreError:
-        return ''
+        return False
 
 
 def _settings_form(form, groups):
@@ -1066,11 +1066,19 @@ def main(argv=None):
     where = parser.add_mutually_exclusive_group()
     where.add_argument('--fcgi', metavar='SOCKET|HOST:PORT', help='serve FastCGI on a unix socket or TCP address')
     where.add_argument('--http', metavar='HOST:PORT', help='serve plain HTTP (development, demo)')
-    parser.add_argument('command', nargs='?', choices=['passwd', 'routes', 'worker'],
+    parser.add_argument('command', nargs='?', choices=['passwd', 'routes', 'worker', 'store'],
                         help='passwd: ask for a password and print its hash, for users in config.py; '
                              'routes: print every route with its role; '
-                             'worker: run the worker (re-applies settings when rTorrent restarts)')
+                             'worker: run the worker (re-applies settings when rTorrent restarts); '
+                             'store copy --from URL --to URL: copy a store into an empty one (docs/scaling.rst)')
+    parser.add_argument('what', nargs='?', choices=['copy'], help=argparse.SUPPRESS)
+    parser.add_argument('--from', dest='source', metavar='URL', help='store copy: the store to read (never changed)')
+    parser.add_argument('--to', dest='destination', metavar='URL', help='store copy: the empty store to fill')
     args = parser.parse_args(argv)
+    if args.command == 'store':
+        if args.what != 'copy' or not (args.source and args.destination):
+            parser.error('say: pyrotorrent.py store copy --from sqlite:////PATH --to postgresql://...')
+        return store_copy(args.source, args.destination)
     if args.command == 'passwd':
         return passwd()
     if args.command == 'routes':
@@ -1151,8 +1159,25 @@ def worker(config_path):
         return 2
     from model.stats import Policy
     policy = Policy.from_config(config)
-    return Worker(store, tasks_for(store, backends, policy, config.WORKER_TICK_SECONDS),
-                  config.WORKER_TICK_SECONDS).run()
+    return Worker(store, lambda on_lease: tasks_for(on_lease, backends, policy, config.WORKER_TICK_SECONDS), config.WORKER_TICK_SECONDS).run()
+
+
+def store_copy(source_url, destination_url):
+    """Copy every row of one store into another, empty one, in one transaction (lib.store.copy_store)."""
+    import socket
+    from lib.store import copy_store
+    try:
+        source = Store.open(source_url, create=False)
+        destination = Store.open(destination_url)
+        copied = copy_store(source, destination, host=socket.gethostname(), pid=os.getpid())
+    except StoreError as exc:
+        print('pyrotorrent: %s' % exc, file=sys.stderr)
+        return 1
+    for table, count in sorted(copied.items()):
+        print('%-14s %d row(s)' % (table, count))
+    print('copied %s into %s; the source is unchanged: set STORE to the new one on every host'
+          % (source.path, destination.path))
+    return 0
 
 
 def print_routes():

@@ -58,7 +58,7 @@ class Config:
     FETCH_ALLOW_NETWORKS: tuple = ()     # networks links to add may point into anyway ('192.168.1.0/24')
     MAX_UPLOAD_BYTES: int = 20 * 1024 * 1024   # the largest request body (an add page's uploads)
     ALLOWED_HOSTS: tuple = ()            # host names pyroTorrent answers to besides its own ('.lan': a suffix)
-    STORE: str = ''                      # pyroTorrent's own store ('': DEFAULT_STORE beside config.py)
+    STORE: str = ''                      # pyroTorrent's own store ('': DEFAULT_STORE beside config.py; or postgresql://...)
     WORKER_TICK_SECONDS: float = 5.0     # how often the worker looks at every target
     MAX_ANSWER_BYTES: int = MAX_ANSWER_BYTES   # the largest answer taken from a target
     STATS_SECONDS: float = 60.0          # how often the worker samples transfer totals (10-300)
@@ -67,6 +67,7 @@ class Config:
     STATS_MONTHLY_CAP: object = None     # bytes up + down a month: one number (all targets) or {target: bytes}
     METRICS: tuple = ()                  # networks that may read /metrics without a login; (): off
     METRICS_TORRENTS: bool = False       # /metrics also gives one series a torrent
+    SHARED_COUNTERS: str = ''            # redis://... or memcached://...: the login throttle shared by all processes
     path: str = ''
 
     @property
@@ -178,8 +179,15 @@ def from_dict(values, path='config.py'):
     if 'STORE' in values:
         if not isinstance(values['STORE'], str) or not values['STORE'].strip():
             fail('STORE must be the path of pyroTorrent\'s SQLite file, like "/var/lib/pyrotorrent/store.sqlite3" '
-                 'or "sqlite:////var/lib/pyrotorrent/store.sqlite3", not %r' % (values['STORE'],))
+                 'or "sqlite:////var/lib/pyrotorrent/store.sqlite3", or a PostgreSQL URL like '
+                 '"postgresql://pyrotorrent@/pyrotorrent?host=/run/postgresql", not %r' % (values['STORE'],))
         settings['STORE'] = values['STORE'].strip()
+    if 'SHARED_COUNTERS' in values:
+        url = values['SHARED_COUNTERS']
+        if not isinstance(url, str) or (url and not re.match(r'^(redis|rediss|unix|memcached)://', url)):
+            fail('SHARED_COUNTERS must be a URL like "redis://127.0.0.1:6379/1" or "memcached://127.0.0.1:11211" '
+                 '(where the login throttle of every pyroTorrent process counts), not %r' % (url,))
+        settings['SHARED_COUNTERS'] = url
     if 'WORKER_TICK_SECONDS' in values:
         tick = values['WORKER_TICK_SECONDS']
         if not isinstance(tick, (int, float)) or isinstance(tick, bool) or not 0.2 <= tick <= 3600:
@@ -194,6 +202,12 @@ def from_dict(values, path='config.py'):
         if not isinstance(values['session_options'], dict):
             fail('session_options must be a dict of Beaker options, not %r' % (values['session_options'],))
         settings['session_options'] = dict(values['session_options'])
+        kind = settings['session_options'].get('session.type', 'file')
+        if kind not in ('file', 'dbm', 'memory') and not settings['session_options'].get('session.secret'):
+            fail("session_options: sessions kept in %s are shared by several pyroTorrent processes, so "
+                 "they need 'session.secret': the same long random text on every process (python3 -c "
+                 "'import secrets; print(secrets.token_urlsafe(32))'), or a form one process made is "
+                 "refused by another" % kind)
 
     if 'AUTH' in values:
         if not isinstance(values['AUTH'], bool):

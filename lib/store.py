@@ -1,12 +1,14 @@
 """pyroTorrent's own store: what it keeps between requests and across restarts of rTorrent.
 
-An embedded SQLite database by default (WAL, so pages read while the worker writes), with
-a schema version and an ordered list of migrations written in SQL that PostgreSQL runs as
-well (portable types, upserts with ON CONFLICT, '?' placeholders translated in one place:
-Store._sql).  Nothing here knows torrents: rows are keyed by a target name and a key, and
-values are JSON.
+An embedded SQLite database by default (WAL, so pages read while the worker writes), or
+a PostgreSQL database (psycopg 3) that several hosts share, with a schema version and an
+ordered list of migrations written in SQL that both run (portable types, upserts with ON
+CONFLICT, '?' placeholders).  An engine (SQLiteEngine, PostgresEngine) is the only code that
+knows which: connecting, a transaction, placeholders, the clock.  Nothing here knows
+torrents: rows are keyed by a target name and a key, and values are JSON.
 
     store = Store.open('sqlite:////home/rt/pyrotorrent/data/store.sqlite3')   # or a plain path
+    store = Store.open('postgresql://pyrotorrent@/pyrotorrent?host=/run/postgresql')
     store.put_values('home', 'desired', {'down_limit': 512000})
     store.values('home', 'desired')           -> {'down_limit': StoredValue(512000, set_at)}
     store.acquire_lease('worker', holder, host, pid, seconds)  -> Lease (who holds it)
@@ -14,8 +16,11 @@ values are JSON.
 
 The single active worker is a lease row (holder, host, pid, expires_at): taken or renewed
 with one conditional upsert, so two workers can never both hold it, on SQLite or PostgreSQL
-(where an advisory lock could later stand in for it behind the same three methods).
+(measured by the store's clock, so hosts' clocks may differ).  What the worker writes goes
+through OnLease: each write checks the lease in its own transaction (LeaseLost if gone).
+copy_store() moves a store's rows into another, empty one (SQLite to PostgreSQL).
 """
+import contextlib
 import dataclasses
 import json
 import os
@@ -143,22 +148,38 @@ class Heartbeat:
         return now - self.ticked_at <= ticks * self.tick_seconds + 2
 
 
-def sqlite_path(url, base=None):
-    """The file of a STORE value: 'sqlite:///relative', 'sqlite:////absolute' or a plain path;
-    a relative one is taken from `base` (config.py's folder).  StoreError for another scheme."""
+def store_kind(url):
+    """'sqlite' or 'postgresql' for a STORE value; StoreError in words for anything else."""
     if not isinstance(url, str) or not url.strip():
-        raise StoreError('STORE must be a path or a URL like sqlite:////var/lib/pyrotorrent/store.sqlite3, not %r' % (url,))
+        raise StoreError('STORE must be a path or a URL like sqlite:////var/lib/pyrotorrent/store.sqlite3 '
+                         'or postgresql://pyrotorrent@/pyrotorrent?host=/run/postgresql, not %r' % (url,))
     scheme = url.split(':', 1)[0].lower() if '://' in url else ''
     if scheme in ('postgresql', 'postgres'):
-        raise StoreError('STORE %s: PostgreSQL is not supported yet (the schema is ready for it: '
-                         'docs/setup.rst); use an SQLite file for now' % _redact(url))
+        return 'postgresql'
     if scheme and scheme != 'sqlite':
-        raise StoreError("STORE %s: unknown kind of store '%s' (pyroTorrent keeps an SQLite file: "
-                         "sqlite:///PATH or a plain path)" % (_redact(url), scheme))
-    path = urllib.parse.unquote(url[len('sqlite:///'):]) if scheme else url
+        raise StoreError("STORE %s: unknown kind of store '%s' (pyroTorrent keeps an SQLite file, "
+                         "sqlite:///PATH or a plain path, or a PostgreSQL database, postgresql://...)"
+                         % (_redact(url), scheme))
+    return 'sqlite'
+
+
+def sqlite_path(url, base=None):
+    """The file of an SQLite STORE value: 'sqlite:///relative', 'sqlite:////absolute' or a plain
+    path; a relative one is taken from `base` (config.py's folder).  StoreError for another kind."""
+    if store_kind(url) != 'sqlite':
+        raise StoreError('STORE %s is a PostgreSQL database, not an SQLite file' % _redact(url))
+    path = urllib.parse.unquote(url[len('sqlite:///'):]) if '://' in url else url
     if not path:
         raise StoreError('STORE %s names no file' % url)
     return os.path.normpath(os.path.join(base or os.getcwd(), os.path.expanduser(path)))
+
+
+def store_exists(url, base=None):
+    """Whether the store is there already (a PostgreSQL database always is: its tables are
+    made on first use like an SQLite file's)."""
+    if store_kind(url) == 'postgresql':
+        return True
+    return os.path.exists(sqlite_path(url, base))
 
 
 def _redact(url):
@@ -168,55 +189,40 @@ def _redact(url):
     return url
 
 
-class Store:
-    """One store.  Safe to share between threads (one connection, one lock); every process
-    opens its own."""
+# -- engines: the only code that knows which database it speaks to ------------------------
+
+class SQLiteEngine:
+    """An SQLite file in WAL mode; a write transaction takes the file's write lock at once
+    (BEGIN IMMEDIATE), so a read-then-write never deadlocks with another process."""
+    kind = 'sqlite'
+    Error = sqlite3.Error
 
     def __init__(self, path):
         self.path = path
         self.url = 'sqlite:///' + path
-        self._lock = threading.RLock()
-        self._db = None
-
-    @classmethod
-    def open(cls, url, base=None, create=True):
-        """The store of a STORE value, migrated to this version of pyroTorrent; created (with
-        its folder) on first use unless create=False (then StoreError if it is missing)."""
-        store = cls(sqlite_path(url, base))
-        store.connect(create)
-        return store
+        self.where = path              # how messages name it
 
     def connect(self, create=True):
-        with self._lock:
-            if self._db is not None:
-                return self
-            folder = os.path.dirname(self.path)
-            if not os.path.exists(self.path):
-                if not create:
-                    raise StoreError('the store %s does not exist yet' % self.path)
-                try:
-                    os.makedirs(folder, mode=0o750, exist_ok=True)
-                except OSError as exc:
-                    raise StoreError(self._unwritable(folder, exc.strerror)) from None
-            # WAL keeps its -wal and -shm files beside the database: the folder must be writable
-            if not os.access(folder, os.W_OK | os.X_OK):
-                raise StoreError(self._unwritable(folder, 'permission denied'))
+        folder = os.path.dirname(self.path)
+        if not os.path.exists(self.path):
+            if not create:
+                raise StoreError('the store %s does not exist yet' % self.path)
             try:
-                db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None,
-                                     check_same_thread=False)
-                db.execute('PRAGMA journal_mode=WAL')
-                db.execute('PRAGMA synchronous=NORMAL')
-                db.execute('PRAGMA busy_timeout=%d' % int(BUSY_SECONDS * 1000))
-            except sqlite3.Error as exc:
-                raise StoreError('the store %s cannot be opened: %s' % (self.path, exc)) from None
-            self._db = db
-            try:
-                self.migrate()
-            except BaseException:
-                self._db = None
-                db.close()
-                raise
-            return self
+                os.makedirs(folder, mode=0o750, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(self._unwritable(folder, exc.strerror)) from None
+        # WAL keeps its -wal and -shm files beside the database: the folder must be writable
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise StoreError(self._unwritable(folder, 'permission denied'))
+        try:
+            db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None,
+                                 check_same_thread=False)
+            db.execute('PRAGMA journal_mode=WAL')
+            db.execute('PRAGMA synchronous=NORMAL')
+            db.execute('PRAGMA busy_timeout=%d' % int(BUSY_SECONDS * 1000))
+        except sqlite3.Error as exc:
+            raise StoreError('the store %s cannot be opened: %s' % (self.path, exc)) from None
+        return db
 
     def _unwritable(self, folder, why):
         try:
@@ -227,78 +233,268 @@ class Store:
                 "folder writable by the web server's user and the worker's, or set STORE in config.py "
                 "to a file in a folder that is" % (self.path, folder, user, why))
 
-    def close(self):
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+    def begin(self, db, write):
+        db.execute('BEGIN IMMEDIATE' if write else 'BEGIN')
 
-    # -- SQL in one place ---------------------------------------------------------------
+    def begin_migration(self, db):
+        db.execute('BEGIN IMMEDIATE')             # the write lock: one migrator at a time
+
+    def execute(self, db, sql, params=()):
+        return db.execute(sql, params).fetchall()
+
+    def executemany(self, db, sql, rows):
+        db.executemany(sql, rows)
+
+    def end(self, db, commit):
+        if db.in_transaction:
+            db.execute('COMMIT' if commit else 'ROLLBACK')
+
+    def now(self, db):
+        return time.time()                        # one machine: its clock
+
+    def tables(self, db):
+        return [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                             "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+
+    for_update = ''                               # BEGIN IMMEDIATE already holds the write lock
+
+    def broken(self, db):
+        return False
+
+    def close(self, db):
+        db.close()
+
+
+class PostgresEngine:
+    """A PostgreSQL database through psycopg 3: explicit BEGIN/COMMIT on an autocommit
+    connection, '%s' placeholders, the database's clock (hosts' clocks may differ), an
+    advisory lock around migrations, and a lost connection made anew on the next call."""
+    kind = 'postgresql'
+    MIGRATION_LOCK = 0x70797254        # 'pyrT': the advisory lock key that serialises migrations
+
+    def __init__(self, url):
+        try:
+            import psycopg
+        except ImportError:
+            raise StoreError('STORE %s is a PostgreSQL database, but psycopg is not installed: '
+                             'pip install -r requirements.txt' % _redact(url)) from None
+        self.psycopg = psycopg
+        self.Error = psycopg.Error
+        self.url = url
+        self.path = self.where = _redact(url)
+
+    def connect(self, create=True):
+        try:
+            return self.psycopg.connect(self.url, autocommit=True, connect_timeout=int(BUSY_SECONDS),
+                                        application_name='pyrotorrent')
+        except self.psycopg.Error as exc:
+            raise StoreError('the store %s cannot be opened: %s' % (self.where, _first_line(exc))) from None
+
+    def begin(self, db, write):
+        db.execute('BEGIN')
+
+    def begin_migration(self, db):
+        db.execute('BEGIN')
+        db.execute('SELECT pg_advisory_xact_lock(%s)', (self.MIGRATION_LOCK,))
 
     @staticmethod
     def _sql(text):
-        """The statement for this database's driver: '?' placeholders (sqlite3); psycopg
-        would get '%s' here."""
-        return text
+        return text.replace('%', '%%').replace('?', '%s')
+
+    def execute(self, db, sql, params=()):
+        cursor = db.execute(self._sql(sql), params)
+        return cursor.fetchall() if cursor.description else []
+
+    def executemany(self, db, sql, rows):
+        with db.cursor() as cursor:
+            cursor.executemany(self._sql(sql), rows)
+
+    def end(self, db, commit):
+        if db.closed:
+            return
+        if db.info.transaction_status != self.psycopg.pq.TransactionStatus.IDLE:
+            db.execute('COMMIT' if commit else 'ROLLBACK')
+
+    def now(self, db):
+        return db.execute('SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8').fetchone()[0]
+
+    def tables(self, db):
+        return [row[0] for row in db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name")]
+
+    for_update = ' FOR UPDATE'
+
+    def broken(self, db):
+        return db.closed or db.broken
+
+    def close(self, db):
+        db.close()
+
+
+def _first_line(exc):
+    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+
+
+def engine_for(url, base=None):
+    if store_kind(url) == 'postgresql':
+        return PostgresEngine(url)
+    return SQLiteEngine(sqlite_path(url, base))
+
+
+class LeaseLost(StoreError):
+    """A write made on a lease (Store.transaction(lease=...)) found the lease gone or taken."""
+
+
+class Transaction:
+    """What `with store.transaction() as tx` gives: tx.execute(sql, params) with '?'
+    placeholders, the rows back; tx.now() the store's clock."""
+
+    def __init__(self, engine, db):
+        self.engine, self.db = engine, db
+
+    def execute(self, sql, params=()):
+        return self.engine.execute(self.db, sql, params)
+
+    def executemany(self, sql, rows):
+        self.engine.executemany(self.db, sql, rows)
+
+    def now(self):
+        return self.engine.now(self.db)
+
+
+class Store:
+    """One store.  Safe to share between threads (one connection, one lock); every process
+    opens its own."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.path = engine.where          # how messages and logs name it (no password)
+        self.url = engine.url
+        self.kind = engine.kind
+        self._lock = threading.RLock()
+        self._db = None
+
+    @classmethod
+    def open(cls, url, base=None, create=True):
+        """The store of a STORE value, migrated to this version of pyroTorrent; an SQLite
+        one is created (with its folder) on first use unless create=False (then StoreError
+        if it is missing); a PostgreSQL database gets its tables on first use."""
+        store = cls(engine_for(url, base))
+        store.connect(create)
+        return store
+
+    def connect(self, create=True):
+        with self._lock:
+            if self._db is not None:
+                return self
+            db = self.engine.connect(create)
+            self._db = db
+            try:
+                self.migrate()
+            except BaseException:
+                self._db = None
+                self.engine.close(db)
+                raise
+            return self
+
+    def close(self):
+        with self._lock:
+            if self._db is not None:
+                self.engine.close(self._db)
+                self._db = None
+
+    # -- SQL in one place ---------------------------------------------------------------
 
     def run(self, statements, write=True):
         """Run [(sql, params)] in one transaction, for a model module's own tables; params a
         tuple, or a list of tuples (the statement once for each); the rows of the last one."""
         return self._run(statements, write)
 
-    def _run(self, statements, write=True):
-        """Run [(sql, params)] in one transaction; the rows of the last one."""
+    @contextlib.contextmanager
+    def transaction(self, write=True, lease=None, failed='failed'):
+        """One transaction: committed if the block ends, rolled back if it raises.  With
+        lease=(name, holder) it first checks (and locks) that lease as held by holder and
+        unexpired, else raises LeaseLost and nothing is written: a worker that lost its
+        lease can never write as if it were the one acting."""
         with self._lock:
             if self._db is None:
                 self.connect()
-            db = self._db
+            db, engine = self._db, self.engine
             try:
-                db.execute('BEGIN IMMEDIATE' if write else 'BEGIN')
-                rows = []
-                for sql, params in statements:
-                    if isinstance(params, list):
-                        db.executemany(self._sql(sql), params)
-                        rows = []
-                    else:
-                        rows = db.execute(self._sql(sql), params).fetchall()
-                db.execute('COMMIT')
-                return rows
-            except sqlite3.Error as exc:
-                if db.in_transaction:
-                    db.execute('ROLLBACK')
-                raise StoreError('the store %s failed: %s' % (self.path, exc)) from None
+                engine.begin(db, write)
+                tx = Transaction(engine, db)
+                if lease is not None:
+                    name, holder = lease
+                    if not tx.execute('SELECT holder FROM lease WHERE name = ? AND holder = ? AND expires_at >= ?'
+                                      + engine.for_update, (name, holder, tx.now())):
+                        raise LeaseLost('the store %s: %s no longer holds the lease %r (another worker took '
+                                        'over, or it expired): nothing written' % (self.path, holder, name))
+                yield tx
+                engine.end(db, commit=True)
+            except engine.Error as exc:
+                self._rollback(db)
+                raise StoreError('the store %s %s: %s' % (self.path, failed, _first_line(exc))) from None
+            except BaseException:
+                self._rollback(db)
+                raise
+
+    def _rollback(self, db):
+        """Undo the transaction; a connection that broke is dropped (a new one next call)."""
+        try:
+            if not self.engine.broken(db):
+                self.engine.end(db, commit=False)
+                return
+        except self.engine.Error:
+            pass
+        if self._db is db:
+            self._db = None
+        try:
+            self.engine.close(db)
+        except self.engine.Error:
+            pass
+
+    def _run(self, statements, write=True, lease=None):
+        """Run [(sql, params)] in one transaction; the rows of the last one."""
+        with self.transaction(write, lease) as tx:
+            rows = []
+            for sql, params in statements:
+                if isinstance(params, list):        # the statement once for each row
+                    tx.executemany(sql, params)
+                    rows = []
+                else:
+                    rows = tx.execute(sql, params)
+            return rows
 
     def migrate(self):
         """Bring the schema to SCHEMA_VERSION, one migration a transaction (the version read
-        inside it: two processes opening a new store at once apply each step once);
-        StoreError if the store was made by a newer pyroTorrent."""
+        inside it, under the engine's migration lock: two processes opening a new store at
+        once apply each step once); StoreError if the store was made by a newer pyroTorrent."""
         with self._lock:
-            db = self._db
+            db, engine = self._db, self.engine
             while True:
                 try:
-                    db.execute('BEGIN IMMEDIATE')
-                    db.execute('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)')
-                    rows = db.execute('SELECT version FROM schema_version').fetchall()
+                    engine.begin_migration(db)
+                    engine.execute(db, 'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)')
+                    rows = engine.execute(db, 'SELECT version FROM schema_version')
                     if not rows:
-                        db.execute('INSERT INTO schema_version (version) VALUES (0)')
+                        engine.execute(db, 'INSERT INTO schema_version (version) VALUES (0)')
                     version = rows[0][0] if rows else 0
                     if version > SCHEMA_VERSION:
                         raise StoreError('the store %s has schema version %d, newer than this pyroTorrent '
                                          'knows (%d): update pyroTorrent' % (self.path, version, SCHEMA_VERSION))
                     if version == SCHEMA_VERSION:
-                        db.execute('COMMIT')
+                        engine.end(db, commit=True)
                         return
                     for sql in MIGRATIONS[version]:
-                        db.execute(self._sql(sql))
-                    db.execute(self._sql('UPDATE schema_version SET version = ?'), (version + 1,))
-                    db.execute('COMMIT')
-                except sqlite3.Error as exc:
-                    if db.in_transaction:
-                        db.execute('ROLLBACK')
-                    raise StoreError('the store %s cannot be migrated: %s' % (self.path, exc)) from None
+                        engine.execute(db, sql)
+                    engine.execute(db, 'UPDATE schema_version SET version = ?', (version + 1,))
+                    engine.end(db, commit=True)
+                except engine.Error as exc:
+                    self._rollback(db)
+                    raise StoreError('the store %s cannot be migrated: %s' % (self.path, _first_line(exc))) from None
                 except BaseException:
-                    if db.in_transaction:
-                        db.execute('ROLLBACK')
+                    self._rollback(db)
                     raise
 
     def version(self):
@@ -312,8 +508,9 @@ class Store:
                            (target, kind))], write=False)
         return {name: StoredValue(json.loads(value), set_at, set_by) for name, value, set_at, set_by in rows}
 
-    def put_values(self, target, kind, values, set_by='', now=None):
-        """Set several values of a target at once (one transaction); None deletes a value."""
+    def put_values(self, target, kind, values, set_by='', now=None, lease=None):
+        """Set several values of a target at once (one transaction); None deletes a value.
+        lease=(name, holder): only while holder holds that lease (else LeaseLost)."""
         now = time.time() if now is None else now
         statements = []
         for name, value in values.items():
@@ -327,7 +524,7 @@ class Store:
                     'set_at = excluded.set_at, set_by = excluded.set_by',
                     (target, kind, name, json.dumps(value, sort_keys=True), now, set_by)))
         if statements:
-            self._run(statements)
+            self._run(statements, lease=lease)
 
     def targets(self, kind):
         """The targets holding values of this kind."""
@@ -339,17 +536,19 @@ class Store:
     def acquire_lease(self, name, holder, host, pid, seconds, now=None):
         """Take or renew the lease `name` for `seconds`, if it is free, expired or already
         ours; the Lease as it is now (compare .holder with yours).  One statement: two
-        workers asking at once cannot both get it."""
-        now = time.time() if now is None else now
-        rows = self._run([
-            ('INSERT INTO lease (name, holder, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) '
-             'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, host = excluded.host, '
-             'pid = excluded.pid, expires_at = excluded.expires_at, '
-             'acquired_at = CASE WHEN lease.holder = excluded.holder THEN lease.acquired_at ELSE excluded.acquired_at END '
-             'WHERE lease.holder = excluded.holder OR lease.expires_at < ?',
-             (name, holder, host, pid, now, now + seconds, now)),
-            ('SELECT name, holder, host, pid, acquired_at, expires_at FROM lease WHERE name = ?', (name,)),
-        ])
+        workers asking at once cannot both get it.  Times are the store's clock (PostgreSQL's
+        for every host), unless `now` is given."""
+        with self.transaction() as tx:
+            now = tx.now() if now is None else now
+            tx.execute(
+                'INSERT INTO lease (name, holder, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) '
+                'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, host = excluded.host, '
+                'pid = excluded.pid, expires_at = excluded.expires_at, '
+                'acquired_at = CASE WHEN lease.holder = excluded.holder THEN lease.acquired_at ELSE excluded.acquired_at END '
+                'WHERE lease.holder = excluded.holder OR lease.expires_at < ?',
+                (name, holder, host, pid, now, now + seconds, now))
+            rows = tx.execute('SELECT name, holder, host, pid, acquired_at, expires_at FROM lease WHERE name = ?',
+                              (name,))
         return Lease(*rows[0])
 
     def release_lease(self, name, holder):
@@ -361,16 +560,111 @@ class Store:
                            (name,))], write=False)
         return Lease(*rows[0]) if rows else None
 
+    def now(self):
+        """The store's clock (the one leases are measured by)."""
+        with self.transaction(write=False) as tx:
+            return tx.now()
+
     def beat(self, name, holder, host, pid, tick_seconds, now=None):
         """Record that a worker finished a tick."""
-        now = time.time() if now is None else now
-        self._run([('INSERT INTO heartbeat (name, holder, host, pid, ticked_at, tick_seconds) VALUES (?, ?, ?, ?, ?, ?) '
-                    'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, host = excluded.host, '
-                    'pid = excluded.pid, ticked_at = excluded.ticked_at, tick_seconds = excluded.tick_seconds',
-                    (name, holder, host, pid, now, tick_seconds))])
+        with self.transaction() as tx:
+            now = tx.now() if now is None else now
+            tx.execute('INSERT INTO heartbeat (name, holder, host, pid, ticked_at, tick_seconds) VALUES (?, ?, ?, ?, ?, ?) '
+                       'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, host = excluded.host, '
+                       'pid = excluded.pid, ticked_at = excluded.ticked_at, tick_seconds = excluded.tick_seconds',
+                       (name, holder, host, pid, now, tick_seconds))
 
     def heartbeat(self, name):
         """The last tick of the worker `name`, or None if no worker ever ticked here."""
         rows = self._run([('SELECT name, holder, host, pid, ticked_at, tick_seconds FROM heartbeat WHERE name = ?',
                            (name,))], write=False)
         return Heartbeat(*rows[0]) if rows else None
+
+
+class OnLease:
+    """The store as the worker holding a lease sees it: every write (put_values, a write
+    transaction) first checks, in its own transaction, that the lease is still held, so a
+    worker that lost it (killed, paused, cut off) and comes back cannot write twice what
+    the new one writes.  Reads and everything else go to the store itself."""
+
+    def __init__(self, store, name, holder):
+        self.store, self.lease = store, (name, holder)
+
+    def __getattr__(self, attr):
+        return getattr(self.store, attr)
+
+    def put_values(self, target, kind, values, set_by='', now=None):
+        return self.store.put_values(target, kind, values, set_by=set_by, now=now, lease=self.lease)
+
+    def transaction(self, write=True):
+        return self.store.transaction(write, lease=self.lease if write else None)
+
+
+# -- moving a store: SQLite -> PostgreSQL (or back) ----------------------------------------
+
+COPIER = 'store copy'                 # the lease holder while a copy reads its source
+
+
+def copy_store(source, destination, lease_name='worker', host='', pid=0):
+    """Copy every row of every table of `source` (a Store) into `destination` (an empty Store
+    of the same schema) in one transaction, then check the counts; {table: rows}.  While it
+    reads, it holds the source's worker lease: a running worker (a second writer) makes it
+    refuse in words.  The source is only read (an expired lease row it replaced while it
+    read is put back as it was, and copied as it was)."""
+    previous = source.lease(lease_name)               # an expired one: put back afterwards
+    lease = source.acquire_lease(lease_name, COPIER, host, pid, 3600)
+    if not lease.held_by(COPIER):
+        raise StoreError('a worker (%s, pid %d) is using the store %s: stop "pyrotorrent.py worker" on every '
+                         'host, then copy again; nothing was copied' % (lease.host, lease.pid, source.path))
+    try:
+        if source.version() != destination.version():
+            raise StoreError('the stores %s and %s have different schema versions (%d, %d): nothing was copied'
+                             % (source.path, destination.path, source.version(), destination.version()))
+        with source.transaction(write=False) as read:
+            tables = [t for t in read.engine.tables(read.db) if t != 'schema_version']
+            rows = {}
+            for table in tables:
+                columns = [c for c in _columns(read, table)]
+                found = read.execute('SELECT %s FROM %s' % (', '.join(columns), table))
+                if table == 'lease':          # our own lease is not the store's content
+                    found = [r for r in found if r[columns.index('holder')] != COPIER]
+                    if previous is not None:
+                        found.append(tuple(getattr(previous, c) for c in columns))
+                rows[table] = (columns, found)
+        copied = {}
+        with destination.transaction() as write:
+            known = set(write.engine.tables(write.db))
+            unknown = sorted(set(rows) - known)
+            if unknown:
+                raise StoreError('the store %s has no table %s that %s has: nothing was copied'
+                                 % (destination.path, unknown[0], source.path))
+            for table in sorted(known - {'schema_version'}):
+                count = write.execute('SELECT COUNT(*) FROM %s' % table)[0][0]
+                if count:
+                    raise StoreError('the store %s is not empty (table %s holds %d row(s)): pyroTorrent copies '
+                                     'only into an empty store, and deletes nothing; nothing was copied'
+                                     % (destination.path, table, count))
+            for table, (columns, found) in rows.items():
+                if found:
+                    write.executemany('INSERT INTO %s (%s) VALUES (%s)' % (
+                        table, ', '.join(columns), ', '.join('?' * len(columns))), found)
+                count = write.execute('SELECT COUNT(*) FROM %s' % table)[0][0]
+                if count != len(found):
+                    raise StoreError('copying table %s into %s gave %d rows, not %d: nothing was copied'
+                                     % (table, destination.path, count, len(found)))
+                copied[table] = count
+    finally:
+        with source.transaction() as tx:
+            if tx.execute('DELETE FROM lease WHERE name = ? AND holder = ? RETURNING name', (lease_name, COPIER)) \
+                    and previous is not None:
+                tx.execute('INSERT INTO lease (name, holder, host, pid, acquired_at, expires_at) '
+                           'VALUES (?, ?, ?, ?, ?, ?)', dataclasses.astuple(previous))
+    return copied
+
+
+def _columns(tx, table):
+    if tx.engine.kind == 'sqlite':
+        return [row[1] for row in tx.execute('PRAGMA table_info(%s)' % table)]
+    return [row[0] for row in tx.execute('SELECT column_name FROM information_schema.columns WHERE '
+                                         'table_schema = current_schema() AND table_name = ? '
+                                         'ORDER BY ordinal_position', (table,))]

@@ -18,7 +18,7 @@ from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
-from lib import auth
+from lib import auth, shared_counters
 from lib.format import FILTERS
 
 GET, POST = ('GET',), ('POST',)        # GET includes HEAD; a GET never changes anything
@@ -110,7 +110,7 @@ class App:
                                % ', '.join(missing))
         instances = {area: area(self) for area in areas}
         self.handlers = {endpoint: getattr(instances[area], name) for endpoint, (area, name) in handlers.items()}
-        self.throttle = auth.LoginThrottle()
+        self.throttle = auth.LoginThrottle(**shared_counters.throttle_options(config))
         self.own_names = _own_names()
         self.jinja = Environment(loader=FileSystemLoader(template_folder),
                                  autoescape=True, trim_blocks=True, lstrip_blocks=True)

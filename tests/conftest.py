@@ -61,3 +61,30 @@ def driver():
     finally:
         browser.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope='session')
+def postgres():
+    """A PostgreSQL 15 cluster of the tests' own (tests/servers.py); .database(name) -> URL."""
+    from tests.servers import Postgres
+    pg = Postgres().start()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(scope='session')
+def redis_server():
+    """redis-server on 127.0.0.1 (a free port); .url."""
+    from tests.servers import Redis
+    server = Redis().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope='session')
+def memcached_server():
+    """memcached on 127.0.0.1 (a free port); .address."""
+    from tests.servers import Memcached
+    server = Memcached().start()
+    yield server
+    server.stop()

@@ -4,6 +4,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 PACKAGES="rtorrent transmission-daemon mktorrent opentracker lighttpd spawn-fcgi chromium chromium-driver python3 python3-venv"
+# The scale-out tests' servers (docs/scaling.rst); none is started on install, each test starts its own.
+PACKAGES="$PACKAGES postgresql redis-server memcached nginx"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

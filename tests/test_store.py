@@ -88,7 +88,7 @@ def test_a_folder_it_cannot_create_or_write_is_an_error_in_words(tmp_path):
 def test_store_urls_and_the_config_default_beside_config_py(tmp_path):
     assert sqlite_path('sqlite:////var/x.db') == '/var/x.db'
     assert sqlite_path('data/s.db', base='/etc/pt') == '/etc/pt/data/s.db'
-    with pytest.raises(StoreError, match='PostgreSQL is not supported yet'):
+    with pytest.raises(StoreError, match=r'postgresql://u:\*\*\*@db/pt is a PostgreSQL database, not an SQLite file'):
         sqlite_path('postgresql://u:secret@db/pt')
     with pytest.raises(StoreError, match="unknown kind of store 'redis'"):
         sqlite_path('redis://x')
