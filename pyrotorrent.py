@@ -39,7 +39,7 @@ from lib.web import GET, POST, PUBLIC, App, Area, expose, route_map, unguarded  
 from lib.wsgi import under_base_url
 from model import UnknownClient, backend_for
 from model.backend import ACTION_HELP, COLUMNS, DESCENDING_FIRST, AddOptions, ListQuery
-from model import settings
+from model import events, rules, schedule, settings
 from model.errors import BackendError, NotFound
 
 # What an action's message says it did ('Stopped 3 torrents.').
@@ -947,6 +947,7 @@ def passwd():
 
 def worker(config_path):
     """The worker: ticks over every target until SIGTERM or Ctrl-C (lib/worker.py)."""
+    from lib.webhook import Webhook
     from lib.worker import Worker
     from model.tasks import tasks_for
     logging.basicConfig(level=logging.INFO, format='%(asctime)s pyrotorrent worker: %(levelname)s %(message)s')
@@ -957,7 +958,16 @@ def worker(config_path):
     except (configuration.ConfigError, StoreError, UnknownClient) as exc:
         print('pyrotorrent: %s' % exc, file=sys.stderr)
         return 2
-    return Worker(store, tasks_for(store, backends), config.WORKER_TICK_SECONDS).run()
+    hook = Webhook(config.WEBHOOK_URL, store).start() if config.WEBHOOK_URL else None
+
+    def notify(event):          # the webhook's queue: a store write, never the network
+        hook.send_later('%s:%s' % (event.target, event.key), dict(event.as_dict(), text=events.in_words(event)))
+    tasks = tasks_for(store, backends, tz=schedule.time_zone(config.TIME_ZONE), notify=notify if hook else None)
+    try:
+        return Worker(store, tasks, config.WORKER_TICK_SECONDS).run()
+    finally:
+        if hook:
+            hook.stop()
 
 
 def print_routes():

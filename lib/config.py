@@ -11,6 +11,8 @@ import ipaddress
 import os
 import re
 import types
+import urllib.parse
+import zoneinfo
 
 from lib.auth import NOBODY, ROLES, User, is_password_hash
 from lib.transport import BadURL, transport_for
@@ -58,6 +60,8 @@ class Config:
     MAX_UPLOAD_BYTES: int = 20 * 1024 * 1024   # the largest request body (an add page's uploads)
     STORE: str = ''                      # pyroTorrent's own store ('': DEFAULT_STORE beside config.py)
     WORKER_TICK_SECONDS: float = 5.0     # how often the worker looks at every target
+    TIME_ZONE: str = ''                  # the schedules' zone ('Europe/Berlin'); '': the system's
+    WEBHOOK_URL: str = ''                # events are POSTed here as JSON ('': none)
     path: str = ''
 
     @property
@@ -164,6 +168,24 @@ def from_dict(values, path='config.py'):
         if not isinstance(tick, (int, float)) or isinstance(tick, bool) or not 0.2 <= tick <= 3600:
             fail('WORKER_TICK_SECONDS must be a number of seconds from 0.2 to 3600, not %r' % (tick,))
         settings['WORKER_TICK_SECONDS'] = float(tick)
+    if 'TIME_ZONE' in values:
+        zone = values['TIME_ZONE']
+        try:
+            if not isinstance(zone, str):
+                raise ValueError
+            if zone:
+                zoneinfo.ZoneInfo(zone)
+        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+            fail("TIME_ZONE must name a time zone like 'Europe/Berlin' or 'UTC' ('' for this system's), not %r"
+                 % (zone,))
+        settings['TIME_ZONE'] = zone
+    if 'WEBHOOK_URL' in values:
+        hook = values['WEBHOOK_URL']
+        parts = urllib.parse.urlsplit(hook) if isinstance(hook, str) else None
+        if hook and (parts is None or parts.scheme not in ('http', 'https') or not parts.hostname):
+            fail('WEBHOOK_URL must be an http:// or https:// URL (events are POSTed there as JSON), not %r'
+                 % (hook,))
+        settings['WEBHOOK_URL'] = hook or ''
     timeout = values.get('TIMEOUT', 10.0)
     if not _is_timeout(timeout):
         fail('TIMEOUT must be a number of seconds above 0, not %r' % (timeout,))

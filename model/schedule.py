@@ -14,13 +14,24 @@ A profile is a layer over the user's own settings (model/settings.py keeps those
     seed_only  downloading torrents stopped; they start again when it ends
     paused     every started torrent stopped; exactly those start again when it ends
 
-A manual override names a profile until the schedule's next change (shown with the time
-left); "back to the schedule" ends it at once.  validate() refuses what cannot work, in
-words, before anything is kept.  Applying a profile to a client is model/automation.py.
+A limited profile's 0 leaves that direction at the user's own limit.  A manual override
+names a profile until the schedule's next change (shown with the time left); "back to the
+schedule" ends it at once.  validate() refuses what cannot work, in words, before anything
+is kept.
+
+The worker's tick (tick() below, from model/tasks.py) applies the profile in force through
+the Backend only: limits through model/settings.py's layer, torrents with act('stop') and
+act('start').  What it needs across restarts is in the store: the schedule, the override
+and the profile last applied (target values of kind 'schedule'), the torrents a profile
+stopped (Store.hold), so exactly those start again.  While paused, a torrent started (or
+added started) is stopped within a tick and starts with the others when it ends; one the
+user had stopped is never started.
 """
 import dataclasses
 import datetime
 import re
+import json
+import time
 import zoneinfo
 
 from model import settings
@@ -304,3 +315,146 @@ def resized(schedule, cell_minutes):
     total = 7 * cells_per_day(cell_minutes)
     cells = [schedule['cells'][(i * cell_minutes) // old] for i in range(total)]
     return dict(schedule, cell_minutes=cell_minutes, cells=cells)
+
+
+# -- kept in the store --------------------------------------------------------------------
+
+KIND = 'schedule'                   # target values: 'grid', 'override', 'applied'
+HOLDS = {'paused': 'paused', 'seed_only': 'seed only'}
+
+
+def load(store, target):
+    """(schedule, override) of a target: the default schedule (off) until one is saved."""
+    values = store.values(target, KIND)
+    grid = values['grid'].value if 'grid' in values else default_schedule()
+    override = values['override'].value if 'override' in values else None
+    return grid, override
+
+
+def check_for_target(grid, desired, override=None):
+    """Refusals that depend on the target's settings: a profile of alternative speeds in use
+    while no alternative limit is kept."""
+    used = set(grid['cells']) if grid.get('enabled') else set()
+    if override:
+        used.add(override['profile'])
+    alt = [n for n in sorted(used) if grid['profiles'][n]['kind'] == 'alt']
+    if alt and not any(desired.get(f) for f in ('alt_down_limit', 'alt_up_limit')):
+        raise ValueError("profile '%s' uses the alternative speeds, but none are set: set them on the settings "
+                         "page first (alt_down_limit, alt_up_limit)" % alt[0])
+
+
+def save(store, target, grid, who, desired=None):
+    """Keep a validated schedule; an override that names a profile no longer there ends."""
+    check_for_target(grid, desired or {})
+    values = {'grid': grid}
+    _, override = load(store, target)
+    if override and override['profile'] not in grid['profiles']:
+        values['override'] = None
+    store.put_values(target, KIND, values, set_by=who)
+
+
+def set_override(store, target, profile, who, now, tz, desired=None):
+    """Override the schedule with `profile` until its next change; None: back to the schedule."""
+    grid, _ = load(store, target)
+    if profile is None:
+        store.put_values(target, KIND, {'override': None}, set_by=who)
+        return None
+    override = override_for(grid, profile, now, tz, who)
+    check_for_target(dict(grid, enabled=False), desired or {}, override)
+    store.put_values(target, KIND, {'override': override}, set_by=who)
+    return override
+
+
+def layer_of(profile):
+    """What a profile puts over the global limits (model.settings.apply_layer), or None."""
+    if profile['kind'] == 'limited':
+        return {f: profile[f] for f in ('down_limit', 'up_limit') if profile.get(f)}
+    if profile['kind'] == 'alt':
+        return {'alt': True}
+    return None
+
+
+def _fingerprint(force):
+    return json.dumps([force.name, force.profile], sort_keys=True)
+
+
+def tick(store, backend, seen, instance, now=None, tz=None, catch_up=False):
+    """Apply the profile in force now: its layer of limits when the profile (or the client's
+    instance) changed since it was last applied, or on the worker's first tick (catch_up);
+    torrents stopped and started to match it every tick.  (words or None, [event dicts])."""
+    now = time.time() if now is None else now
+    tz = tz or time_zone()
+    name = backend.name
+    grid, override = load(store, name)
+    force = in_force(grid, override, now, tz)
+    events, said = [], []
+    if override and force.source != 'override':
+        store.put_values(name, KIND, {'override': None}, set_by='worker')
+        said.append('the override (%s) ended' % override['profile'])
+    applied = store.values(name, KIND).get('applied')
+    applied = applied.value if applied else None
+    changed = applied is None or applied['fingerprint'] != _fingerprint(force)
+    restarted = applied is not None and applied.get('instance') != instance
+    if applied is None and force.source == 'off' and not settings.current_layer(store, name) and not store.held(name):
+        return None, []                         # never scheduled: nothing to do, nothing to undo
+    if changed or restarted or catch_up:
+        layer = layer_of(force.profile)
+        live, faults = settings.apply_layer(store, backend, layer, 'worker')
+        refused = '; '.join('%s: %s' % kv for kv in faults.items())
+        why = ('override by %s' % (force.override.get('set_by') or 'someone') if force.source == 'override'
+               else 'the schedule is off' if force.source == 'off'
+               else '%s %s in the schedule' % (DAYS[force.cell // cells_per_day(grid['cell_minutes'])],
+                                               clock(force.cell, grid['cell_minutes'])))
+        store.put_values(name, KIND, {'applied': {'fingerprint': _fingerprint(force), 'profile': force.name,
+                                                  'kind': force.kind, 'instance': instance, 'at': now,
+                                                  'source': force.source, 'why': why}}, set_by='worker')
+        if changed:
+            events.append({'key': 'profile:%s:%.0f' % (force.name, now), 'kind': 'schedule', 'at': now,
+                           'detail': {'profile': force.name, 'kind': force.kind, 'why': why,
+                                      'limits': live.values if layer else None, 'refused': refused or None,
+                                      'until': force.until,
+                                      'was': applied['profile'] if applied else None}})
+        said.append('profile %s (%s)%s%s' % (force.name, why, ' again: %s restarted' % backend.client
+                                             if restarted and not changed else '',
+                                             '; refused: ' + refused if refused else ''))
+    stopped, started = hold_and_release(store, backend, seen, force.kind, now)
+    if stopped or started:
+        events.append({'key': 'torrents:%s:%.3f' % (force.name, now), 'kind': 'schedule', 'at': now,
+                       'detail': {'profile': force.name, 'stopped': stopped, 'started': started,
+                                  'why': 'profile %s (%s)' % (force.name, KINDS[force.kind])}})
+        said.append('%s: stopped %d, started %d torrent(s)' % (force.name, len(stopped), len(started)))
+    return '; '.join(said) or None, events
+
+
+def hold_and_release(store, backend, seen, kind, now):
+    """Stop what the profile stops (remembered first, so a crash never loses one) and start
+    again exactly the torrents a profile stopped that this one lets run.  ([hash], [hash])."""
+    name = backend.name
+    held = store.held(name)
+    present = {t.hash: t for t in seen}
+    running = ('downloading', 'seeding', 'paused')
+    if kind == 'paused':
+        stop = [t.hash for t in seen if t.state in running and t.hash not in held]
+        release = []
+    elif kind == 'seed_only':
+        stop = [t.hash for t in seen if t.state in running and not t.complete and t.hash not in held]
+        release = [h for h in held if h in present and present[h].complete]
+    else:
+        stop, release = [], list(held)
+    stop += [h for h in held if h in present and present[h].state in running and kind in HOLDS
+             and (kind == 'paused' or not present[h].complete)]     # started again by hand
+    gone = [h for h in held if h not in present]
+    stopped, started = [], []
+    if stop:
+        store.hold(name, stop, HOLDS[kind], now)
+        results = backend.act('stop', stop)
+        stopped = [r.hash for r in results if r.ok]
+        store.release(name, [r.hash for r in results if not r.ok and r.hash not in held])
+    wake = [h for h in release if h in present and present[h].state not in running]
+    if wake:
+        results = backend.act('start', wake)
+        started = [r.hash for r in results if r.ok]
+    done = set(started) | {h for h in release if h in present and present[h].state in running} | set(gone)
+    if done:
+        store.release(name, sorted(done))
+    return stopped, started
