@@ -137,6 +137,7 @@ class Seen:
     trackers: tuple = ()      # its tracker URLs
     priority: int = 2
     group: str = ''
+    downloaded: int = 0       # bytes it received (0: loaded complete, never downloaded here)
 
     @property
     def complete(self):

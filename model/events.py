@@ -67,7 +67,10 @@ def look(store, backend, seen, instance, now=None, stalled_after=STALLED_AFTER):
         if old is None and not first:
             events.append({'key': 'added:%s:%d' % (t.hash, t.added or int(now)), 'kind': 'added', 'at': now,
                            'subject': subject, 'detail': _torrent_detail(t)})
-        if old is not None and not old.get('complete') and t.complete:
+        # finished: complete now and not before, or new and complete already with bytes it received
+        # (a download quicker than a tick); one loaded complete from its data received none
+        if (old is not None and not old.get('complete') and t.complete) or (
+                old is None and not first and t.complete and t.downloaded > 0):
             events.append({'key': 'finished:%s:%d' % (t.hash, t.finished or int(now)), 'kind': 'finished',
                            'at': now, 'subject': subject, 'detail': dict(_torrent_detail(t), finished=t.finished)})
         if (t.state == 'downloading' and not data.get('stalled') and now - data['moving_at'] >= stalled_after):

@@ -44,7 +44,7 @@ TORRENT = {
 # 0.9.8: a list of [url] a tracker).
 SNAPSHOT_FIELDS = ('hash', 'name', 'label', 'size', 'completed', 'down_rate', 'up_rate', 'ratio',
                    'started', 'active', 'hashing', 'complete', 'finished', 'added', 'message',
-                   'priority', 'group')
+                   'priority', 'group', 'down_total')
 SNAPSHOT_TRACKERS = ('t.multicall', 't.url')
 # One row of the torrent list in ONE command.  rtorrent 0.9.8 finds a torrent by hash with
 # a linear scan (0.33 ms a command at position 10,000), so a command per field and row

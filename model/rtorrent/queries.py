@@ -86,6 +86,7 @@ class Queries:
                     size=row['size'], completed=row['completed'], down_rate=row['down_rate'],
                     up_rate=row['up_rate'], ratio=row['ratio'] / 1000.0, finished=row['finished'],
                     added=row['added'], message=row['message'], priority=row['priority'], group=row['group'],
+                    downloaded=row['down_total'],
                     trackers=tuple(t[0] for t in values[len(fields)] if t)))
         except (TypeError, ValueError, KeyError, IndexError) as exc:
             raise BadAnswer(self, 'the torrents of the main view: %s' % exc) from None
