@@ -113,6 +113,8 @@ def validate(data, context):
     else:
         when = {kind: parse_duration(value, '%s: %s' % (where, kind))}
     do = data.get('do')
+    if isinstance(do, dict) and 'action' in do:         # a clean rule again (what GET gives back)
+        do = do['action'] if set(do) == {'action'} else {do['action']: do.get('value')}
     if isinstance(do, str):
         if do not in ('stop', 'remove', 'remove_data'):
             raise ValueError('%s: do is "stop", "remove", "remove_data" or {"label"|"group"|"priority": ...}' % where)

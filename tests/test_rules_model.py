@@ -85,3 +85,9 @@ def test_a_list_of_rules_a_label_another_rule_sets_and_unique_names():
         rules.validate_all([done, dict(done)], context())
     assert rules.describe(rules.validate(stop, context(labels_set={'done'}))) == \
         "torrents labelled 'done', when ratio ≥ 1: stop"
+
+
+def test_a_clean_rule_is_taken_again_as_it_is():
+    for given in (rule(), rule(do={'label': 'done'}, when={'seeding': '2d'}), rule(do={'priority': 'high'})):
+        clean = rules.validate(given, context())
+        assert rules.validate(clean, context()) == clean
