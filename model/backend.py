@@ -6,6 +6,7 @@ Each Backend declares up front what it can do (Capabilities), so a page offers o
 the target's client does; nothing waits to fail at call time.
 """
 import dataclasses
+import urllib.parse
 
 # Columns of the torrent list a user can sort by (URL value -> label shown).
 COLUMNS = {
@@ -149,7 +150,6 @@ class Seen:
 
     @property
     def tracker_hosts(self):
-        import urllib.parse
         return {(urllib.parse.urlsplit(u).hostname or '').lower() for u in self.trackers} - {''}
 
 
