@@ -11,6 +11,8 @@ import ipaddress
 import os
 import re
 import types
+import urllib.parse
+import zoneinfo
 
 from lib.auth import NOBODY, ROLES, User, is_password_hash
 from lib.transport import MAX_ANSWER_BYTES, BadURL, transport_for
@@ -62,12 +64,14 @@ class Config:
     WORKER_TICK_SECONDS: float = 5.0     # how often the worker looks at every target
     MAX_ANSWER_BYTES: int = MAX_ANSWER_BYTES   # the largest answer taken from a target
     STATS_SECONDS: float = 60.0          # how often the worker samples transfer totals (10-300)
+    EVENTS_SECONDS: float = 15.0         # how often events, schedules and rules look at every torrent (5-300)
     TIME_ZONE: str = ''                  # the zone days and months are counted in ('': the system's)
     STATS_TORRENT_DAYS: float = None     # a removed torrent's own history kept this long (None: forever)
     STATS_MONTHLY_CAP: object = None     # bytes up + down a month: one number (all targets) or {target: bytes}
     METRICS: tuple = ()                  # networks that may read /metrics without a login; (): off
     METRICS_TORRENTS: bool = False       # /metrics also gives one series a torrent
     SHARED_COUNTERS: str = ''            # redis://... or memcached://...: the login throttle shared by all processes
+    WEBHOOK_URL: str = ''                # events are POSTed here as JSON ('': none)
     path: str = ''
 
     @property
@@ -194,6 +198,13 @@ def from_dict(values, path='config.py'):
             fail('WORKER_TICK_SECONDS must be a number of seconds from 0.2 to 3600, not %r' % (tick,))
         settings['WORKER_TICK_SECONDS'] = float(tick)
     _stats_settings(values, settings, fail)
+    if 'WEBHOOK_URL' in values:
+        hook = values['WEBHOOK_URL']
+        parts = urllib.parse.urlsplit(hook) if isinstance(hook, str) else None
+        if hook and (parts is None or parts.scheme not in ('http', 'https') or not parts.hostname):
+            fail('WEBHOOK_URL must be an http:// or https:// URL (events are POSTed there as JSON), not %r'
+                 % (hook,))
+        settings['WEBHOOK_URL'] = hook or ''
     timeout = values.get('TIMEOUT', 10.0)
     if not _is_timeout(timeout):
         fail('TIMEOUT must be a number of seconds above 0, not %r' % (timeout,))
@@ -234,14 +245,18 @@ def _number(value):
 
 
 def _stats_settings(values, settings, fail):
-    """STATS_SECONDS, TIME_ZONE, STATS_TORRENT_DAYS, STATS_MONTHLY_CAP, METRICS, METRICS_TORRENTS."""
+    """STATS_SECONDS, EVENTS_SECONDS, TIME_ZONE, STATS_TORRENT_DAYS, STATS_MONTHLY_CAP, METRICS, METRICS_TORRENTS."""
     if 'STATS_SECONDS' in values:
         seconds = values['STATS_SECONDS']
         if not _number(seconds) or not 10 <= seconds <= 300:
             fail('STATS_SECONDS must be a number of seconds from 10 to 300, not %r' % (seconds,))
         settings['STATS_SECONDS'] = float(seconds)
+    if 'EVENTS_SECONDS' in values:
+        seconds = values['EVENTS_SECONDS']
+        if not _number(seconds) or not 5 <= seconds <= 300:
+            fail('EVENTS_SECONDS must be a number of seconds from 5 to 300, not %r' % (seconds,))
+        settings['EVENTS_SECONDS'] = float(seconds)
     if values.get('TIME_ZONE'):
-        import zoneinfo
         try:
             zoneinfo.ZoneInfo(values['TIME_ZONE'])
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):

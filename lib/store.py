@@ -29,6 +29,7 @@ import sqlite3
 import threading
 import time
 import urllib.parse
+import uuid
 
 # The schema, one migration a version, applied in order inside one transaction each.
 # Never edit one that has shipped: add the next.  Never drop data.
@@ -104,6 +105,48 @@ MIGRATIONS = (
                detail TEXT NOT NULL DEFAULT '',
                PRIMARY KEY (target, kind, started_at))""",
     ),
+    # 3: schedules, rules and events (issue 13): what a target's client had at the last
+    #    tick (to see what changed), the items a schedule stopped (to start exactly those
+    #    again), which rule already acted on which item, the events (each once: its key),
+    #    and messages waiting for the webhook.
+    (
+        """CREATE TABLE seen (
+               target TEXT NOT NULL,
+               item TEXT NOT NULL,
+               data TEXT NOT NULL,
+               seen_at DOUBLE PRECISION NOT NULL,
+               PRIMARY KEY (target, item))""",
+        """CREATE TABLE held (
+               target TEXT NOT NULL,
+               item TEXT NOT NULL,
+               held_by TEXT NOT NULL,
+               held_at DOUBLE PRECISION NOT NULL,
+               PRIMARY KEY (target, item))""",
+        """CREATE TABLE fired (
+               target TEXT NOT NULL,
+               rule TEXT NOT NULL,
+               item TEXT NOT NULL,
+               fired_at DOUBLE PRECISION NOT NULL,
+               PRIMARY KEY (target, rule, item))""",
+        """CREATE TABLE event (
+               target TEXT NOT NULL,
+               event_key TEXT NOT NULL,
+               seq BIGINT NOT NULL,
+               at DOUBLE PRECISION NOT NULL,
+               kind TEXT NOT NULL,
+               subject TEXT NOT NULL DEFAULT '',
+               detail TEXT NOT NULL,
+               batch TEXT NOT NULL DEFAULT '',
+               PRIMARY KEY (target, event_key))""",
+        'CREATE INDEX event_by_seq ON event (target, seq)',
+        """CREATE TABLE outbox (
+               message_key TEXT PRIMARY KEY,
+               body TEXT NOT NULL,
+               attempts INTEGER NOT NULL DEFAULT 0,
+               next_at DOUBLE PRECISION NOT NULL,
+               created_at DOUBLE PRECISION NOT NULL,
+               last_error TEXT NOT NULL DEFAULT '')""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_SECONDS = 10.0               # how long a write waits for another process's write
@@ -118,6 +161,30 @@ class StoredValue:
     value: object                 # as given to put_values (JSON round trip)
     set_at: float                 # unix time
     set_by: str = ''              # who set it ('alice', 'worker', ...)
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredEvent:
+    seq: int                      # grows with every event of the store: "since" for pollers
+    target: str
+    key: str                      # unique a target: the same event is never kept twice
+    at: float
+    kind: str
+    subject: str                  # what it is about (an item's key), '' for the target itself
+    detail: dict
+
+    def as_dict(self):
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    key: str
+    body: str
+    attempts: int
+    next_at: float
+    created_at: float
+    last_error: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -579,6 +646,106 @@ class Store:
         rows = self._run([('SELECT name, holder, host, pid, ticked_at, tick_seconds FROM heartbeat WHERE name = ?',
                            (name,))], write=False)
         return Heartbeat(*rows[0]) if rows else None
+
+    # -- what a target had, what was held, what fired, events (issue 13) -----------------
+
+    def seen(self, target):
+        """{item: (data, seen_at)} as kept at the last look."""
+        rows = self._run([('SELECT item, data, seen_at FROM seen WHERE target = ?', (target,))], write=False)
+        return {item: (json.loads(data), seen_at) for item, data, seen_at in rows}
+
+    def record(self, target, events=(), put=None, drop=(), now=None):
+        """In one transaction: keep these events (dicts with key, kind, subject, detail, at),
+        each only if its key is new, and change what was seen ({item: data} to put, items to
+        drop).  The events that were new, as StoredEvents."""
+        now = time.time() if now is None else now
+        batch = uuid.uuid4().hex
+        statements = []
+        for item, data in (put or {}).items():
+            statements.append(('INSERT INTO seen (target, item, data, seen_at) VALUES (?, ?, ?, ?) '
+                               'ON CONFLICT (target, item) DO UPDATE SET data = excluded.data, seen_at = excluded.seen_at',
+                               (target, item, json.dumps(data, sort_keys=True), now)))
+        for item in drop:
+            statements.append(('DELETE FROM seen WHERE target = ? AND item = ?', (target, item)))
+        for event in events:
+            statements.append((
+                'INSERT INTO event (target, event_key, seq, at, kind, subject, detail, batch) '
+                'SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM event WHERE 1 = 1 '
+                'ON CONFLICT (target, event_key) DO NOTHING',
+                (target, event['key'], event.get('at', now), event['kind'], event.get('subject', ''),
+                 json.dumps(event.get('detail', {}), sort_keys=True), batch)))
+        statements.append(('SELECT seq, target, event_key, at, kind, subject, detail FROM event '
+                           'WHERE target = ? AND batch = ? ORDER BY seq', (target, batch)))
+        rows = self._run(statements)
+        return [StoredEvent(seq, t, key, at, kind, subject, json.loads(detail))
+                for seq, t, key, at, kind, subject, detail in rows]
+
+    def events(self, target, since=0, limit=100, kinds=None):
+        """The newest events of a target after seq `since`, newest first."""
+        sql = ('SELECT seq, target, event_key, at, kind, subject, detail FROM event WHERE target = ? AND seq > ?')
+        params = [target, since]
+        if kinds:
+            sql += ' AND kind IN (%s)' % ', '.join('?' * len(kinds))
+            params += list(kinds)
+        sql += ' ORDER BY seq DESC LIMIT ?'
+        rows = self._run([(sql, tuple(params) + (int(limit),))], write=False)
+        return [StoredEvent(seq, t, key, at, kind, subject, json.loads(detail))
+                for seq, t, key, at, kind, subject, detail in rows]
+
+    def held(self, target):
+        """{item: held_by} of a target."""
+        rows = self._run([('SELECT item, held_by FROM held WHERE target = ?', (target,))], write=False)
+        return dict(rows)
+
+    def hold(self, target, items, held_by, now=None):
+        now = time.time() if now is None else now
+        self._run([('INSERT INTO held (target, item, held_by, held_at) VALUES (?, ?, ?, ?) '
+                    'ON CONFLICT (target, item) DO NOTHING', (target, item, held_by, now)) for item in items])
+
+    def release(self, target, items):
+        self._run([('DELETE FROM held WHERE target = ? AND item = ?', (target, item)) for item in items])
+
+    def fired(self, target, rule):
+        """The items a rule has acted on."""
+        rows = self._run([('SELECT item FROM fired WHERE target = ? AND rule = ?', (target, rule))], write=False)
+        return {row[0] for row in rows}
+
+    def mark_fired(self, target, rule, items, now=None):
+        now = time.time() if now is None else now
+        self._run([('INSERT INTO fired (target, rule, item, fired_at) VALUES (?, ?, ?, ?) '
+                    'ON CONFLICT (target, rule, item) DO NOTHING', (target, rule, item, now)) for item in items])
+
+    def forget_fired(self, target, rule=None):
+        """A changed (or removed) rule starts afresh: it may act again on every item."""
+        if rule is None:
+            self._run([('DELETE FROM fired WHERE target = ?', (target,))])
+        else:
+            self._run([('DELETE FROM fired WHERE target = ? AND rule = ?', (target, rule))])
+
+    # -- messages waiting to be sent (the webhook) ----------------------------------------
+
+    def enqueue(self, key, body, now=None):
+        now = time.time() if now is None else now
+        self._run([('INSERT INTO outbox (message_key, body, attempts, next_at, created_at) VALUES (?, ?, 0, ?, ?) '
+                    'ON CONFLICT (message_key) DO NOTHING', (key, body, now, now))])
+
+    def due(self, now=None, limit=20):
+        now = time.time() if now is None else now
+        rows = self._run([('SELECT message_key, body, attempts, next_at, created_at, last_error FROM outbox '
+                           'WHERE next_at <= ? ORDER BY created_at LIMIT ?', (now, limit))], write=False)
+        return [Message(*row) for row in rows]
+
+    def outbox(self):
+        rows = self._run([('SELECT message_key, body, attempts, next_at, created_at, last_error FROM outbox '
+                           'ORDER BY created_at', ())], write=False)
+        return [Message(*row) for row in rows]
+
+    def sent(self, key):
+        self._run([('DELETE FROM outbox WHERE message_key = ?', (key,))])
+
+    def retry(self, key, attempts, next_at, error):
+        self._run([('UPDATE outbox SET attempts = ?, next_at = ?, last_error = ? WHERE message_key = ?',
+                    (attempts, next_at, error[:500], key))])
 
 
 class OnLease:

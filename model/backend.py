@@ -7,6 +7,7 @@ the target's client does; nothing waits to fail at call time.
 """
 import dataclasses
 import typing
+import urllib.parse
 
 # Columns of the torrent list a user can sort by (URL value -> label shown).
 COLUMNS = {
@@ -132,6 +133,40 @@ class Torrent:
                 del data[key]
         data['labels'] = list(self.labels)
         return data
+
+
+@dataclasses.dataclass
+class Seen:
+    """One torrent as the worker sees it each tick (Backend.snapshot): what schedules,
+    rules and events look at."""
+    hash: str
+    name: str
+    label: str
+    state: str                # one of STATES
+    size: int
+    completed: int
+    down_rate: int
+    up_rate: int
+    ratio: float              # 1.0 = 100 %
+    finished: int             # unix time it completed, 0: not yet (or unknown)
+    added: int
+    message: str              # the tracker's last complaint, '' if none
+    trackers: tuple = ()      # its tracker URLs
+    priority: int = 2
+    group: str = ''
+    downloaded: int = 0       # bytes it received (0: loaded complete, never downloaded here)
+
+    @property
+    def complete(self):
+        return self.size > 0 and self.completed >= self.size
+
+    @property
+    def started(self):
+        return self.state in ('downloading', 'seeding', 'paused', 'checking')
+
+    @property
+    def tracker_hosts(self):
+        return {(urllib.parse.urlsplit(u).hostname or '').lower() for u in self.trackers} - {''}
 
 
 def torrent_state(started, active, hashing, complete):
@@ -325,6 +360,10 @@ class Backend:
 
     def torrent_detail(self, info_hash, buckets=100):
         """(Header, TorrentDetail) for the torrent page, in one round trip; NotFound if none."""
+        raise NotImplementedError
+
+    def snapshot(self):
+        """[Seen] of every torrent, in one round trip: what the worker looks at each tick."""
         raise NotImplementedError
 
     # Actions take one hash or a list and return [ActionResult], one per distinct hash in

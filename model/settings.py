@@ -22,6 +22,7 @@ KiB = 1024
 MAX_RATE = 1 << 30                  # rTorrent's hard limit: 1 GiB/s
 MAX_COUNT = 65535
 DESIRED, STATE = 'desired', 'state'
+LAYER = 'layer'                     # a STATE value: a schedule's profile over the global limits
 
 RATE_FIELDS = ('down_limit', 'up_limit', 'alt_down_limit', 'alt_up_limit')
 # name -> (lowest, label, what it does)
@@ -212,14 +213,18 @@ def in_words(errors):
 
 # -- what the client is given ------------------------------------------------------------
 
-def client_values(desired):
+def client_values(desired, layer=None):
     """{client field: value} for the client from desired values ({field: value}): the alt
-    limits as the global ones while alt_enabled; encryption as its flags."""
+    limits as the global ones while alt_enabled; encryption as its flags.  A layer (a
+    schedule's profile, model/schedule.py) stands over the global limits: {'alt': True}
+    gives the alt limits, {'down_limit': ...} its own; the desired values stay as they are."""
     out = {}
-    alt = desired.get('alt_enabled', False)
+    alt = desired.get('alt_enabled', False) or bool(layer and layer.get('alt'))
     for field in ('down_limit', 'up_limit'):
         source = ('alt_' + field) if alt else field
-        if source in desired:
+        if layer and field in layer:
+            out[field] = layer[field]
+        elif source in desired:
             out[field] = desired[source]
     for field in COUNT_FIELDS:
         if field in desired:
@@ -229,9 +234,12 @@ def client_values(desired):
     return out
 
 
-def in_force(field, desired):
-    """The desired field that decides the client's `field` now (down_limit or alt_down_limit...)."""
-    if field in ('down_limit', 'up_limit') and desired.get('alt_enabled'):
+def in_force(field, desired, layer=None):
+    """The desired field that decides the client's `field` now (down_limit or alt_down_limit...),
+    or LAYER when a schedule's profile does."""
+    if field in ('down_limit', 'up_limit') and layer and field in layer:
+        return LAYER
+    if field in ('down_limit', 'up_limit') and (desired.get('alt_enabled') or (layer and layer.get('alt'))):
         return 'alt_' + field
     return field
 
@@ -263,11 +271,12 @@ def apply(store, backend, changes, who, everything=None):
     desired = desired_values(store, backend.name)
     merged = dict(desired, **changes)
     state = store.values(backend.name, STATE)
+    layer = state[LAYER].value if LAYER in state else None
     applied_to = state.get('applied_instance')
     if everything is None:
         everything = applied_to is None or applied_to.value != backend.instance()
     wanted = merged if everything else changes
-    send = client_values(merged)
+    send = client_values(merged, layer)
     if not everything:
         touched = {CLIENT_FIELD.get(f, f) for f in wanted} | ({'down_limit', 'up_limit'} if 'alt_enabled' in wanted else set())
         send = {k: v for k, v in send.items() if k in touched}
@@ -282,7 +291,7 @@ def apply(store, backend, changes, who, everything=None):
         if field == 'groups':
             continue
         client_field = CLIENT_FIELD.get(field, field)
-        if field in ('alt_down_limit', 'alt_up_limit', 'down_limit', 'up_limit') and in_force(client_field, merged) != field:
+        if field in ('alt_down_limit', 'alt_up_limit', 'down_limit', 'up_limit') and in_force(client_field, merged, layer) != field:
             keep[field] = value             # not in force now: kept for when it is
             report.applied[field] = value
             continue
@@ -296,7 +305,7 @@ def apply(store, backend, changes, who, everything=None):
             continue
         if client_field in faults:
             report.refused[field] = faults[client_field]
-        elif client_field in readable and live.values.get(client_field) != client_values(merged).get(client_field):
+        elif client_field in readable and live.values.get(client_field) != client_values(merged, layer).get(client_field):
             got = live.values.get(client_field)
             keep[field] = got
             report.applied[field] = got
@@ -332,6 +341,36 @@ def apply(store, backend, changes, who, everything=None):
         store.put_values(backend.name, STATE, {'applied_instance': live.instance, 'applied_at': time.time()},
                          set_by=who)
     return report
+
+
+def current_layer(store, target):
+    """The layer a schedule put over the global limits, or None."""
+    state = store.values(target, STATE)
+    return state[LAYER].value if LAYER in state else None
+
+
+def apply_layer(store, backend, layer, who):
+    """Put a schedule's profile over the global limits ({'down_limit':, 'up_limit':} in
+    bytes/s, {'alt': True} for the alternative speeds), or lift it (None): the client gets
+    the limits of the layer, or the user's own again.  The desired settings are not
+    touched; the layer is kept in STATE so a re-apply after a restart brings it back.  A
+    limit the user never kept is what the client had before the first layer (never a
+    number of pyroTorrent's).  Returns (LiveSettings read back, {field: why refused})."""
+    old = current_layer(store, backend.name)
+    desired = desired_values(store, backend.name)
+    base = (old or {}).get('base')
+    if layer and base is None:
+        live = backend.read_settings(())
+        base = {f: live.values[f] for f in ('down_limit', 'up_limit') if f in live.values}
+    wanted = client_values(desired, layer)
+    send = {}
+    for field in ('down_limit', 'up_limit'):
+        value = wanted.get(field, (base or {}).get(field))
+        if value is not None:
+            send[field] = value
+    live, faults = backend.apply_settings(send, {}, ())
+    store.put_values(backend.name, STATE, {LAYER: dict(layer, base=base) if layer else None}, set_by=who)
+    return live, faults
 
 
 def keep_live(store, backend, fields, who):
@@ -386,6 +425,7 @@ def view(store, backend):
     live, restarted: bool) in one round trip to the client."""
     stored = store.values(backend.name, DESIRED)
     desired = {k: v.value for k, v in stored.items()}
+    layer = current_layer(store, backend.name)
     groups = desired.get('groups', {})
     live = backend.read_settings(groups)
     readable = backend.CAPABILITIES.settings_read
@@ -394,10 +434,10 @@ def view(store, backend):
         if name == 'groups':
             continue
         client_field = CLIENT_FIELD.get(name, name)
-        force = name == 'alt_enabled' or in_force(client_field, desired) == name
+        force = name == 'alt_enabled' or in_force(client_field, desired, layer) == name
         value = live.values.get(client_field) if client_field in readable and force else None
         have = stored.get(name)
-        wanted = client_values(desired).get(client_field) if have is not None and force else None
+        wanted = client_values(desired, layer).get(client_field) if have is not None and force else None
         fields.append(Field(
             name=name, label=LABELS[name],
             help=COUNT_FIELDS[name][2] if name in COUNT_FIELDS else ENCRYPTION[have.value][1]

@@ -5,35 +5,90 @@ round trip: all a tick costs the daemon when nothing changed).  A new one means 
 restarted: it is noted in the store ('state' values: instance, seen_at), and the desired
 settings are applied again (model.settings.reapply_if_restarted).  A new task for every
 target (statistics, schedules) is one more function called from tick().
+
+Then schedules, rules and events (issue 13): one look at every torrent (Backend.snapshot),
+the events it shows (model/events.py), the profile in force (model/schedule.py), the rules
+(model/rules.py), and the new events handed to `notify` (the webhook's queue).  The first
+tick of a worker process catches up: it applies the profile in force now even if the store
+says it was applied, and the rules run once over what is there; events are kept by key, so
+none fires twice.
 """
+import logging
 import time
 
 from lib.worker import Task
-from model import settings
+from model import events, rules, schedule, settings
 
 STATE = settings.STATE
+log = logging.getLogger('pyrotorrent.worker')
 
 
-def tick(store, backend, sampler=None, tick_seconds=0.0):
+def tick(store, backend, sampler=None, tick_seconds=0.0, tz=None, notify=None, catch_up=False, now=None,
+         automate_now=True):
     """One tick for one target; what it did, in words, or None."""
     instance = backend.instance()
     said = []
     known = store.values(backend.name, STATE).get('instance')
-    if known is None or known.value != instance:
-        store.put_values(backend.name, STATE, {'instance': instance, 'seen_at': time.time()}, set_by='worker')
-        if known is not None:
-            said.append("%s '%s' restarted (instance %s, was %s)" % (backend.client, backend.name, instance, known.value))
+    if known is not None and known.value != instance:
+        said.append("%s '%s' restarted (instance %s, was %s)" % (backend.client, backend.name, instance, known.value))
     if backend.CAPABILITIES.settings_write:
         said.append(settings.reapply_if_restarted(store, backend, instance))
     if sampler is not None:             # model/stats.py: samples only when its interval is due
         said.append(sampler.sample(backend, tick=tick_seconds))
+    if automate_now or catch_up:        # one look at every torrent: at its own interval
+        said.extend(automate(store, backend, instance, tz=tz, notify=notify, catch_up=catch_up, now=now))
+    if known is None or known.value != instance:        # noted last: the tick's work is done
+        store.put_values(backend.name, STATE, {'instance': instance, 'seen_at': time.time()}, set_by='worker')
     return '; '.join(s for s in said if s) or None
 
 
-def tasks_for(store, backends, stats=None, tick_seconds=0.0):
+def automate(store, backend, instance, tz=None, notify=None, catch_up=False, now=None):
+    """Events, the schedule and the rules of one target, over one look at its torrents."""
+    now = time.time() if now is None else now
+    seen = backend.snapshot()
+    new = events.look(store, backend, seen, instance, now)
+    said = []
+    if backend.CAPABILITIES.settings_write:
+        words, done = schedule.tick(store, backend, seen, instance, now, tz, catch_up=catch_up)
+        said.append(words)
+        new += store.record(backend.name, done, now=now) if done else []
+    words, done = rules.tick(store, backend, seen, new, now)
+    said.append(words)
+    new += store.record(backend.name, done, now=now) if done else []
+    if notify is not None:
+        for event in new:
+            notify(event)
+    return said
+
+
+class TargetTask:
+    """One target's tick; its first run catches up (see the module's docstring).  The look
+    at every torrent that events, schedules and rules need (a d.multicall2 over all of them:
+    about 100 ms of rtorrent at 10,000 torrents) runs every automate_seconds, not every tick."""
+
+    def __init__(self, store, backend, tz=None, notify=None, sampler=None, tick_seconds=0.0,
+                 automate_seconds=0.0, clock=time.monotonic):
+        self.store, self.backend, self.tz, self.notify = store, backend, tz, notify
+        self.sampler, self.tick_seconds, self.automate_seconds, self.clock = sampler, tick_seconds, automate_seconds, clock
+        self.first, self.looked_at = True, None
+
+    def __call__(self):
+        now = self.clock()
+        due = self.looked_at is None or now - self.looked_at >= self.automate_seconds
+        result = tick(self.store, self.backend, self.sampler, self.tick_seconds, tz=self.tz, notify=self.notify,
+                      catch_up=self.first, automate_now=due)
+        self.first = False
+        if due:
+            self.looked_at = now
+        return result
+
+
+def tasks_for(store, backends, stats=None, tick_seconds=0.0, tz=None, notify=None, automate_seconds=0.0):
     """The worker's tasks for these backends ({name: Backend}), one a target; stats: a
-    model.stats.Policy to keep transfer statistics by (None: none)."""
+    model.stats.Policy to keep transfer statistics by (None: none); tz: the schedules' time
+    zone (model.schedule.time_zone); notify(StoredEvent): the webhook's; automate_seconds:
+    how often events, schedules and rules look at every torrent."""
     from model.stats import Sampler
     sampler = Sampler(store, stats) if stats is not None else None
-    return [Task('target %s' % name, lambda b=backend: tick(store, b, sampler, tick_seconds))
+    return [Task('target %s' % name, TargetTask(store, backend, tz, notify, sampler, tick_seconds, automate_seconds))
             for name, backend in backends.items()]

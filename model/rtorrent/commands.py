@@ -39,6 +39,13 @@ TORRENT = {
     'tied_file': 'd.tied_to_file',       # the .torrent it was loaded from by path ('' for load.raw)
     'group': 'd.throttle_name',          # its speed group ('' : none)
 }
+# What the worker looks at every tick (model/events.py): one view multicall over 'main',
+# these fields of every torrent and its tracker URLs (a t.multicall nested in it works on
+# 0.9.8: a list of [url] a tracker).
+SNAPSHOT_FIELDS = ('hash', 'name', 'label', 'size', 'completed', 'down_rate', 'up_rate', 'ratio',
+                   'started', 'active', 'hashing', 'complete', 'finished', 'added', 'message',
+                   'priority', 'group', 'down_total')
+SNAPSHOT_TRACKERS = ('t.multicall', 't.url')
 # One row of the torrent list in ONE command.  rtorrent 0.9.8 finds a torrent by hash with
 # a linear scan (0.33 ms a command at position 10,000), so a command per field and row
 # costs 82 ms for a page of 50 rows at 10,000 torrents; this costs 8 ms.  `branch` runs
@@ -274,7 +281,7 @@ def _allowed():
                   TORRENT_GROUP):
         for value in table.values():
             names.update((value,) if isinstance(value, str) else value)
-    names.update(VIEW_MULTICALL + (REQUEST_LIMIT,))
+    names.update(VIEW_MULTICALL + (REQUEST_LIMIT,) + SNAPSHOT_TRACKERS)
     bad = sorted(n for n in names if n.startswith(FORBIDDEN))
     if bad:
         raise RuntimeError('model/rtorrent/commands.py lists forbidden commands: %s' % ', '.join(bad))

@@ -4,12 +4,12 @@ import collections
 
 from lib.download import session_metafile
 from lib.metafile import is_info_hash
-from model.backend import Peer, TorrentDetail, TorrentList, Tracker, TRACKER_EVENTS, piece_map
+from model.backend import Peer, Seen, TorrentDetail, TorrentList, Tracker, TRACKER_EVENTS, piece_map
 from model.errors import BadAnswer, CommandFault, NotFound
 from model.rtorrent import commands
 from model.rtorrent.connection import Fault
 from model.rtorrent.files import RTorrentFile
-from model.rtorrent.rows import NAME_COMMAND, SORT_FIELDS, SORT_KEYS, _inside_any, _unique
+from model.rtorrent.rows import NAME_COMMAND, SORT_FIELDS, SORT_KEYS, _inside_any, _state, _unique
 
 
 class Queries:
@@ -71,6 +71,26 @@ class Queries:
         view_sizes = {v: s for v, s in zip(header.views, answer[len(page):]) if isinstance(s, int)}
         return TorrentList(header=header, query=query, torrents=torrents, total=len(rows),
                            view_total=len(keys), labels=labels, view_sizes=view_sizes)
+
+    def snapshot(self):
+        """[Seen] of every torrent of the main view, in one round trip."""
+        fields = commands.SNAPSHOT_FIELDS
+        trackers = '%s=,%s=' % commands.SNAPSHOT_TRACKERS
+        rows = self.call(self.view_multicall(), '', 'main', *[commands.TORRENT[f] + '=' for f in fields], trackers)
+        seen = []
+        try:
+            for values in rows:
+                row = dict(zip(fields, values))
+                seen.append(Seen(
+                    hash=row['hash'], name=row['name'], label=row['label'], state=_state(row),
+                    size=row['size'], completed=row['completed'], down_rate=row['down_rate'],
+                    up_rate=row['up_rate'], ratio=row['ratio'] / 1000.0, finished=row['finished'],
+                    added=row['added'], message=row['message'], priority=row['priority'], group=row['group'],
+                    downloaded=row['down_total'],
+                    trackers=tuple(t[0] for t in values[len(fields)] if t)))
+        except (TypeError, ValueError, KeyError, IndexError) as exc:
+            raise BadAnswer(self, 'the torrents of the main view: %s' % exc) from None
+        return seen
 
     def torrent(self, info_hash):
         info_hash = self._hash(info_hash)

@@ -1,0 +1,59 @@
+// Events in the page and, where the user allows it, as the browser's notifications:
+// permission is asked only on a click; new events are polled from the events API.
+(function () {
+  'use strict';
+  var box = document.querySelector('[data-events]');
+  if (!box) { return; }
+  var api = box.getAttribute('data-events');
+  var latest = parseInt(box.getAttribute('data-latest'), 10) || 0;
+  var target = box.getAttribute('data-target');
+  var button = box.querySelector('[data-notify]');
+  var state = box.querySelector('[data-notify-state]');
+  var rows = document.querySelector('[data-event-rows]');
+  var canNotify = 'Notification' in window;
+
+  function say() {
+    if (!canNotify) { state.textContent = 'This browser has no notifications.'; return; }
+    if (Notification.permission === 'granted') { state.textContent = 'New events show as notifications.'; button.hidden = true; }
+    else if (Notification.permission === 'denied') { state.textContent = 'Notifications are blocked for this site.'; button.hidden = true; }
+    else { button.hidden = false; }
+  }
+  if (button && canNotify) {
+    button.addEventListener('click', function () {
+      Notification.requestPermission().then(say);
+    });
+  }
+  say();
+
+  function show(e) {
+    var tr = document.createElement('tr');
+    tr.className = 'event-' + e.kind;
+    var when = document.createElement('td');
+    when.className = 'date';
+    when.textContent = new Date(e.at * 1000).toLocaleString();
+    var what = document.createElement('td');
+    what.textContent = e.text;
+    var kind = document.createElement('td');
+    kind.textContent = e.kind;
+    tr.appendChild(when); tr.appendChild(what); tr.appendChild(kind);
+    var empty = rows.querySelector('tr.empty');
+    if (empty) { empty.remove(); }
+    rows.insertBefore(tr, rows.firstChild);
+    if (canNotify && Notification.permission === 'granted') {
+      new Notification('pyroTorrent · ' + target, { body: e.text, tag: target + ':' + e.seq });
+    }
+  }
+
+  function poll() {
+    fetch(api + '?since=' + latest, { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        data.events.slice().reverse().forEach(show);
+        latest = Math.max(latest, data.latest);
+      })
+      .catch(function () {})
+      .then(function () { window.setTimeout(poll, 15000); });
+  }
+  window.setTimeout(poll, 15000);
+})();
