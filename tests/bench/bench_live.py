@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Live pages at scale: what refreshes cost rTorrent, with many viewers, behind lighttpd.
 
-    .venv/bin/python tests/bench/bench_live.py [--torrents 10000] [--window 20] [--refresh 2]
+    .venv/bin/python tests/bench/bench_live.py [--torrents 10000] [--window 60] [--refresh 2]
 
 A real rtorrent with N torrents (the session folder of tests/bench/bench_list.py, kept
 between runs), pyroTorrent under spawn-fcgi (flup FastCGI) behind lighttpd as the setup
@@ -136,7 +136,7 @@ def percentile(values, p):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--torrents', type=int, default=10000)
-    parser.add_argument('--window', type=float, default=20.0, help='seconds each viewer count polls')
+    parser.add_argument('--window', type=float, default=60.0, help='seconds each viewer count polls')
     parser.add_argument('--refresh', type=int, default=2, help='REFRESH_SECONDS of the served pyroTorrent')
     parser.add_argument('--repeat', type=int, default=7)
     parser.add_argument('--workdir', help='rtorrent folder kept between runs (default: /tmp/pyrotorrent-bench-N)')
