@@ -25,6 +25,7 @@ import stat
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs, urlencode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:            # spawn-fcgi may start us from any folder
@@ -48,7 +49,8 @@ from lib.web import _forwarded
 from lib.wsgi import under_base_url
 from model import UnknownClient, backend_for
 from model import events, rules, schedule, settings, stats
-from model.backend import ACTION_HELP, COLUMNS, DESCENDING_FIRST, MAX_LABEL, AddOptions, ListQuery, check_text
+from model.backend import (ACTION_HELP, COLUMNS, DESCENDING_FIRST, MAX_LABEL, AddOptions, ListQuery, TorrentList,
+                           check_text)
 from model.errors import BackendError, NotFound, TimedOut, Unreachable
 
 # What an action's message says it did ('Stopped 3 torrents.').
@@ -66,6 +68,14 @@ ENCODED_SEPARATOR = re.compile('%(2f|00)', re.I)   # a backslash is a plain char
 ANY_LABEL = '*'
 DOWN_SECONDS = 10           # a target found down is not asked again for the front page before this
 MAX_PER_PAGE = 1000
+# Live pages (static/live.js).  A refresh says what its page shows (X-Live-Known: the view's
+# size, the count, the views, the rows' hashes); sorted by a column no transfer reorders, it
+# is then one round trip for the header and those rows (torrent_rows), shared by every
+# viewer asking within LIVE_KEEP of a refresh interval; else the whole list, shared alike.
+STABLE_SORTS = frozenset(('name', 'label', 'size', 'added'))
+LIVE_KEEP = 0.9             # of REFRESH_SECONDS: an answer serves every viewer asking within it
+LIVE_FULL_SECONDS = 30      # the whole list (label counts, names, new torrents) at least this often
+LIVE_MAX_ROWS = 100         # rows a page says it shows; more would not fit a request header
 
 
 class Pages(Area):
@@ -153,17 +163,64 @@ class Lists(Pages):
 
     @expose('/', 'viewer')
     def on_index(self, request):
-        query = ListQuery(per_page=self.app.config.PAGE_SIZE)
-        cards = self.app.each_backend(request, lambda backend: backend.torrent_list(query), key=('front', query.per_page))
+        query, known = ListQuery(per_page=self.app.config.PAGE_SIZE), known_pages(request)
+        cards = self.app.each_backend(
+            request, lambda backend: self.listing(request, backend.name, query, known.get((backend.name, 'main'))),
+            key=('front', query.per_page, self.app.is_refresh(request), request.headers.get(LIVE_HEADER, '')))
         return self.render('index.html', request, cards=cards, chart_svg=_chart_svg,
                            glances=self.app.stats_glance([name for name, _, _ in cards]))
 
     @expose('/target/<name>/', 'viewer', endpoint='target')
     @expose('/target/<name>/view/<view>/', 'viewer', endpoint='target')
     def on_target(self, request, name, view='main'):
-        listing = self.backend(name).torrent_list(self.list_query(request, view))
+        query = self.list_query(request, view)
+        listing = self.listing(request, name, query, known_pages(request).get((name, view)))
         return self.target_page(request, 'target.html', name, listing=listing,
                                 request_query=request.query_string.decode('latin-1'))
+
+    def listing(self, request, name, query, known=None):
+        """The TorrentList a page shows.  A page load asks afresh; a refresh (live.js) gets an
+        answer shared with every viewer of the same query within LIVE_KEEP of an interval:
+        one round trip for the rows it shows when nothing can have moved them (`known`: what
+        it shows), else the whole list, and the whole list at least every LIVE_FULL_SECONDS."""
+        backend, shared, keep = self.backend(name), self.app.shared, self.app.live_keep
+        key = (name, dataclasses.astuple(query))
+        # a stamp kept LIVE_FULL_SECONDS from a whole list: a refresh that finds none (age 0) is one
+        _, since_full = shared.get(('full due',) + key, lambda: True, keep=LIVE_FULL_SECONDS)
+        if not self.app.is_refresh(request):
+            return backend.torrent_list(query)
+        if known and query.sort in STABLE_SORTS and since_full > 0:
+            listing = self.refreshed_rows(backend, query, known)
+            if listing is not None:
+                return listing
+        return shared.get(('list',) + key, lambda: backend.torrent_list(query), keep=keep)[0]
+
+    def refreshed_rows(self, backend, query, known):
+        """The listing of the rows a page shows, from one shared torrent_rows round trip; None
+        when its order or membership may have changed (a view's size, the views, a row gone)."""
+        hashes, views = known['hashes'], known['views']
+        try:
+            (header, torrents, sizes), _ = self.app.shared.get(
+                (backend.name, 'rows', tuple(hashes), tuple(views)),
+                lambda: backend.torrent_rows(hashes, views), keep=self.app.live_keep)
+        except NotImplementedError:         # a client without it: the whole list
+            return None
+        if sizes.get(query.view) != known['size'] or header.views != views or None in torrents.values():
+            return None
+        filtered = query.text or query.label is not None
+        return TorrentList(header=header, query=query, torrents=list(torrents.values()),
+                           total=known['total'] if filtered else known['size'], view_total=known['size'],
+                           labels=None, view_sizes=sizes)
+
+    @staticmethod
+    def known_text(name, listing):
+        """What a list part shows, for live.js to send back with its refreshes ('' for more
+        than LIVE_MAX_ROWS rows: those refresh in full)."""
+        if len(listing.torrents) > LIVE_MAX_ROWS:
+            return ''
+        return urlencode([('target', name), ('view', listing.query.view), ('size', listing.view_total),
+                          ('total', listing.total)] + [('v', v) for v in listing.header.views]
+                         + [('h', ''.join(t.hash for t in listing.torrents))])
 
     @expose('/api/target/<name>/torrents', 'viewer')
     def on_api_torrents(self, request, name):
@@ -211,7 +268,13 @@ class Torrents(Pages):
 
     @expose('/target/<name>/torrent/<info_hash>/', 'viewer')
     def on_torrent(self, request, name, info_hash):
-        header, detail = self.backend(name).torrent_detail(info_hash)
+        backend = self.backend(name)
+        if self.app.is_refresh(request):    # one round trip, shared by its viewers
+            (header, detail), _ = self.app.shared.get((name, 'detail', info_hash.upper()),
+                                                      lambda: backend.torrent_detail(info_hash),
+                                                      keep=self.app.live_keep)
+        else:
+            header, detail = backend.torrent_detail(info_hash)
         return self.target_page(request, 'torrent.html', name, header=header, detail=detail,
                                 torrent=detail.torrent, tree=detail.tree, action_help=ACTION_HELP,
                                 here=request.script_root + request.path,
@@ -1003,7 +1066,9 @@ class PyroTorrent(App):
         self.shared = Shared()          # one question in flight per target, however many ask
         self._store = None
         self.time_zone = schedule.time_zone(config.TIME_ZONE)      # the schedules' (config.py checked it)
+        self.live_keep = LIVE_KEEP * config.REFRESH_SECONDS
         self.jinja.globals.update(columns=COLUMNS, descending_first=DESCENDING_FIRST, any_label=ANY_LABEL,
+                                  live_known=Lists.known_text,
                                   refresh_seconds=config.REFRESH_SECONDS, down_seconds=DOWN_SECONDS,
                                   narrow_hidden=('label', 'added'),   # columns a phone does without
                                   alt_on=lambda name: self.desired(name).get('alt_enabled', False))
@@ -1134,6 +1199,28 @@ class PyroTorrent(App):
 
 MAX_ADD_ITEMS = 200                     # files and links in one batch
 YES_NO = {'1': True, 'yes': True, 'true': True, 'on': True, '0': False, 'no': False, 'false': False, 'off': False}
+
+
+LIVE_HEADER = 'X-Live-Known'
+
+
+def known_pages(request):
+    """{(target, view): {'size', 'total', 'views', 'hashes'}} from a refresh's X-Live-Known
+    header (Lists.known_text of each part, space-separated); what cannot be read is left
+    out, and that part's refresh fetches its whole list."""
+    known = {}
+    for part in request.headers.get(LIVE_HEADER, '').split(' ')[:20]:
+        fields = parse_qs(part, max_num_fields=200)
+        try:
+            (target,), (view,), (size,), (total,), (hashes,) = (fields[k] for k in ('target', 'view', 'size', 'total', 'h'))
+            size, total = int(size), int(total)
+        except (KeyError, ValueError):
+            continue
+        if len(hashes) % 40 or len(hashes) > 40 * LIVE_MAX_ROWS or re.search('[^0-9A-F]', hashes):
+            continue
+        known[(target, view)] = {'size': size, 'total': total, 'views': fields.get('v', []),
+                                 'hashes': [hashes[i:i + 40] for i in range(0, len(hashes), 40)]}
+    return known
 
 
 def _json_batch(request):

@@ -51,7 +51,7 @@ class Config:
     STATIC_URL: str = '/static/torrent'
     session_options: dict = dataclasses.field(default_factory=dict)
     PAGE_SIZE: int = 50                  # rows on one page of a torrent list
-    REFRESH_SECONDS: int = 5             # how often the list page refreshes its figures; 0: never
+    REFRESH_SECONDS: int = 5             # how often live pages (lists, torrent, front) refresh; 0: never
     TIMEOUT: float = 10.0                # default timeout of a target, in seconds
     CACHE_SECONDS: int = 600             # how long what a daemon offers (its method list) is kept
     users: dict = dataclasses.field(default_factory=dict)   # name -> lib.auth.User

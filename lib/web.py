@@ -152,9 +152,13 @@ class App:
         session.save()
 
     @staticmethod
-    def messages(request):
+    def is_refresh(request):
+        """A live page's refresh (static/live.js), not a page the user opened."""
+        return request.headers.get('X-Requested-With') == 'refresh'
+
+    def messages(self, request):
         session = request.environ.get('beaker.session')
-        if session is None or request.headers.get('X-Requested-With') == 'refresh' or 'messages' not in session:
+        if session is None or self.is_refresh(request) or 'messages' not in session:
             return []
         told = session.pop('messages')
         session.save()

@@ -194,7 +194,7 @@ class TorrentList:
     torrents: list            # of Torrent: this page only
     total: int                # torrents that match the query, all pages
     view_total: int           # torrents in the view before filtering
-    labels: dict              # label -> count in the view ('' = no label)
+    labels: dict              # label -> count in the view ('' = no label); None: not asked (a refresh)
     view_sizes: dict          # view name -> torrents in it
 
     @property
@@ -337,6 +337,13 @@ class Backend:
 
     def torrent_list(self, query):
         """A TorrentList for a ListQuery, in a fixed number of round trips."""
+        raise NotImplementedError
+
+    def torrent_rows(self, hashes, views):
+        """(Header, {hash: Torrent or None (gone)}, {view: size}) in one round trip: the
+        figures of torrents a page already shows, for a refresh (Torrent.name and .label
+        may be None: not asked).  A client without it raises NotImplementedError and its
+        refreshes fetch the whole torrent_list."""
         raise NotImplementedError
 
     def torrent(self, info_hash):

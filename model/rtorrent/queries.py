@@ -92,6 +92,29 @@ class Queries:
             raise BadAnswer(self, 'the torrents of the main view: %s' % exc) from None
         return seen
 
+    def torrent_rows(self, hashes, views):
+        """(Header, {hash: Torrent, or None when gone}, {view: size}) in ONE round trip: the
+        header, one commands.ROW a hash, view.size of each view.  What a refresh of a list
+        needs when its order and membership cannot have changed (the caller checks the view
+        sizes against what the page showed).  Name and label are not asked (None): they are
+        not figures, and each would cost one more lookup of the hash (a linear scan)."""
+        order = [self._hash(h) for h in _unique(hashes)]
+        views = list(views)
+        branch, condition, row_command = commands.ROW
+        calls = self._header_calls() + [(branch, [h, condition, row_command, '']) for h in order]
+        calls += [(commands.SYSTEM['view_size'], ['', v]) for v in views]
+        answer = self.multicall(calls)
+        n = len(commands.GLOBAL)
+        header = self._header(self._checked(answer[:n]))
+        found = [(h, p) for h, p in zip(order, answer[n:n + len(order)]) if not isinstance(p, Fault)]
+        fields = self._unpack([p for _, p in found], commands.ROW_FIELDS, [h for h, _ in found])
+        torrents = dict.fromkeys(order)
+        for (h, _), row in zip(found, fields):
+            row.update(hash=h, name=None, label=None)
+            torrents[h] = self._torrent(row)
+        sizes = answer[n + len(order):]
+        return header, torrents, {v: s for v, s in zip(views, sizes) if isinstance(s, int)}
+
     def torrent(self, info_hash):
         info_hash = self._hash(info_hash)
         field_names = commands.PAGE_FIELDS

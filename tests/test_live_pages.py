@@ -1,0 +1,189 @@
+"""Live pages in a real browser during a real transfer: headless Chromium, pyroTorrent
+under `pyrotorrent.py --http` with REFRESH_SECONDS = 1, a seeder and a throttled leecher of
+their own (127.0.0.91, 127.0.0.92) on the swarm's tracker, and a spare target (127.0.0.93)
+that goes down and comes back.  Figures change without a reload; what the user touched
+(focus, ticked boxes, typed text, a chosen option, the scroll position) survives."""
+import os
+
+import pytest
+
+from tests import rig, webapp
+
+webdriver = pytest.importorskip('selenium.webdriver')
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+SIZE = 64 * 1024 * 1024
+RATE = 256 * 1024           # the leecher's limit: the file takes minutes
+WAIT = 30
+
+DONE_JS = """
+var row = document.querySelector('#torrents tr[data-hash="%s"]');
+return row && [row.querySelector('td.done span').textContent, row.querySelectorAll('td.rate')[0].textContent];
+"""
+
+
+@pytest.fixture(scope='module')
+def transfer(swarm, tmp_path_factory):
+    """(seeder, leecher, spare, info hash): the leecher part-way through one 64 MiB file, with
+    five stopped torrents besides; the spare holds three stopped torrents."""
+    workdir = str(tmp_path_factory.mktemp('live-pages'))
+    data = os.path.join(workdir, 'data')
+    path = rig.make_payload(data, 'Live pages.bin', SIZE)
+    torrent = rig.make_torrent(path, swarm.tracker.announce_url, os.path.join(workdir, 'live.torrent'),
+                               piece_size_exp=18)
+    seeder = rig.RTorrentDaemon(os.path.join(workdir, 'seeder'), bind='127.0.0.91')
+    leecher = rig.RTorrentDaemon(os.path.join(workdir, 'leecher'), bind='127.0.0.92',
+                                 extra_rc='throttle.global_down.max_rate.set_kb = %d' % (RATE // 1024))
+    spare = rig.RTorrentDaemon(os.path.join(workdir, 'spare'), bind='127.0.0.93')
+    for daemon in (seeder, leecher, spare):
+        daemon.start()
+    try:
+        info_hash = seeder.load(torrent, directory=data, label='live')
+        swarm.tracker.allow([info_hash])
+        seeder.wait(lambda: seeder.call('d.complete', info_hash) == 1
+                    and seeder.call('t.multicall', info_hash, '', 't.success_counter=')[0][0] >= 1,
+                    30, 'the seeder to check the file and announce it')
+        leecher.load_many(rig.synthetic_torrents(5, seed='live-pages'))
+        leecher.load(torrent, directory=leecher.download_dir, label='live')
+        spare.load_many(rig.synthetic_torrents(3, seed='live-spare'))
+        leecher.wait(lambda: leecher.call('d.down.rate', info_hash) > 0
+                     and leecher.call('d.completed_bytes', info_hash) > 0, 60,
+                     'the leecher to start downloading from the seeder')
+        yield seeder, leecher, spare, info_hash
+    finally:
+        for daemon in (leecher, seeder, spare):
+            daemon.stop()
+
+
+@pytest.fixture(scope='module')
+def server(transfer, tmp_path_factory):
+    seeder, leecher, spare, _ = transfer
+    with webapp.http_server(str(tmp_path_factory.mktemp('live-pages-web')), {
+            'BASE_URL': '/torrent', 'STATIC_URL': '/torrent/static', 'REFRESH_SECONDS': 1,
+            'targets': {'seeder': {'url': seeder.url}, 'leecher': {'url': leecher.url},
+                        'spare': {'url': spare.url, 'timeout': 3}}}) as url:
+        yield url
+
+
+def wait(driver, condition, what, timeout=WAIT):
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(
+        lambda d: condition(d), message='waited %d s for %s' % (timeout, what))
+
+
+def open_page(driver, url):
+    driver.get(url)
+    wait(driver, lambda d: d.execute_script('return document.readyState') == 'complete', 'the page to load')
+    driver.execute_script('window.notReloaded = true;')         # gone if the page reloads
+
+
+def changes(driver, read, what, times=2):
+    """Waits until read() gave `times` values after the first; returns them all."""
+    seen = [read()]
+    wait(driver, lambda d: read() != seen[-1] and not seen.append(read()) and len(seen) > times, what)
+    return seen
+
+
+def still_the_same_page(driver):
+    return driver.execute_script('return window.notReloaded === true')
+
+
+def test_a_rows_figures_change_while_focus_ticks_typed_text_and_choice_survive(driver, server, transfer):
+    seeder, leecher, spare, info_hash = transfer
+    stopped = [h for h in leecher.hashes() if h != info_hash]
+    for url in (server + '/target/leecher/?sort=down&order=desc',      # the whole list each refresh
+                server + '/target/leecher/'):                          # the shown rows' figures only
+        open_page(driver, url)
+        # the user ticks two boxes, picks a label without filtering yet, types half a name,
+        # then leaves the focus on a box of a row
+        for h in stopped[:2]:
+            driver.find_element(By.CSS_SELECTOR, 'tr[data-hash="%s"] input[type=checkbox]' % h).click()
+        Select(driver.find_element(By.CSS_SELECTOR, 'select[name=label]')).select_by_value('live')
+        driver.find_element(By.CSS_SELECTOR, 'form.filter input[name=q]').send_keys('half typ')
+        box = driver.find_element(By.CSS_SELECTOR, 'tr[data-hash="%s"] input[type=checkbox]' % stopped[0])
+        driver.execute_script('arguments[0].focus()', box)
+        seen = changes(driver, lambda: driver.execute_script(DONE_JS % info_hash), 'the done figure to move')
+        assert all(done != '100 %' and rate.endswith('/s') for done, rate in seen)
+        assert still_the_same_page(driver)
+        assert driver.execute_script('return document.documentElement.dataset.refreshed')
+        ticked = driver.execute_script("return Array.from(document.querySelectorAll("
+                                       "'#torrents input[type=checkbox]:checked')).map(function (b) { return b.value; })")
+        assert sorted(ticked) == sorted(stopped[:2])
+        assert driver.execute_script('return document.activeElement.value') == stopped[0]
+        assert driver.find_element(By.CSS_SELECTOR, 'form.filter input[name=q]').get_attribute('value') == 'half typ'
+        assert Select(driver.find_element(By.CSS_SELECTOR, 'select[name=label]')).first_selected_option \
+            .get_attribute('value') == 'live'
+        assert driver.find_element(By.CSS_SELECTOR, 'tr[data-hash="%s"] td.name' % info_hash).text == 'Live pages.bin'
+
+
+def test_the_torrent_page_shows_progress_live_and_keeps_what_is_typed(driver, server, transfer):
+    seeder, leecher, spare, info_hash = transfer
+    open_page(driver, server + '/target/leecher/torrent/%s/' % info_hash)
+    field = driver.find_element(By.CSS_SELECTOR, '#summary input[name=label]')
+    field.clear()
+    field.send_keys('typing a new lab')
+    progress = "return document.querySelector('#summary dd progress:not(.check)').value"
+    peers = "return document.querySelector('#peers tbody').textContent"
+    seen = changes(driver, lambda: driver.execute_script(progress), 'the progress bar to move')
+    assert seen == sorted(seen) and 0 < seen[0] < seen[-1] < 1
+    assert '127.0.0.91:' in driver.execute_script(peers)
+    assert still_the_same_page(driver)
+    assert driver.execute_script('return document.activeElement.name') == 'label'
+    assert field.get_attribute('value') == 'typing a new lab'
+    eta = driver.execute_script("return Array.from(document.querySelectorAll('#summary dt')).find("
+                                "function (dt) { return dt.textContent === 'ETA'; }).nextElementSibling.textContent")
+    assert eta != '–'
+
+
+def test_the_front_page_is_live_and_keeps_its_scroll_position(driver, server, transfer):
+    seeder, leecher, spare, info_hash = transfer
+    driver.set_window_size(1000, 400)
+    try:
+        open_page(driver, server + '/')
+        driver.execute_script('window.scrollTo(0, 300)')
+        cell = ("var rows = document.querySelectorAll('tr[data-hash=\"%s\"] td.done span');"
+                "return Array.from(rows).map(function (s) { return s.textContent; }).join(' ');") % info_hash
+        changes(driver, lambda: driver.execute_script(cell), 'the front page row to move')
+        assert still_the_same_page(driver)
+        assert driver.execute_script('return window.scrollY') == 300
+    finally:
+        driver.set_window_size(1280, 900)
+
+
+def test_counts_update_after_an_add_from_another_client(driver, server, transfer):
+    seeder, leecher, spare, info_hash = transfer
+    open_page(driver, server + '/target/spare/')
+
+    def counts():
+        return driver.execute_script(
+            "return [document.querySelector('p.summary').textContent.trim(),"
+            " document.querySelector('nav.views a.current .count').textContent,"
+            " Array.from(document.querySelectorAll('select[name=label] option')).map(function (o) {"
+            " return o.textContent; }).join('|'), document.querySelectorAll('#torrents tr[data-hash]').length]")
+    assert counts()[:2] == ['3 of 3 torrents', '3'] and 'fresh' not in counts()[2]
+    added = spare.load(rig.synthetic_torrents(1, start=77, seed='live-spare')[0], start=False, label='fresh')
+    try:
+        wait(driver, lambda d: counts()[:2] == ['4 of 4 torrents', '4'], 'the counts to follow the add')
+        summary, size, labels, shown = counts()
+        assert 'fresh (1)' in labels and shown == 4
+        assert still_the_same_page(driver)
+    finally:
+        spare.call('d.erase', added)
+    wait(driver, lambda d: counts()[:2] == ['3 of 3 torrents', '3'], 'the counts to follow the removal')
+
+
+def test_a_target_that_goes_down_says_so_and_recovers_by_itself(driver, server, transfer):
+    seeder, leecher, spare, info_hash = transfer
+    open_page(driver, server + '/target/spare/')
+    assert not driver.find_elements(By.ID, 'live-problem')
+    spare.stop()
+    try:
+        banner = wait(driver, lambda d: d.find_elements(By.ID, 'live-problem'), 'the banner')[0]
+        assert "'spare'" in banner.text and 'not reachable' in banner.text and 'trying again' in banner.text
+        assert driver.execute_script('return document.documentElement.dataset.stale') == 'true'
+        assert still_the_same_page(driver)
+    finally:
+        spare.start()
+    wait(driver, lambda d: not d.find_elements(By.ID, 'live-problem'), 'the banner to go once it answers', 60)
+    assert driver.execute_script('return document.documentElement.dataset.stale') is None
+    assert driver.find_element(By.CSS_SELECTOR, 'p.summary').text.startswith('3 of 3')

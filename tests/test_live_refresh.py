@@ -1,0 +1,201 @@
+"""What a live page's refresh costs rTorrent, counted in round trips against a real daemon:
+one round trip when the page's order and membership cannot have changed, shared by every
+viewer; the whole list when they can; a page load always asks afresh."""
+import html
+import re
+import threading
+
+import pytest
+
+from werkzeug.test import Client
+
+from tests import rig
+from tests.webapp import RoundTrips, Rows, client, page_text
+
+REFRESH = {'X-Requested-With': 'refresh'}
+KNOWN = re.compile(r'data-live-known="([^"]*)"')
+
+
+@pytest.fixture(scope='module')
+def daemon():
+    """An rtorrent of its own (127.0.0.90) with 30 stopped torrents: adding to it touches no
+    other test's lists."""
+    d = rig.RTorrentDaemon(bind='127.0.0.90')
+    d.start()
+    d.load_many(rig.synthetic_torrents(30, seed='live-refresh'))
+    yield d
+    d.stop()
+
+
+def live_client(daemon, **settings):
+    settings.setdefault('REFRESH_SECONDS', 5)
+    return client({'box': daemon.url}, PAGE_SIZE=10, **settings)
+
+
+def known(page):
+    return ' '.join(html.unescape(k) for k in KNOWN.findall(page) if k)
+
+
+def refresh(web, url, page=None):
+    headers = dict(REFRESH)
+    if page is not None:
+        headers['X-Live-Known'] = known(page)
+    return web.get(url, headers=headers)
+
+
+def test_a_refresh_sorted_by_name_is_one_round_trip_for_the_header_and_the_rows_shown(daemon):
+    for url in ('/target/box/', '/target/box/?sort=size&order=desc', '/target/box/?sort=added&page=2',
+                '/target/box/?q=synthetic-0001'):
+        web = live_client(daemon)
+        page = web.get(url).get_data(as_text=True)
+        trips = RoundTrips(web)
+        answer = refresh(web, url, page)
+        assert answer.status_code == 200
+        assert trips.calls == {'box': 1}, url
+        fresh = answer.get_data(as_text=True)
+        # the same rows in the same order, their figures filled in; names not asked again
+        assert [r['hash'] for r in Rows(fresh).rows] == [r['hash'] for r in Rows(page).rows]
+        assert fresh.count('class="name" data-live-keep') == len(Rows(page).rows)
+        assert re.search(r'<select name="label" data-live="labels" data-live-keep>', fresh)
+        summary = re.compile(r'<p class="summary"[^>]*>(.*?)</p>', re.S)
+        assert summary.search(fresh).group(1) == summary.search(page).group(1)
+        # ... and it says the same thing about itself, for the next refresh
+        assert known(fresh) == known(page)
+
+
+def test_a_refresh_sorted_by_a_moving_figure_fetches_the_whole_list(daemon):
+    web = live_client(daemon)
+    trips = RoundTrips(web)
+    page = web.get('/target/box/?sort=down&order=desc').get_data(as_text=True)
+    trips.reset()
+    fresh = refresh(web, '/target/box/?sort=down&order=desc', page).get_data(as_text=True)
+    assert trips.calls == {'box': 2}
+    assert 'data-live-keep' not in fresh
+
+
+def test_a_page_load_asks_afresh_every_time(daemon):
+    web = live_client(daemon)
+    trips = RoundTrips(web)
+    for _ in range(3):
+        assert web.get('/target/box/').status_code == 200
+    assert trips.calls['box'] == 6 + 1       # two a page, and the method list once
+
+
+def test_many_concurrent_refreshes_share_one_round_trip(daemon):
+    web = live_client(daemon)
+    page = web.get('/target/box/').get_data(as_text=True)
+    volatile = web.get('/target/box/?sort=up&order=desc').get_data(as_text=True)
+    trips = RoundTrips(web)
+    for url, shown, cost in (('/target/box/', page, 1), ('/target/box/?sort=up&order=desc', volatile, 2)):
+        trips.reset()
+        start, statuses = threading.Barrier(12), []
+
+        def viewer():
+            other = Client(web.application)             # each viewer its own browser
+            start.wait()
+            statuses.append(refresh(other, url, shown).status_code)
+        threads = [threading.Thread(target=viewer) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert statuses == [200] * 12
+        assert trips.calls == {'box': cost}, url
+        # later refreshes within the interval are served from the same answer
+        refresh(web, url, shown)
+        assert trips.calls == {'box': cost}, url
+
+
+def test_the_front_page_and_the_torrent_page_refresh_shared(daemon):
+    web = live_client(daemon)
+    trips = RoundTrips(web)
+    front = web.get('/').get_data(as_text=True)
+    assert 'live.js' in front and 'data-live="card box"' in front
+    trips.reset()
+    for _ in range(3):
+        assert refresh(web, '/', front).status_code == 200
+    assert trips.calls == {'box': 1}                    # rows of the first page, once
+    info_hash = Rows(front).rows[0]['hash']
+    trips.reset()
+    for _ in range(3):
+        page = refresh(web, '/target/box/torrent/%s/' % info_hash).get_data(as_text=True)
+        assert 'data-live="summary"' in page and 'live.js' in page
+    assert trips.calls == {'box': 1}
+
+
+def test_counts_follow_an_add_and_a_removal(daemon):
+    web = live_client(daemon)
+    page = web.get('/target/box/?sort=name').get_data(as_text=True)
+    total = daemon.call('view.size', '', 'main')
+    assert '%d of %d torrents' % (total, total) in page_text(page)
+    added = daemon.load_many(rig.synthetic_torrents(2, start=500, seed='live-refresh'))
+    try:
+        trips = RoundTrips(web)
+        fresh = refresh(web, '/target/box/?sort=name', page).get_data(as_text=True)
+        # one round trip found the view grown, then the whole list came (two more)
+        assert trips.calls == {'box': 3}
+        assert '%d of %d torrents' % (total + 2, total + 2) in page_text(fresh)
+        assert re.search(r'>main <span class="count">%d</span>' % (total + 2), fresh)
+        assert 'data-live-keep' not in fresh
+    finally:
+        daemon.multicall([('d.erase', [h]) for h in added])
+    app = web.application.pyrotorrent
+    app.shared = type(app.shared)()             # the next interval: nothing kept from this one
+    fresh = refresh(web, '/target/box/?sort=name', fresh).get_data(as_text=True)
+    assert '%d of %d torrents' % (total, total) in page_text(fresh)
+
+
+def test_the_whole_list_comes_at_least_every_full_interval(daemon, monkeypatch):
+    import pyrotorrent
+    web = live_client(daemon, REFRESH_SECONDS=1)
+    page = web.get('/target/box/').get_data(as_text=True)
+    trips = RoundTrips(web)
+    refresh(web, '/target/box/', page)
+    assert trips.calls == {'box': 1}
+    monkeypatch.setattr(pyrotorrent, 'LIVE_FULL_SECONDS', 0)      # the stamp expires at once
+    app = web.application.pyrotorrent
+    app.shared = type(app.shared)()
+    trips.reset()
+    fresh = refresh(web, '/target/box/', page).get_data(as_text=True)
+    assert trips.calls == {'box': 2} and 'data-live-keep' not in fresh
+    assert re.search(r'<option value="[^"]*">[^<]* \(\d+\)</option>', fresh) or 'without label' in fresh
+
+
+@pytest.mark.parametrize('garbage', ['', 'target=box', 'target=box&view=main&size=x&total=1&h=',
+                                     'target=box&view=main&size=30&total=30&h=' + 'Z' * 40,
+                                     'target=box&view=main&size=30&total=30&h=' + 'A' * 39, '%' * 9000])
+def test_a_refresh_with_an_unreadable_known_header_refreshes_in_full(daemon, garbage):
+    web = live_client(daemon)
+    trips = RoundTrips(web)
+    answer = web.get('/target/box/', headers=dict(REFRESH, **{'X-Live-Known': garbage}))
+    assert answer.status_code == 200 and trips.calls['box'] >= 2
+    assert 'data-live-keep' not in answer.get_data(as_text=True)
+
+
+def test_a_known_hash_that_is_gone_brings_the_whole_list(daemon):
+    web = live_client(daemon)
+    page = web.get('/target/box/').get_data(as_text=True)
+    shown = known(page)
+    first = Rows(page).rows[0]['hash']
+    fake = shown.replace(first, '0' * 40)
+    trips = RoundTrips(web)
+    fresh = web.get('/target/box/', headers=dict(REFRESH, **{'X-Live-Known': fake})).get_data(as_text=True)
+    assert trips.calls == {'box': 3}
+    assert [r['hash'] for r in Rows(fresh).rows][0] == first
+
+
+def test_a_refresh_of_a_target_that_is_down_is_an_error_page_naming_it(daemon, tmp_path):
+    web = client({'gone': 'scgi+unix://%s/nothing.socket' % tmp_path}, REFRESH_SECONDS=5)
+    answer = web.get('/target/gone/', headers=REFRESH)
+    assert answer.status_code == 502
+    text = page_text(answer.get_data(as_text=True))
+    assert "'gone'" in text and 'not reachable' in text
+    front = web.get('/', headers=REFRESH)
+    assert front.status_code == 200 and 'error-card' in front.get_data(as_text=True)
+
+
+def test_refresh_seconds_zero_keeps_nothing(daemon):
+    web = live_client(daemon, REFRESH_SECONDS=0)
+    assert 'live.js' not in web.get('/target/box/').get_data(as_text=True)
+    assert web.application.pyrotorrent.live_keep == 0
+
