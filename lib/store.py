@@ -21,6 +21,7 @@ through OnLease: each write checks the lease in its own transaction (LeaseLost i
 copy_store() moves a store's rows into another, empty one (SQLite to PostgreSQL).
 """
 import contextlib
+import copy
 import dataclasses
 import json
 import os
@@ -478,12 +479,17 @@ class Store:
         tuple, or a list of tuples (the statement once for each); the rows of the last one."""
         return self._run(statements, write)
 
+    lease_held = None               # (name, holder) in a worker's view of the store (OnLease)
+
     @contextlib.contextmanager
     def transaction(self, write=True, lease=None, failed='failed'):
         """One transaction: committed if the block ends, rolled back if it raises.  With
         lease=(name, holder) it first checks (and locks) that lease as held by holder and
         unexpired, else raises LeaseLost and nothing is written: a worker that lost its
-        lease can never write as if it were the one acting."""
+        lease can never write as if it were the one acting.  A worker's view (OnLease)
+        checks its lease on every write."""
+        if lease is None and write:
+            lease = self.lease_held
         with self._lock:
             if self._db is None:
                 self.connect()
@@ -748,23 +754,14 @@ class Store:
                     (attempts, next_at, error[:500], key))])
 
 
-class OnLease:
-    """The store as the worker holding a lease sees it: every write (put_values, a write
-    transaction) first checks, in its own transaction, that the lease is still held, so a
-    worker that lost it (killed, paused, cut off) and comes back cannot write twice what
-    the new one writes.  Reads and everything else go to the store itself."""
-
-    def __init__(self, store, name, holder):
-        self.store, self.lease = store, (name, holder)
-
-    def __getattr__(self, attr):
-        return getattr(self.store, attr)
-
-    def put_values(self, target, kind, values, set_by='', now=None):
-        return self.store.put_values(target, kind, values, set_by=set_by, now=now, lease=self.lease)
-
-    def transaction(self, write=True):
-        return self.store.transaction(write, lease=self.lease if write else None)
+def OnLease(store, name, holder):
+    """The store as the worker holding a lease sees it: every write transaction (put_values,
+    run, the events' and statistics' methods, transaction()) first checks, in the same
+    transaction, that the lease is still held, so a worker that lost it (killed, paused,
+    cut off) and comes back cannot write twice what the new one writes.  Reads are as ever."""
+    view = copy.copy(store)         # the same engine and lock; its own connection once it needs one
+    view._db, view.lease_held = None, (name, holder)
+    return view
 
 
 # -- moving a store: SQLite -> PostgreSQL (or back) ----------------------------------------

@@ -268,3 +268,25 @@ def test_targets_sum_on_the_overview(store):
     s.sample(two, now=t + 60)
     assert total(store, targets=('one', 'two')) == (3, 0) == total(store, 'label', 'same', targets=('one', 'two'))
     assert total(store, targets=('two',)) == (2, 0)
+
+
+def test_a_sampler_whose_worker_lost_its_lease_counts_nothing(store):
+    """The statistics go through the worker's view of the store (lib.store.OnLease): once
+    another worker holds the lease, this one's samples are refused and no byte is counted
+    twice; the worker that holds it counts the bytes once."""
+    from lib.store import LeaseLost, OnLease
+    client = Totals()
+    client.add('A' * 40, up=100, down=1000)
+    now = at(2026, 3, 10, 12, 0)
+    store.acquire_lease('worker', 'old', 'h', 1, 60)             # leases run on the store's own clock
+    old = Sampler(OnLease(store, 'worker', 'old'), Policy(seconds=60, zone=BERLIN))
+    old.sample(client, now=now)                                     # the baseline
+    store.release_lease('worker', 'old')
+    store.acquire_lease('worker', 'new', 'h', 2, 60)             # the new worker took over
+    client.move('A' * 40, up=10, down=500)
+    with pytest.raises(LeaseLost):
+        old.sample(client, now=now + 60)
+    assert total(store) == (0, 0)
+    new = Sampler(OnLease(store, 'worker', 'new'), Policy(seconds=60, zone=BERLIN))
+    new.sample(client, now=now + 60)
+    assert total(store) == (10, 500)
