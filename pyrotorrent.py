@@ -823,10 +823,7 @@ class Statistics(Pages):
     @staticmethod
     def by_key(reader, names, kind, month):
         """This month's and all time's bytes of each series of a kind, most this month first."""
-        rows = {r['key']: dict(r, month_up=0, month_down=0) for r in reader.by_key(names, kind)}
-        for r in reader.by_key(names, kind, start=month):
-            rows[r['key']].update(month_up=r['up'], month_down=r['down'])
-        return sorted(rows.values(), key=lambda r: (-(r['month_up'] + r['month_down']), -(r['up'] + r['down'])))
+        return reader.by_key_since(names, kind, month)
 
     def monthly_cap(self, names):
         """The data cap these targets' month counts against (STATS_MONTHLY_CAP), or None: one

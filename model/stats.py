@@ -431,6 +431,19 @@ class Reader:
         out = [{'key': k, 'name': n or '', 'up': int(u), 'down': int(d), 'gone': bool(g)} for k, n, u, d, g in rows]
         return out[:limit] if limit else out
 
+    def by_key_since(self, targets, kind, since, resolution=DAY):
+        """[{key, name, up, down, gone, month_up, month_down}]: all time and since `since` (a
+        bucket start, e.g. this month's), in ONE query; most bytes since first, then all time."""
+        rows = self.store.run([(
+            'SELECT s.key, MAX(s.name), SUM(b.up), SUM(b.down), MIN(CASE WHEN s.gone_at IS NULL THEN 0 ELSE 1 END), '
+            'SUM(CASE WHEN b.start >= ? THEN b.up ELSE 0 END), SUM(CASE WHEN b.start >= ? THEN b.down ELSE 0 END) '
+            'FROM stats_bucket b JOIN stats_series s ON s.id = b.series WHERE s.target IN (%s) AND s.kind = ? '
+            'AND b.resolution = ? GROUP BY s.key' % self._in(targets),
+            (int(since), int(since)) + tuple(targets) + (kind, resolution))], write=False)
+        out = [{'key': k, 'name': n or '', 'up': int(u), 'down': int(d), 'gone': bool(g),
+                'month_up': int(mu), 'month_down': int(md)} for k, n, u, d, g, mu, md in rows]
+        return sorted(out, key=lambda r: (-(r['month_up'] + r['month_down']), -(r['up'] + r['down']), r['key']))
+
     def events(self, targets, start, end, kinds=None):
         rows = self.store.run([(
             'SELECT target, kind, started_at, ended_at, detail FROM stats_event WHERE target IN (%s) '
