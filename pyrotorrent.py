@@ -611,9 +611,12 @@ class Settings(Pages):
         if isinstance(store, StoreError):
             return self.target_page(request, 'settings/page.html', name, status=503, store_error=str(store))
         fields, groups, live, restarted = settings.view(store, backend)
+        caps = backend.CAPABILITIES
         return self.target_page(request, 'settings/page.html', name, status=status, fields=fields,
                                 groups=groups, live=live, restarted=restarted, problem=problem,
                                 errors=errors or {}, presets=settings.ENCRYPTION,
+                                has_groups='groups' in caps.settings_write, alt_native=caps.alt_native,
+                                rate_unit=settings.unit_words(caps.rate_unit),
                                 heartbeat=self.app.heartbeat())
 
     @expose('/target/<name>/settings', 'admin', POST, endpoint='settings_save')
@@ -623,11 +626,12 @@ class Settings(Pages):
             self.keep(request, name, [form['keep']])
             return redirect(back, 303)
         changes = {} if form.get('apply') else _settings_form(form, self.app.speed_groups(name))
-        clean, errors = settings.validate(changes, bare=1024)
+        clean, errors, notes = self.validate(name, changes, bare=1024)
         if errors:
             return self.on_settings(request, name, status=400, errors=errors,
                                     problem='Nothing was changed: ' + settings.in_words(errors) + '.')
-        self.tell_report(request, name, self.change(name, clean, request, everything=bool(form.get('apply'))))
+        self.tell_report(request, name, self.change(name, clean, request, everything=bool(form.get('apply')),
+                                                    notes=notes))
         return redirect(back, 303)
 
     @expose('/target/<name>/limits', 'user', POST)
@@ -641,11 +645,11 @@ class Settings(Pages):
                 changes[('alt_' if alt else '') + key] = form[key]
         if form.get('alt_enabled') in ('on', 'off'):
             changes['alt_enabled'] = form['alt_enabled']
-        clean, errors = settings.validate(changes, bare=1024)
+        clean, errors, notes = self.validate(name, changes, bare=1024)
         if errors:
             raise BadRequest('Nothing was changed on %s: %s.' % (name, settings.in_words(errors)))
         if clean:
-            self.tell_report(request, name, self.change(name, clean, request))
+            self.tell_report(request, name, self.change(name, clean, request, notes=notes))
         return redirect(self.back_to(request, form, name), 303)
 
     @expose('/api/target/<name>/settings', 'viewer', endpoint='api_settings')
@@ -663,23 +667,33 @@ class Settings(Pages):
                 raise BadRequest('keep_live is a list of field names')
             self.keep(request, name, keep)
             return self.json(dict(self.as_json(name), applied={}, refused={}, notes=[]))
-        clean, errors = settings.validate(body)
+        clean, errors, notes = self.validate(name, body)
         if errors:
             return self.app.error(request, 400, 'Bad Request', 'Nothing was changed: %s.' % settings.in_words(errors),
                                   True, details={'fields': errors})
-        report = self.change(name, clean, request, everything=apply_all or None)
+        report = self.change(name, clean, request, everything=apply_all or None, notes=notes)
         return self.json(dict(self.as_json(name), **report.as_dict()))
 
     # -- shared by the page, the header and the API ------------------------------------
 
-    def change(self, name, clean, request, everything=None):
+    def validate(self, name, changes, bare=1):
+        """(clean, errors, notes): the rates rounded to what the target's client keeps
+        (Capabilities.rate_unit), a note for each one rounded."""
+        notes = []
+        clean, errors = settings.validate(changes, bare=bare, unit=self.backend(name).CAPABILITIES.rate_unit,
+                                          notes=notes)
+        return clean, errors, notes
+
+    def change(self, name, clean, request, everything=None, notes=()):
         store = self.app.store()
         if isinstance(store, StoreError):
             raise ServiceUnavailable('Settings of %s cannot be kept: %s' % (name, store))
         backend = self.backend(name)
         if not backend.CAPABILITIES.settings_write:
             raise BadRequest('%s has no settings pyroTorrent can set' % backend.client)
-        return settings.apply(store, backend, clean, request.user.name or 'local', everything=everything)
+        report = settings.apply(store, backend, clean, request.user.name or 'local', everything=everything)
+        report.notes[:0] = list(notes)
+        return report
 
     def keep(self, request, name, fields):
         store = self.app.store()
@@ -689,7 +703,7 @@ class Settings(Pages):
             kept = settings.keep_live(store, self.backend(name), fields, request.user.name or 'local')
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
-        self.tell(request, 'pyroTorrent now keeps rTorrent\'s value of %s.' % ', '.join(kept))
+        self.tell(request, 'pyroTorrent now keeps %s\'s value of %s.' % (self.backend(name).client, ', '.join(kept)))
 
     def tell_report(self, request, name, report):
         if report.applied:
