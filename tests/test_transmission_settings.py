@@ -140,3 +140,42 @@ def test_a_daemon_restarted_mid_session_keeps_its_settings(tmp_path):
         assert 're-applied' in words and session(d)['speed-limit-down'] == 123
     finally:
         d.stop()
+
+
+def test_statistics_and_the_snapshot_of_a_real_transfer_to_transmission(tmp_path):
+    """rtorrent seeds to Transmission (add_peer); the sampler records the bytes Transmission
+    counted (downloadedEver), by target, label and torrent; the snapshot sees it seeding."""
+    seeder = rig.RTorrentDaemon(str(tmp_path / 'rt'), bind='127.0.0.74').start()
+    d = rig.TransmissionDaemon(str(tmp_path / 'tr'), bind='127.0.0.73').start()
+    try:
+        data = str(tmp_path / 'data')
+        size = 3 * 1024 * 1024 + 11
+        path = rig.make_payload(data, 'stats.bin', size)
+        body = rig.make_torrent(path, 'http://127.0.0.1:1/announce', str(tmp_path / 's.torrent'), piece_size_exp=16)
+        h = seeder.load(body, directory=data, start=True)
+        seeder.wait(lambda: seeder.call('d.complete', h) == 1, 30, 'the seeder to check its data')
+        t = Transmission(d.url, name='tr')
+        assert t.CAPABILITIES.transfer_totals
+        assert t.add_torrents([metafile.parse(body, 's.torrent')],
+                              AddOptions(start=True, label='linux', priority=0, priorities=PRIORITIES))[0].status == 'added'
+        store = Store.open(str(tmp_path / 'store.sqlite3'))
+        sampler = stats.Sampler(store, stats.Policy(seconds=60))
+        now = time.time()
+        sampler.sample(t, now=now)                                 # the baseline (nothing moved yet)
+        seeder.call('add_peer', h, '%s:%d' % (d.bind, d.peer_port))
+        d.wait(lambda: t.torrent(h)[1].state == 'seeding', 90, 'Transmission to download it from rtorrent')
+        totals = t.transfer_totals(details=True)
+        mine = [x for x in totals.torrents if x.hash == h.upper()][0]
+        assert mine.down_total >= size and mine.label == 'linux' and mine.tracker == 'http://127.0.0.1:1/announce'
+        assert totals.instance == t.instance()
+        sampler.sample(t, now=now + 60)
+        reader = stats.Reader(store)
+        assert reader.total(['tr'])[1] >= size
+        assert reader.total(['tr'], 'label', 'linux')[1] >= size
+        assert reader.total(['tr'], 'torrent', h.upper())[1] >= size
+        seen = {s.hash: s for s in t.snapshot()}[h.upper()]
+        assert seen.state == 'seeding' and seen.complete and seen.downloaded >= size and seen.label == 'linux'
+        assert seen.trackers == ('http://127.0.0.1:1/announce',) and seen.finished > now - 5
+    finally:
+        d.stop()
+        seeder.stop()

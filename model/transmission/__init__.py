@@ -23,6 +23,7 @@ from model.transmission.queries import Queries
 from model.transmission.rows import PRIORITIES, Rows
 from model.transmission.rpc import Connection, Transport
 from model.transmission.settings import MAPPED, Settings
+from model.transmission.totals import Totals
 
 __all__ = ['Transmission', 'SETTINGS_READ', 'SETTINGS_WRITE']
 
@@ -46,7 +47,7 @@ SETTINGS_READ = frozenset((
 SETTINGS_WRITE = SETTINGS_READ
 
 
-class Transmission(Settings, Queries, Actions, Adding, Rows, Connection, Backend):
+class Transmission(Settings, Totals, Queries, Actions, Adding, Rows, Connection, Backend):
     """One transmission-daemon.  Transmission(config_target), or Transmission(url, name=...)."""
 
     CAPABILITIES = Capabilities(
@@ -68,6 +69,7 @@ class Transmission(Settings, Queries, Actions, Adding, Rows, Connection, Backend
         alt_native=True,
         rate_unit=1000,
         timetable=True,
+        transfer_totals=True,
     )
 
     def __init__(self, target, name=None, timeout=None, cache_seconds=600, max_answer_bytes=MAX_ANSWER_BYTES):
