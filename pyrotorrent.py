@@ -903,7 +903,22 @@ class Schedules(Pages):
                           % ('on' if grid['enabled'] else 'off'))
         except ValueError as exc:
             return self.on_schedule(request, name, status=400, problem='Nothing was changed: %s.' % exc)
+        self.push_timetable(request, store, name)
         return redirect(back, 303)
+
+    def push_timetable(self, request, store, name):
+        """A schedule that fits the client's own timetable is given to it now (the worker
+        checks again every tick)."""
+        try:
+            window = schedule.sync_timetable(store, self.backend(name), self.who(request))
+        except BackendError as exc:
+            if request is not None:
+                self.tell(request, 'The schedule could not be given to %s now (%s); the worker tries again.'
+                          % (name, exc), 'refused')
+            return
+        if window and request is not None and not request.path.startswith('/api/'):
+            self.tell(request, '%s runs this schedule itself (its alternative-speed timetable), even while '
+                               'pyroTorrent is down.' % self.backend(name).client)
 
     @expose('/target/<name>/rules', 'viewer', endpoint='rules')
     def on_rules(self, request, name, status=200, problem=None, preview=None, form=None):
@@ -972,6 +987,7 @@ class Schedules(Pages):
                 schedule.save(store, name, schedule.validate(body), self.who(request), self.app.desired(name))
         except ValueError as exc:
             return self.app.error(request, 400, 'Bad Request', 'Nothing was changed: %s.' % exc, True)
+        self.push_timetable(request, store, name)
         return self.json(self.schedule_json(store, name))
 
     @expose('/api/target/<name>/rules', 'viewer', endpoint='api_rules')
@@ -1051,7 +1067,10 @@ class Schedules(Pages):
         now = time.time()
         force = schedule.in_force(grid, override, now, self.app.time_zone)
         applied = store.values(name, schedule.KIND).get('applied')
+        pushed = store.values(name, schedule.KIND).get('timetable')
         return {'schedule': grid, 'force': force, 'now': now, 'applied': applied.value if applied else None,
+                'run_by': 'client' if pushed is not None and pushed.value else 'worker',
+                'timetable': pushed.value if pushed is not None else None,
                 'layer': settings.current_layer(store, name), 'held': store.held(name),
                 'time_zone': str(self.app.time_zone), 'heartbeat': self.app.heartbeat(),
                 'zoned': lambda t: datetime.datetime.fromtimestamp(t, self.app.time_zone).strftime('%Y-%m-%d %H:%M %Z')}
@@ -1061,7 +1080,8 @@ class Schedules(Pages):
         grid = dict(view['schedule'])
         view.pop('zoned')
         return {'target': name, 'schedule': grid, 'in_force': view['force'].as_dict(view['now']),
-                'applied': view['applied'], 'held': sorted(view['held']), 'time_zone': view['time_zone']}
+                'applied': view['applied'], 'held': sorted(view['held']), 'time_zone': view['time_zone'],
+                'run_by': view['run_by'], 'timetable': view['timetable']}
 
 
 AREAS = (Accounts, Lists, Torrents, Downloads, Adding, Settings, Statistics, Schedules)

@@ -179,3 +179,29 @@ def test_statistics_and_the_snapshot_of_a_real_transfer_to_transmission(tmp_path
     finally:
         d.stop()
         seeder.stop()
+
+
+def schedule_api(web, body):
+    return web.post('/api/target/tr/schedule', json=body, headers={'X-CSRF-Token': token(web)})
+
+
+def test_a_schedule_that_fits_the_timetable_is_pushed_to_transmission(daemon, store_path):
+    web = web_for(daemon, store_path)
+    api(web, {'alt_down_limit': 40000, 'alt_up_limit': 20000})
+    fits = {'enabled': True, 'cell_minutes': 30, 'default': 'normal',
+            'windows': [{'days': ['Monday', 'Wednesday', 'Sunday'], 'from': '01:30', 'to': '07:00',
+                         'profile': 'alternative'}]}
+    answer = schedule_api(web, fits)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.get_json()['run_by'] == 'client'
+    got = session(daemon)
+    assert got['alt-speed-time-enabled'] is True
+    assert (got['alt-speed-time-begin'], got['alt-speed-time-end']) == (90, 420)
+    assert got['alt-speed-time-day'] == 2 | 8 | 1                     # Monday, Wednesday, Sunday
+    assert (got['alt-speed-down'], got['alt-speed-up']) == (40, 20)
+    assert 'run by Transmission itself' in page_text(web.get('/target/tr/schedule').get_data(as_text=True))
+    # two different windows do not fit: Transmission's timetable goes off, the worker runs it
+    fits['windows'].append({'days': ['Friday'], 'from': '10:00', 'to': '11:00', 'profile': 'alternative'})
+    assert schedule_api(web, fits).get_json()['run_by'] == 'worker'
+    assert session(daemon)['alt-speed-time-enabled'] is False
+    assert "run by pyroTorrent's worker" in page_text(web.get('/target/tr/schedule').get_data(as_text=True))
