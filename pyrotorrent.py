@@ -611,9 +611,12 @@ class Settings(Pages):
         if isinstance(store, StoreError):
             return self.target_page(request, 'settings/page.html', name, status=503, store_error=str(store))
         fields, groups, live, restarted = settings.view(store, backend)
+        caps = backend.CAPABILITIES
         return self.target_page(request, 'settings/page.html', name, status=status, fields=fields,
                                 groups=groups, live=live, restarted=restarted, problem=problem,
                                 errors=errors or {}, presets=settings.ENCRYPTION,
+                                has_groups='groups' in caps.settings_write, alt_native=caps.alt_native,
+                                rate_unit=settings.unit_words(caps.rate_unit),
                                 heartbeat=self.app.heartbeat())
 
     @expose('/target/<name>/settings', 'admin', POST, endpoint='settings_save')
@@ -623,11 +626,12 @@ class Settings(Pages):
             self.keep(request, name, [form['keep']])
             return redirect(back, 303)
         changes = {} if form.get('apply') else _settings_form(form, self.app.speed_groups(name))
-        clean, errors = settings.validate(changes, bare=1024)
+        clean, errors, notes = self.validate(name, changes, bare=1024)
         if errors:
             return self.on_settings(request, name, status=400, errors=errors,
                                     problem='Nothing was changed: ' + settings.in_words(errors) + '.')
-        self.tell_report(request, name, self.change(name, clean, request, everything=bool(form.get('apply'))))
+        self.tell_report(request, name, self.change(name, clean, request, everything=bool(form.get('apply')),
+                                                    notes=notes))
         return redirect(back, 303)
 
     @expose('/target/<name>/limits', 'user', POST)
@@ -641,11 +645,11 @@ class Settings(Pages):
                 changes[('alt_' if alt else '') + key] = form[key]
         if form.get('alt_enabled') in ('on', 'off'):
             changes['alt_enabled'] = form['alt_enabled']
-        clean, errors = settings.validate(changes, bare=1024)
+        clean, errors, notes = self.validate(name, changes, bare=1024)
         if errors:
             raise BadRequest('Nothing was changed on %s: %s.' % (name, settings.in_words(errors)))
         if clean:
-            self.tell_report(request, name, self.change(name, clean, request))
+            self.tell_report(request, name, self.change(name, clean, request, notes=notes))
         return redirect(self.back_to(request, form, name), 303)
 
     @expose('/api/target/<name>/settings', 'viewer', endpoint='api_settings')
@@ -663,23 +667,33 @@ class Settings(Pages):
                 raise BadRequest('keep_live is a list of field names')
             self.keep(request, name, keep)
             return self.json(dict(self.as_json(name), applied={}, refused={}, notes=[]))
-        clean, errors = settings.validate(body)
+        clean, errors, notes = self.validate(name, body)
         if errors:
             return self.app.error(request, 400, 'Bad Request', 'Nothing was changed: %s.' % settings.in_words(errors),
                                   True, details={'fields': errors})
-        report = self.change(name, clean, request, everything=apply_all or None)
+        report = self.change(name, clean, request, everything=apply_all or None, notes=notes)
         return self.json(dict(self.as_json(name), **report.as_dict()))
 
     # -- shared by the page, the header and the API ------------------------------------
 
-    def change(self, name, clean, request, everything=None):
+    def validate(self, name, changes, bare=1):
+        """(clean, errors, notes): the rates rounded to what the target's client keeps
+        (Capabilities.rate_unit), a note for each one rounded."""
+        notes = []
+        clean, errors = settings.validate(changes, bare=bare, unit=self.backend(name).CAPABILITIES.rate_unit,
+                                          notes=notes)
+        return clean, errors, notes
+
+    def change(self, name, clean, request, everything=None, notes=()):
         store = self.app.store()
         if isinstance(store, StoreError):
             raise ServiceUnavailable('Settings of %s cannot be kept: %s' % (name, store))
         backend = self.backend(name)
         if not backend.CAPABILITIES.settings_write:
             raise BadRequest('%s has no settings pyroTorrent can set' % backend.client)
-        return settings.apply(store, backend, clean, request.user.name or 'local', everything=everything)
+        report = settings.apply(store, backend, clean, request.user.name or 'local', everything=everything)
+        report.notes[:0] = list(notes)
+        return report
 
     def keep(self, request, name, fields):
         store = self.app.store()
@@ -689,7 +703,7 @@ class Settings(Pages):
             kept = settings.keep_live(store, self.backend(name), fields, request.user.name or 'local')
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
-        self.tell(request, 'pyroTorrent now keeps rTorrent\'s value of %s.' % ', '.join(kept))
+        self.tell(request, 'pyroTorrent now keeps %s\'s value of %s.' % (self.backend(name).client, ', '.join(kept)))
 
     def tell_report(self, request, name, report):
         if report.applied:
@@ -886,7 +900,22 @@ class Schedules(Pages):
                           % ('on' if grid['enabled'] else 'off'))
         except ValueError as exc:
             return self.on_schedule(request, name, status=400, problem='Nothing was changed: %s.' % exc)
+        self.push_timetable(request, store, name)
         return redirect(back, 303)
+
+    def push_timetable(self, request, store, name):
+        """A schedule that fits the client's own timetable is given to it now (the worker
+        checks again every tick)."""
+        try:
+            window = schedule.sync_timetable(store, self.backend(name), self.who(request))
+        except BackendError as exc:
+            if request is not None:
+                self.tell(request, 'The schedule could not be given to %s now (%s); the worker tries again.'
+                          % (name, exc), 'refused')
+            return
+        if window and request is not None and not request.path.startswith('/api/'):
+            self.tell(request, '%s runs this schedule itself (its alternative-speed timetable), even while '
+                               'pyroTorrent is down.' % self.backend(name).client)
 
     @expose('/target/<name>/rules', 'viewer', endpoint='rules')
     def on_rules(self, request, name, status=200, problem=None, preview=None, form=None):
@@ -955,6 +984,7 @@ class Schedules(Pages):
                 schedule.save(store, name, schedule.validate(body), self.who(request), self.app.desired(name))
         except ValueError as exc:
             return self.app.error(request, 400, 'Bad Request', 'Nothing was changed: %s.' % exc, True)
+        self.push_timetable(request, store, name)
         return self.json(self.schedule_json(store, name))
 
     @expose('/api/target/<name>/rules', 'viewer', endpoint='api_rules')
@@ -1034,7 +1064,10 @@ class Schedules(Pages):
         now = time.time()
         force = schedule.in_force(grid, override, now, self.app.time_zone)
         applied = store.values(name, schedule.KIND).get('applied')
+        pushed = store.values(name, schedule.KIND).get('timetable')
         return {'schedule': grid, 'force': force, 'now': now, 'applied': applied.value if applied else None,
+                'run_by': 'client' if pushed is not None and pushed.value else 'worker',
+                'timetable': pushed.value if pushed is not None else None,
                 'layer': settings.current_layer(store, name), 'held': store.held(name),
                 'time_zone': str(self.app.time_zone), 'heartbeat': self.app.heartbeat(),
                 'zoned': lambda t: datetime.datetime.fromtimestamp(t, self.app.time_zone).strftime('%Y-%m-%d %H:%M %Z')}
@@ -1044,7 +1077,8 @@ class Schedules(Pages):
         grid = dict(view['schedule'])
         view.pop('zoned')
         return {'target': name, 'schedule': grid, 'in_force': view['force'].as_dict(view['now']),
-                'applied': view['applied'], 'held': sorted(view['held']), 'time_zone': view['time_zone']}
+                'applied': view['applied'], 'held': sorted(view['held']), 'time_zone': view['time_zone'],
+                'run_by': view['run_by'], 'timetable': view['timetable']}
 
 
 AREAS = (Accounts, Lists, Torrents, Downloads, Adding, Settings, Statistics, Schedules)

@@ -56,6 +56,13 @@ class Capabilities:
     settings_read: frozenset = frozenset()    # settings it can report back
     settings_write: frozenset = frozenset()   # settings it can be given
     transfer_totals: bool = False # transfer_totals() works: the worker keeps statistics of it
+    alt_native: bool = False      # alternative ("turtle") speeds are the client's own: alt_enabled,
+                                  # alt_down_limit, alt_up_limit are given to it as they are, not
+                                  # emulated through the global limits (model/settings.py)
+    rate_unit: int = 1024         # the client keeps speed limits in whole multiples of this many
+                                  # bytes/s (rTorrent: KiB, 1024; Transmission: kB, 1000)
+    timetable: bool = False       # the client runs one weekly window of alternative speeds itself
+                                  # (set_timetable(); model/schedule.py pushes a fitting schedule)
 
     def as_dict(self):
         data = dataclasses.asdict(self)

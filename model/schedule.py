@@ -365,6 +365,64 @@ def set_override(store, target, profile, who, now, tz, desired=None):
     return override
 
 
+# -- a client's own timetable (Capabilities.timetable: Transmission's alt-speed-time-*) ------
+
+SUNDAY_FIRST_BIT = {i: 1 << ((i + 1) % 7) for i in range(7)}    # Monday (0) -> 2 ... Sunday (6) -> 1
+
+
+def timetable_window(grid):
+    """The schedule as ONE window of alternative speeds with the same begin and end on every
+    day it is on ({'begin': minutes after midnight, 'end': minutes, 'days': bit mask, Sunday
+    = 1 ... Saturday = 64}), or None when it is not that (off, other kinds of profile, two
+    windows a day, different times, a window across midnight)."""
+    if not grid.get('enabled'):
+        return None
+    kinds = {grid['profiles'][name]['kind'] for name in grid['cells']}
+    if 'alt' not in kinds or kinds - {'alt', 'own'}:
+        return None
+    per_day = cells_per_day(grid['cell_minutes'])
+    window, days = None, 0
+    for day in range(7):
+        row = [grid['profiles'][n]['kind'] == 'alt' for n in grid['cells'][day * per_day:(day + 1) * per_day]]
+        if not any(row):
+            continue
+        first = row.index(True)
+        last = per_day - row[::-1].index(True)
+        if not all(row[first:last]):
+            return None                             # two windows in one day
+        here = (first * grid['cell_minutes'], last * grid['cell_minutes'])
+        if window not in (None, here):
+            return None
+        window, days = here, days | SUNDAY_FIRST_BIT[day]
+    if window[1] >= 24 * 60 and window[0] == 0 and days == 127:
+        return None                                 # alt all week: nothing to time
+    return {'begin': window[0], 'end': window[1] % (24 * 60), 'days': days}
+
+
+def runner(store, backend):
+    """Who runs a target's schedule: 'client' (pushed to its own timetable) or 'worker'."""
+    pushed = store.values(backend.name, KIND).get('timetable')
+    return 'client' if pushed is not None and pushed.value else 'worker'
+
+
+def sync_timetable(store, backend, who='pyroTorrent'):
+    """Push a schedule that fits the client's one timetable to it (so it runs while
+    pyroTorrent is down), or turn the client's timetable off when it no longer fits (or an
+    override is in force).  A client without a timetable: nothing.  Returns the window
+    pushed, or None; BackendError when the client cannot be asked."""
+    if not backend.CAPABILITIES.timetable:
+        return None
+    grid, override = load(store, backend.name)
+    window = None if override else timetable_window(grid)
+    pushed = store.values(backend.name, KIND).get('timetable')
+    pushed = pushed.value if pushed is not None else None
+    if window != pushed:
+        if window is not None or pushed is not None:
+            backend.set_timetable(window)
+        store.put_values(backend.name, KIND, {'timetable': window}, set_by=who)
+    return window
+
+
 def layer_of(profile):
     """What a profile puts over the global limits (model.settings.apply_layer), or None."""
     if profile['kind'] == 'limited':
@@ -385,6 +443,7 @@ def tick(store, backend, seen, instance, now=None, tz=None, catch_up=False):
     now = time.time() if now is None else now
     tz = tz or time_zone()
     name = backend.name
+    sync_timetable(store, backend, 'worker')
     grid, override = load(store, name)
     force = in_force(grid, override, now, tz)
     events, said = [], []

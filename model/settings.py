@@ -5,9 +5,12 @@ The field names here are the API's (docs/api.rst).  Rates are bytes per second, 
 unlimited; what people type is read by parse_rate ('500 KiB/s', '2 MB/s', '1.5M'; KiB is
 1024 bytes, kB 1000).  The desired values live in the store (lib/store.py, kind 'desired');
 a Backend with settings (Capabilities.settings_read / settings_write) reads the live ones
-and applies them (read_settings, apply_settings).  Alternative speeds are pyroTorrent's own:
-while they are on, the alt limits are what the client gets as its global limits, and the
-normal ones wait in the store.
+and applies them (read_settings, apply_settings).  Alternative speeds are pyroTorrent's own
+(rTorrent): while they are on, the alt limits are what the client gets as its global limits,
+and the normal ones wait in the store.  A client whose turtle mode is its own
+(Capabilities.alt_native, Transmission) is given alt_enabled and the alt limits as they are.
+A client offers only the fields of its Capabilities.settings_write (offered()); rates are
+rounded to its Capabilities.rate_unit (KiB for rTorrent, kB = 1000 bytes for Transmission).
 
 Every change goes through apply(): validated first (ValueError in words, nothing sent),
 then sent in one batch and read back; a value the client took only in part is put back
@@ -36,6 +39,7 @@ COUNT_FIELDS = {
                                                       'from the upload limit'),
     'max_downloads_global': (0, 'Download slots in all', 'peers all torrents download from at once; 0: rTorrent '
                                                           'decides from the download limit'),
+    'max_peers_global': (1, 'Most peers in all', 'connections of all torrents together (Transmission)'),
 }
 FIELDS = RATE_FIELDS + ('alt_enabled', 'encryption') + tuple(COUNT_FIELDS) + ('groups',)
 LABELS = dict({'down_limit': 'Download limit', 'up_limit': 'Upload limit',
@@ -110,6 +114,37 @@ def whole_kib(rate):
     return 0 if rate == 0 else max(1, int(round(rate / KiB))) * KiB
 
 
+def whole_units(rate, unit=KiB):
+    """The rate a client keeping whole `unit`s of bytes/s will really have: whole_kib for
+    KiB; otherwise the nearest multiple, halves up, at least one unit above 0 (0 stays 0)."""
+    if unit == KiB:
+        return whole_kib(rate)
+    return 0 if rate == 0 else max(1, (rate + unit // 2) // unit) * unit
+
+
+def unit_words(unit):
+    return 'KiB/s (1024 bytes)' if unit == KiB else 'kB/s (%d bytes)' % unit if unit == 1000 else '%d bytes/s' % unit
+
+
+def client_field(field, native=False):
+    """The client's field a desired one is given as (the alt limits stand in for the global
+    ones, unless the client's alternative speeds are its own)."""
+    return field if native else CLIENT_FIELD.get(field, field)
+
+
+def offered(caps):
+    """The fields (FIELDS order) a client's Capabilities let pyroTorrent set."""
+    out = []
+    for field in FIELDS:
+        if field == 'alt_enabled' and not caps.alt_native:
+            ok = 'down_limit' in caps.settings_write
+        else:
+            ok = client_field(field, caps.alt_native) in caps.settings_write
+        if ok:
+            out.append(field)
+    return tuple(out)
+
+
 def check_encryption(value):
     """A preset name from a preset name or a list of flags equal to a preset's; a flag list
     of no preset is refused with the contradiction (or the preset to use instead)."""
@@ -171,16 +206,24 @@ def check_groups(value, bare=1):
     return groups
 
 
-def validate(changes, bare=1):
+def validate(changes, bare=1, unit=KiB, notes=None):
     """(clean values, {field: reason}) of settings as the API or a form gives them; the
-    rates rounded to whole KiB/s as rTorrent keeps them."""
+    rates rounded to whole units as the client keeps them (KiB/s for rTorrent, kB/s for
+    Transmission: whole_units); a list given as notes gets a sentence for each rate that
+    was rounded."""
     clean, errors = {}, {}
     if not isinstance(changes, dict):
         return {}, {'': 'send a JSON object of settings'}
     for field, value in changes.items():
         try:
             if field in RATE_FIELDS:
-                clean[field] = whole_kib(parse_rate(value, bare))
+                exact = parse_rate(value, bare)
+                clean[field] = whole_units(exact, unit)
+                if notes is not None and clean[field] != exact:
+                    notes.append('%s: %s bytes/s is not a whole number of %s; the client is given %s bytes/s '
+                                 '(the nearest, halves up%s)' % (field, format(exact, ','), unit_words(unit),
+                                                                 format(clean[field], ','),
+                                                                 ', at least one unit' if exact < unit else ''))
             elif field in COUNT_FIELDS:
                 low = COUNT_FIELDS[field][0]
                 if isinstance(value, str) and re.fullmatch(r'\s*-?\d+\s*', value):
@@ -213,11 +256,26 @@ def in_words(errors):
 
 # -- what the client is given ------------------------------------------------------------
 
-def client_values(desired, layer=None):
+def client_values(desired, layer=None, native=False):
     """{client field: value} for the client from desired values ({field: value}): the alt
     limits as the global ones while alt_enabled; encryption as its flags.  A layer (a
     schedule's profile, model/schedule.py) stands over the global limits: {'alt': True}
-    gives the alt limits, {'down_limit': ...} its own; the desired values stay as they are."""
+    gives the alt limits, {'down_limit': ...} its own; the desired values stay as they are.
+    native (Capabilities.alt_native): the alt fields go as they are, and a layer turns the
+    client's own alternative speeds on ({'alt': True}) or off (its own limits)."""
+    if native:
+        out = {f: desired[f] for f in RATE_FIELDS + ('alt_enabled',) if f in desired}
+        if layer and layer.get('alt'):
+            out['alt_enabled'] = True
+        elif layer:
+            out.update({f: layer[f] for f in ('down_limit', 'up_limit') if f in layer})
+            out['alt_enabled'] = False
+        for field in COUNT_FIELDS:
+            if field in desired:
+                out[field] = desired[field]
+        if 'encryption' in desired:
+            out['encryption'] = ENCRYPTION[desired['encryption']][0]
+        return out
     out = {}
     alt = desired.get('alt_enabled', False) or bool(layer and layer.get('alt'))
     for field in ('down_limit', 'up_limit'):
@@ -234,9 +292,13 @@ def client_values(desired, layer=None):
     return out
 
 
-def in_force(field, desired, layer=None):
+def in_force(field, desired, layer=None, native=False):
     """The desired field that decides the client's `field` now (down_limit or alt_down_limit...),
     or LAYER when a schedule's profile does."""
+    if native:
+        if layer and (field == 'alt_enabled' or field in layer):
+            return LAYER
+        return field
     if field in ('down_limit', 'up_limit') and layer and field in layer:
         return LAYER
     if field in ('down_limit', 'up_limit') and (desired.get('alt_enabled') or (layer and layer.get('alt'))):
@@ -275,27 +337,34 @@ def apply(store, backend, changes, who, everything=None):
     applied_to = state.get('applied_instance')
     if everything is None:
         everything = applied_to is None or applied_to.value != backend.instance()
-    wanted = merged if everything else changes
-    send = client_values(merged, layer)
+    native = backend.CAPABILITIES.alt_native
+    can = offered(backend.CAPABILITIES)
+    unknown = {f: '%s has no such setting pyroTorrent can set' % backend.client for f in changes if f not in can}
+    merged = {f: v for f, v in merged.items() if f in can}
+    wanted = merged if everything else {f: v for f, v in changes.items() if f in can}
+    send = client_values(merged, layer, native)
     if not everything:
-        touched = {CLIENT_FIELD.get(f, f) for f in wanted} | ({'down_limit', 'up_limit'} if 'alt_enabled' in wanted else set())
+        touched = {client_field(f, native) for f in wanted}
+        if 'alt_enabled' in wanted and not native:
+            touched |= {'down_limit', 'up_limit'}
         send = {k: v for k, v in send.items() if k in touched}
     old_groups = desired.get('groups', {})
     groups = merged.get('groups', {}) if (everything or 'groups' in changes) else {}
     dropped = [g for g in old_groups if 'groups' in changes and g not in groups]
     live, faults = backend.apply_settings(send, groups, dropped)
-    report = Report(live=live)
+    report = Report(live=live, refused=dict(unknown))
     keep = {}
     readable = backend.CAPABILITIES.settings_read
+    given = client_values(merged, layer, native)
     for field, value in wanted.items():
         if field == 'groups':
             continue
-        client_field = CLIENT_FIELD.get(field, field)
-        if field in ('alt_down_limit', 'alt_up_limit', 'down_limit', 'up_limit') and in_force(client_field, merged, layer) != field:
+        cfield = client_field(field, native)
+        if (field in RATE_FIELDS or (native and field == 'alt_enabled')) and in_force(cfield, merged, layer, native) != field:
             keep[field] = value             # not in force now: kept for when it is
             report.applied[field] = value
             continue
-        if field == 'alt_enabled':
+        if field == 'alt_enabled' and not native:
             bad = [f for f in ('down_limit', 'up_limit') if f in faults]
             if bad:
                 report.refused[field] = faults[bad[0]]
@@ -303,16 +372,18 @@ def apply(store, backend, changes, who, everything=None):
                 keep[field] = value
                 report.applied[field] = value
             continue
-        if client_field in faults:
-            report.refused[field] = faults[client_field]
-        elif client_field in readable and live.values.get(client_field) != client_values(merged, layer).get(client_field):
-            got = live.values.get(client_field)
+        if cfield in faults:
+            report.refused[field] = faults[cfield]
+        elif cfield in readable and live.values.get(cfield) != given.get(cfield):
+            got = live.values.get(cfield)
+            if field == 'encryption':
+                got = preset_of(got)
             keep[field] = got
             report.applied[field] = got
             report.notes.append('%s: %s keeps %r, not %r' % (field, backend.client, got, value))
         else:
             keep[field] = value
-            report.applied[field] = live.values.get(client_field, value) if field != 'encryption' else value
+            report.applied[field] = live.values.get(cfield, value) if field != 'encryption' else value
     if 'groups' in wanted:
         kept = dict(old_groups) if not everything else {}
         for name in dropped:
@@ -343,6 +414,15 @@ def apply(store, backend, changes, who, everything=None):
     return report
 
 
+def preset_of(flags):
+    """The preset a client's flags (as client_values gives them) are, or the value itself."""
+    if isinstance(flags, (list, tuple)):
+        for name, (preset, _) in ENCRYPTION.items():
+            if tuple(preset) == tuple(flags):
+                return name
+    return flags
+
+
 def current_layer(store, target):
     """The layer a schedule put over the global limits, or None."""
     state = store.values(target, STATE)
@@ -358,13 +438,15 @@ def apply_layer(store, backend, layer, who):
     number of pyroTorrent's).  Returns (LiveSettings read back, {field: why refused})."""
     old = current_layer(store, backend.name)
     desired = desired_values(store, backend.name)
+    native = backend.CAPABILITIES.alt_native
+    fields = ('down_limit', 'up_limit') + (('alt_enabled',) if native else ())
     base = (old or {}).get('base')
     if layer and base is None:
         live = backend.read_settings(())
-        base = {f: live.values[f] for f in ('down_limit', 'up_limit') if f in live.values}
-    wanted = client_values(desired, layer)
+        base = {f: live.values[f] for f in fields if f in live.values}
+    wanted = client_values(desired, layer, native)
     send = {}
-    for field in ('down_limit', 'up_limit'):
+    for field in fields:
         value = wanted.get(field, (base or {}).get(field))
         if value is not None:
             send[field] = value
@@ -377,12 +459,14 @@ def keep_live(store, backend, fields, who):
     """"Keep rTorrent's": the store takes the client's live value of these fields."""
     live = backend.read_settings(())
     desired = desired_values(store, backend.name)
+    native = backend.CAPABILITIES.alt_native
     keep = {}
     for field in fields:
-        client_field = CLIENT_FIELD.get(field, field)
-        if field not in FIELDS or client_field not in backend.CAPABILITIES.settings_read:
+        cfield = client_field(field, native)
+        if field not in FIELDS or cfield not in backend.CAPABILITIES.settings_read:
             raise ValueError("%s cannot be read back from %s, so there is no live value to keep" % (field, backend.client))
-        keep[in_force(client_field, desired)] = live.values[client_field]
+        value = live.values[cfield]
+        keep[in_force(cfield, desired, None, native)] = preset_of(value) if field == 'encryption' else value
     store.put_values(backend.name, DESIRED, keep, set_by=who)
     return keep
 
@@ -429,22 +513,25 @@ def view(store, backend):
     groups = desired.get('groups', {})
     live = backend.read_settings(groups)
     readable = backend.CAPABILITIES.settings_read
+    native = backend.CAPABILITIES.alt_native
+    given = client_values(desired, layer, native)
     fields = []
-    for name in FIELDS:
+    for name in offered(backend.CAPABILITIES):
         if name == 'groups':
             continue
-        client_field = CLIENT_FIELD.get(name, name)
-        force = name == 'alt_enabled' or in_force(client_field, desired, layer) == name
-        value = live.values.get(client_field) if client_field in readable and force else None
+        cfield = client_field(name, native)
+        force = (name == 'alt_enabled' and not native) or in_force(cfield, desired, layer, native) == name
+        value = live.values.get(cfield) if cfield in readable and force else None
         have = stored.get(name)
-        wanted = client_values(desired, layer).get(client_field) if have is not None and force else None
+        wanted = given.get(cfield) if have is not None and force else None
         fields.append(Field(
             name=name, label=LABELS[name],
             help=COUNT_FIELDS[name][2] if name in COUNT_FIELDS else ENCRYPTION[have.value][1]
             if name == 'encryption' and have else '',
             desired=have.value if have else None, set_at=have.set_at if have else None,
-            set_by=have.set_by if have else '', live=value, readable=client_field in readable,
-            in_force=force, drift=bool(have is not None and force and client_field in readable and value != wanted)))
+            set_by=have.set_by if have else '', live=preset_of(value) if name == 'encryption' else value,
+            readable=cfield in readable,
+            in_force=force, drift=bool(have is not None and force and cfield in readable and value != wanted)))
     shown = {}
     for name, limits in groups.items():
         got = live.groups.get(name)

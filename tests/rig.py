@@ -912,7 +912,8 @@ class TransmissionDaemon:
     def _procs(self):
         return [(self.proc, signal.SIGTERM)]
 
-    def _write_settings(self):
+    def _write_settings(self, keep=False):
+        path = os.path.join(self.config_dir, 'settings.json')
         values = {
             'rpc-enabled': True, 'rpc-bind-address': self.bind, 'rpc-port': self.rpc_port,
             'rpc-whitelist-enabled': True, 'rpc-whitelist': '127.*.*.*',
@@ -930,12 +931,18 @@ class TransmissionDaemon:
             'encryption': 1, 'umask': 18,
         }
         values.update(self.settings)
-        with open(os.path.join(self.config_dir, 'settings.json'), 'w') as f:
+        if keep and os.path.exists(path):       # what it saved, only the addresses and ports the rig's
+            with open(path) as f:
+                saved = json.load(f)
+            saved.update({k: v for k, v in values.items() if k.startswith(('rpc-', 'bind-', 'peer-port'))})
+            values = saved
+        with open(path, 'w') as f:
             json.dump(values, f, indent=1)
 
-    def start(self, timeout=120.0):
+    def start(self, timeout=120.0, keep_settings=False):
         """Start it and wait until its RPC answers session-get (about 1 s; longer with
-        thousands of torrents to load)."""
+        thousands of torrents to load).  keep_settings: start on the settings.json it saved
+        (what session-set gave it), only its addresses and ports rewritten."""
         if self.proc is not None and self.proc.alive():
             return self
         os.makedirs(self.config_dir, exist_ok=True)
@@ -944,7 +951,7 @@ class TransmissionDaemon:
             self.rpc_port = free_port(self.bind)
         if self.peer_port is None:
             self.peer_port = free_port(self.bind)
-        self._write_settings()
+        self._write_settings(keep_settings)
         popen = _popen(['transmission-daemon', '-f', '-g', self.config_dir], self.log_path,
                        cwd=self.workdir)
         self.proc = _Proc('transmission-daemon (%s)' % self.workdir, popen, log_path=self.log_path)

@@ -79,7 +79,10 @@ def test_the_factory_and_the_declared_capabilities(box):
     assert not {'pause', 'resume', 'close'} & set(caps.actions)
     assert caps.priorities == {-1: 'low', 0: 'normal', 1: 'high'} == caps.file_priorities
     # offered only once read_settings/apply_settings map them (model/transmission SETTINGS_READ)
-    assert not caps.settings_read and not caps.settings_write
+    mapped = {'down_limit', 'up_limit', 'alt_down_limit', 'alt_up_limit', 'alt_enabled', 'encryption',
+              'max_peers', 'max_peers_global'}
+    assert caps.settings_read == caps.settings_write == mapped and 'groups' not in mapped
+    assert caps.alt_native and caps.rate_unit == 1000 and caps.timetable
     assert {'down_limit', 'up_limit', 'alt_down_limit', 'alt_up_limit', 'alt_enabled', 'encryption'} <= SETTINGS_READ
 
 

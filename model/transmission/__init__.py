@@ -22,6 +22,8 @@ from model.transmission.adding import Adding
 from model.transmission.queries import Queries
 from model.transmission.rows import PRIORITIES, Rows
 from model.transmission.rpc import Connection, Transport
+from model.transmission.settings import MAPPED, Settings
+from model.transmission.totals import Totals
 
 __all__ = ['Transmission', 'SETTINGS_READ', 'SETTINGS_WRITE']
 
@@ -45,7 +47,7 @@ SETTINGS_READ = frozenset((
 SETTINGS_WRITE = SETTINGS_READ
 
 
-class Transmission(Queries, Actions, Adding, Rows, Connection, Backend):
+class Transmission(Settings, Totals, Queries, Actions, Adding, Rows, Connection, Backend):
     """One transmission-daemon.  Transmission(config_target), or Transmission(url, name=...)."""
 
     CAPABILITIES = Capabilities(
@@ -61,10 +63,13 @@ class Transmission(Queries, Actions, Adding, Rows, Connection, Backend):
         max_metafile=MAX_SIZE,
         queue=True,
         torrent_limits=True,
-        # SETTINGS_READ/SETTINGS_WRITE above are what session-get/-set offer; declared once
-        # read_settings/apply_settings map them (until then no page offers them)
-        settings_read=frozenset(),
-        settings_write=frozenset(),
+        # what model/transmission/settings.py maps of SETTINGS_READ/SETTINGS_WRITE; no groups
+        settings_read=MAPPED,
+        settings_write=MAPPED,
+        alt_native=True,
+        rate_unit=1000,
+        timetable=True,
+        transfer_totals=True,
     )
 
     def __init__(self, target, name=None, timeout=None, cache_seconds=600, max_answer_bytes=MAX_ANSWER_BYTES):
