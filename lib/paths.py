@@ -133,6 +133,13 @@ def components(relative):
     return parts
 
 
+def inside_any(path, roots):
+    """Whether the absolute path `path` is one of the folders `roots` or below one, compared
+    component by component (no file system access: for rtorrent-side paths too)."""
+    path = path.rstrip('/') or '/'
+    return any(path == root or path.startswith(root.rstrip('/') + '/') for root in roots)
+
+
 def inside(path, base):
     """Whether the real path `path` is `base` or below it (both already real paths)."""
     try:

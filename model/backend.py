@@ -92,6 +92,17 @@ class ListQuery:
     page: int = 1
     per_page: int = 50
 
+    def order_and_cut(self, rows, sort_keys):
+        """This query's page of rows ({'name':, ...} dicts, sorted in place): by name, then by
+        the sort column's key (sort_keys[column](row)), stable, in the query's order."""
+        rows.sort(key=lambda r: r['name'].casefold())
+        if self.sort != 'name':
+            rows.sort(key=sort_keys[self.sort], reverse=self.reverse)
+        elif self.reverse:
+            rows.reverse()
+        first = (self.page - 1) * self.per_page
+        return rows[first:first + self.per_page]
+
 
 @dataclasses.dataclass
 class Header:

@@ -5,7 +5,8 @@ from lib.metafile import is_info_hash
 from model.backend import ActionResult, FILE_PRIORITIES, PRIORITIES
 from model.rtorrent import commands
 from model.rtorrent.connection import Fault
-from model.rtorrent.rows import _inside_any, _unique
+from lib.paths import inside_any
+from model.rtorrent.rows import _unique
 
 
 class Actions:
@@ -114,7 +115,7 @@ class Actions:
                 continue
             directory, multi, files = fields[result.hash]
             local = self.paths.to_local(directory)
-            if not local or not _inside_any(local, roots):
+            if not local or not inside_any(local, roots):
                 result.ok = False
                 result.reason = ('%s is in %s, outside the download roots (%s): its data is not '
                                  'deleted and it stays in rTorrent' % (result.hash, directory,

@@ -9,7 +9,8 @@ from model.errors import BadAnswer, CommandFault, NotFound
 from model.rtorrent import commands
 from model.rtorrent.connection import Fault
 from model.rtorrent.files import RTorrentFile
-from model.rtorrent.rows import NAME_COMMAND, SORT_FIELDS, SORT_KEYS, _inside_any, _state, _unique
+from lib.paths import inside_any
+from model.rtorrent.rows import NAME_COMMAND, SORT_FIELDS, SORT_KEYS, _state, _unique
 
 
 class Queries:
@@ -47,13 +48,7 @@ class Queries:
             rows = [r for r in rows if text in r['name'].casefold()]
         if query.label is not None:
             rows = [r for r in rows if r['label'] == query.label]
-        rows.sort(key=lambda r: r['name'].casefold())
-        if query.sort != 'name':
-            rows.sort(key=SORT_KEYS[query.sort], reverse=query.reverse)
-        elif query.reverse:
-            rows.reverse()
-        first = (query.page - 1) * query.per_page
-        page = rows[first:first + query.per_page]
+        page = query.order_and_cut(rows, SORT_KEYS)
 
         # Round trip 2: the page's rows, one command each, and the size of every view.
         branch, condition, row_command = commands.ROW
@@ -174,10 +169,10 @@ class Queries:
             scrape_seeders=max((t.seeders for t in enabled), default=0),
             scrape_leechers=max((t.leechers for t in enabled), default=0),
             local_directory=local_directory, local_metafile=self.paths.to_local(metafile),
-            can_delete_data=bool(local_directory and roots and _inside_any(local_directory, roots)),
+            can_delete_data=bool(local_directory and roots and inside_any(local_directory, roots)),
             # 0.9.8 takes d.directory.set on an open torrent, closes it and leaves it unable to start
             movable=not row['started'] and not row['hashing'] and not row['open'],
-            downloadable=bool(local_directory and _inside_any(local_directory, self.paths.served_roots())),
+            downloadable=bool(local_directory and inside_any(local_directory, self.paths.served_roots())),
             group=row['group'],
         )
         return header, detail

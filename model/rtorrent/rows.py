@@ -121,7 +121,3 @@ def _unique(hashes):
                               for h in hashes))
 
 
-def _inside_any(path, roots):
-    path = path.rstrip('/') or '/'
-    return any(path == root or path.startswith(root.rstrip('/') + '/') for root in roots)
-

@@ -4,6 +4,7 @@ Transmission silently skips ids it does not know, so the first call is what lets
 hash get its own ActionResult)."""
 from lib.erase import delete_files
 from lib.metafile import is_info_hash
+from lib.paths import inside_any
 from model.backend import ActionResult
 from model.errors import CommandFault
 from model.transmission.rows import PRIORITIES, unique
@@ -21,11 +22,6 @@ ACTIONS = {
     'queue_bottom': 'queue-move-bottom',
     'erase': 'torrent-remove',
 }
-
-
-def _inside_any(path, roots):
-    path = path.rstrip('/') or '/'
-    return any(path == root or path.startswith(root.rstrip('/') + '/') for root in roots)
 
 
 class Actions:
@@ -103,11 +99,11 @@ class Actions:
             where = row['downloadDir'].rstrip('/') or '/'
             if local_roots:
                 local = self.paths.to_local(where)
-                if not local or not _inside_any(local, local_roots):
+                if not local or not inside_any(local, local_roots):
                     return ('%s is in %s, outside the download roots (%s): its data is not deleted '
                             'and it stays in %s' % (row['hashString'].upper(), where,
                                                     ', '.join(remote_roots), self.client))
-            elif remote_roots and not _inside_any(where, remote_roots):
+            elif remote_roots and not inside_any(where, remote_roots):
                 return ('%s is in %s, outside the download roots (%s): its data is not deleted and '
                         'it stays in %s' % (row['hashString'].upper(), where, ', '.join(remote_roots), self.client))
             return None

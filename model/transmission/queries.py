@@ -8,7 +8,7 @@ from model.errors import BadAnswer, NotFound
 from model.transmission.rows import (DETAIL_FIELDS, KEY_FIELDS, PRIORITIES, ROW_FIELDS, SORT_FIELDS,
                                      SORT_KEYS, VIEWS, KB, hash_for_rpc, piece_hex, unique)
 from lib.metafile import is_info_hash
-from model.transmission.actions import _inside_any
+from lib.paths import inside_any
 
 
 class Queries:
@@ -54,13 +54,7 @@ class Queries:
             rows = [r for r in rows if not r['labels']]
         elif query.label is not None:
             rows = [r for r in rows if query.label in r['labels']]
-        rows.sort(key=lambda r: r['name'].casefold())
-        if query.sort != 'name':
-            rows.sort(key=SORT_KEYS[query.sort], reverse=query.reverse)
-        elif query.reverse:
-            rows.reverse()
-        first = (query.page - 1) * query.per_page
-        page = rows[first:first + query.per_page]
+        page = query.order_and_cut(rows, SORT_KEYS)
         torrents = []
         if page:
             found = {r['id']: r for r in self._table(
@@ -135,7 +129,7 @@ class Queries:
             scrape_leechers=max((t.leechers for t in trackers), default=0),
             local_directory=local_directory, local_metafile=_existing(self.paths.to_local(row['torrentFile'])),
             can_delete_data=self._may_delete(download_dir), movable=True,
-            downloadable=bool(local_directory and _inside_any(local_directory, self.served_roots())),
+            downloadable=bool(local_directory and inside_any(local_directory, self.served_roots())),
             down_limit=row['downloadLimit'] * KB if row['downloadLimited'] else 0,
             up_limit=row['uploadLimit'] * KB if row['uploadLimited'] else 0, scale=PRIORITIES)
 
@@ -145,8 +139,8 @@ class Queries:
         roots = self.paths.download_roots
         if self.paths.local_roots():
             local = self.paths.to_local(download_dir)
-            return bool(local) and _inside_any(local, self.paths.local_roots())
-        return not roots or _inside_any(download_dir, roots)
+            return bool(local) and inside_any(local, self.paths.local_roots())
+        return not roots or inside_any(download_dir, roots)
 
     @staticmethod
     def _tracker(index, t):
