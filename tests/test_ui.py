@@ -5,6 +5,7 @@ headless Chromium measures the pages from the DOM (no sideways scrolling at 360 
 first torrent row on the first screen), walks them by keyboard, and applies the bulk bar,
 reading every outcome back from rtorrent itself.
 """
+import html
 import os
 
 import pytest
@@ -104,3 +105,50 @@ def test_screenshots_of_each_page(driver, server, box):
         for size_name, size in (('desktop', DESKTOP), ('phone', (390, 844))):
             open_page(driver, url, size)
             driver.save_screenshot(os.path.join(folder, '%s-%s.png' % (page, size_name)))
+
+
+def bar_inputs(driver):
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#bulk [data-for]')).filter(function (e) {"
+        "  return e.offsetParent !== null; }).map(function (e) { return e.name; });")
+
+
+def test_the_bulk_bar_sets_a_label_and_starts_nothing(driver, server, box):
+    daemon, stopped = box['daemon'], box['hashes'][NAMES[1]]
+    open_page(driver, server + '/target/t/')
+    assert bar_inputs(driver) == []                       # no action chosen: no inputs
+    choice = Select(driver.find_element(By.NAME, 'action'))
+    assert choice.first_selected_option.get_attribute('value') == ''
+    choice.select_by_value('priority')
+    assert bar_inputs(driver) == ['priority']
+    choice.select_by_value('close')
+    assert 'close its files' in driver.find_element(By.CSS_SELECTOR, '[data-action-help]').text
+    choice.select_by_value('label')
+    assert bar_inputs(driver) == ['label']
+    driver.find_element(By.CSS_SELECTOR, 'input[value="%s"]' % stopped).click()
+    driver.find_element(By.CSS_SELECTOR, '#bulk input[name=label]').send_keys('isos')
+    driver.find_element(By.CSS_SELECTOR, '#bulk button[type=submit]').click()
+    wait(driver, lambda d: 'Set the label of 1 torrent' in d.find_element(By.TAG_NAME, 'main').text, 'the message')
+    assert daemon.call('d.custom1', stopped) == 'isos' and daemon.call('d.state', stopped) == 0
+    # an empty label box is stopped in the browser, and the label stays
+    Select(driver.find_element(By.NAME, 'action')).select_by_value('label')
+    driver.find_element(By.CSS_SELECTOR, 'input[value="%s"]' % stopped).click()
+    driver.find_element(By.CSS_SELECTOR, '#bulk button[type=submit]').click()
+    assert 'Type a label first' in driver.find_element(By.CSS_SELECTOR, '[data-action-help]').text
+    assert daemon.call('d.custom1', stopped) == 'isos'
+
+
+def test_without_javascript_the_server_refuses_an_empty_label_and_removes_only_when_told(box):
+    daemon, h = box['daemon'], box['hashes'][NAMES[0]]
+    web = webapp.client({'t': box['daemon'].url})
+    token = webapp.csrf_token(web.get('/target/t/').get_data(as_text=True))
+    daemon.call('d.custom1.set', h, 'keep')
+    answer = web.post('/target/t/action', data={'csrf_token': token, 'action': 'label', 'hash': h, 'label': ' '})
+    assert answer.status_code == 400 and "choose 'remove label'" in html.unescape(answer.get_data(as_text=True))
+    assert daemon.call('d.custom1', h) == 'keep'
+    answer = web.post('/target/t/action', data={'csrf_token': token, 'action': '', 'hash': h})
+    assert answer.status_code == 303 and daemon.call('d.custom1', h) == 'keep'
+    assert 'Choose what to do' in web.get(answer.headers['Location']).get_data(as_text=True)
+    web.post('/target/t/action', data={'csrf_token': token, 'action': 'unlabel', 'hash': h})
+    assert daemon.call('d.custom1', h) == ''
+    daemon.call('d.custom1.set', h, 'linux')
