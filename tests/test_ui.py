@@ -152,3 +152,64 @@ def test_without_javascript_the_server_refuses_an_empty_label_and_removes_only_w
     web.post('/target/t/action', data={'csrf_token': token, 'action': 'unlabel', 'hash': h})
     assert daemon.call('d.custom1', h) == ''
     daemon.call('d.custom1.set', h, 'linux')
+
+
+def active(driver):
+    return driver.execute_script(
+        "var e = document.activeElement; return [e.tagName, e.id, e.name || '', e.value || ''];")
+
+
+def test_a_keyboard_walk_skip_link_search_help_and_no_key_while_typing(driver, server, box):
+    open_page(driver, server + '/target/t/')
+    body = driver.find_element(By.TAG_NAME, 'body')
+    body.send_keys(Keys.TAB)                        # the first Tab reaches the skip link
+    assert driver.execute_script('return document.activeElement.className') == 'skip'
+    body = driver.switch_to.active_element
+    body.send_keys(Keys.ENTER)
+    assert active(driver)[1] == 'rows'
+    driver.switch_to.active_element.send_keys(Keys.TAB)     # then the first torrent's box
+    tag, _, name, value = active(driver)
+    first = driver.execute_script("return document.querySelector('#torrents tbody tr[data-hash]').getAttribute('data-hash')")
+    assert (tag, name, value) == ('INPUT', 'hash', first)
+    # focus survives the live refreshes (REFRESH_SECONDS = 1)
+    stamp = driver.execute_script("return document.documentElement.getAttribute('data-refreshed')")
+    wait(driver, lambda d: d.execute_script("return document.documentElement.getAttribute('data-refreshed')")
+         not in (None, stamp), 'a live refresh')
+    wait(driver, lambda d: d.execute_script("return document.documentElement.getAttribute('data-refreshed')")
+         not in (None, stamp), 'a second live refresh')
+    assert active(driver)[2:] == ['hash', first]
+    # a selects every torrent on the page, again none
+    driver.switch_to.active_element.send_keys('a')
+    assert driver.execute_script("return Array.from(document.querySelectorAll('#torrents tbody input[form=bulk]'))"
+                                 ".every(function (b) { return b.checked; })")
+    driver.switch_to.active_element.send_keys('a')
+    assert driver.execute_script("return document.querySelectorAll('#torrents tbody input[form=bulk]:checked').length") == 0
+    # / goes to the search box; typed there, no key is a shortcut
+    driver.switch_to.active_element.send_keys('/')
+    assert active(driver)[2] == 'q'
+    driver.switch_to.active_element.send_keys('as?x/')
+    assert driver.find_element(By.NAME, 'q').get_attribute('value') == 'as?x/'
+    assert not driver.execute_script("return document.getElementById('keys-help').open")
+    assert driver.execute_script("return document.querySelectorAll('#torrents tbody input[form=bulk]:checked').length") == 0
+    # ? opens the help, Escape closes it; the ? button in the header says it exists
+    driver.find_element(By.NAME, 'q').clear()
+    driver.execute_script('document.activeElement.blur()')
+    assert driver.find_element(By.CSS_SELECTOR, '[data-keys-help]').is_displayed()
+    driver.find_element(By.TAG_NAME, 'body').send_keys('?')
+    assert driver.execute_script("return document.getElementById('keys-help').open")
+    assert 'select every torrent' in driver.find_element(By.ID, 'keys-help').text
+    driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    assert not driver.execute_script("return document.getElementById('keys-help').open")
+
+
+def test_s_starts_the_selected_torrents_through_the_bar(driver, server, box):
+    daemon, h = box['daemon'], box['hashes'][NAMES[1]]
+    daemon.call('d.stop', h)
+    open_page(driver, server + '/target/t/')
+    driver.find_element(By.TAG_NAME, 'body').send_keys('s')          # nothing ticked: said so
+    assert 'Select at least one' in driver.find_element(By.CSS_SELECTOR, '[data-action-help]').text
+    driver.find_element(By.CSS_SELECTOR, 'input[value="%s"]' % h).click()
+    driver.switch_to.active_element.send_keys('s')
+    wait(driver, lambda d: 'Started 1 torrent' in d.find_element(By.TAG_NAME, 'main').text, 'the message')
+    assert daemon.call('d.state', h) == 1
+    daemon.call('d.stop', h)
