@@ -62,6 +62,24 @@ DONE = {'start': 'Started', 'resume': 'Resumed', 'stop': 'Stopped', 'pause': 'Pa
         'queue_up': 'Moved up the queue', 'queue_down': 'Moved down the queue',
         'queue_bottom': 'Moved to the end of the queue', 'unlabel': 'Removed the label of'}
 VALUE_ACTIONS = ('label', 'priority', 'directory', 'group')   # actions that take a value from the form
+# The torrent page's buttons: those that fit its state, in this order; the ALWAYS ones whatever it is.
+ACTION_ORDER = ('start', 'resume', 'start_now', 'pause', 'stop', 'close', 'recheck', 'announce', 'erase')
+ALWAYS = ('recheck', 'announce', 'erase')
+FITTING = {'downloading': ('pause', 'stop', 'close'), 'seeding': ('pause', 'stop', 'close'),
+           'paused': ('resume', 'stop', 'close'), 'checking': ('stop', 'close'), 'queued': ('start_now', 'stop'),
+           'stopped': ('start', 'start_now', 'close'), 'complete': ('start', 'start_now', 'close')}
+
+
+def fitting_actions(state, actions, closed):
+    """The actions of `actions` (a client's) that make sense for a torrent in this state;
+    `closed`: its files are closed already (no Close)."""
+    wanted = FITTING.get(state, ACTION_ORDER)
+    if 'resume' in wanted and 'resume' not in actions:
+        wanted += ('start',)
+    return [a for a in ACTION_ORDER if a in actions and (a in wanted or a in ALWAYS)
+            and not (a == 'close' and closed)]
+
+
 # What the list's bulk bar says each choice will do (ACTION_HELP for the client's own actions).
 BULK_HELP = dict(ACTION_HELP, label='give them this label (replacing theirs)', unlabel='take their labels away',
                  priority='set their priority', erase='asks first; their data stays on disk unless you choose otherwise',
@@ -281,6 +299,7 @@ class Torrents(Pages):
             header, detail = backend.torrent_detail(info_hash)
         return self.target_page(request, 'torrent.html', name, header=header, detail=detail,
                                 torrent=detail.torrent, tree=detail.tree, action_help=ACTION_HELP,
+                                offered=fitting_actions(detail.torrent.state, backend.ACTIONS, detail.movable),
                                 here=request.script_root + request.path,
                                 history=self.app.stats_history(name, detail.torrent.hash))
 

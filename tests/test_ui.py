@@ -7,6 +7,7 @@ reading every outcome back from rtorrent itself.
 """
 import html
 import os
+import re
 
 import pytest
 
@@ -205,7 +206,7 @@ def test_a_keyboard_walk_skip_link_search_help_and_no_key_while_typing(driver, s
 def test_s_starts_the_selected_torrents_through_the_bar(driver, server, box):
     daemon, h = box['daemon'], box['hashes'][NAMES[1]]
     daemon.call('d.stop', h)
-    open_page(driver, server + '/target/t/')
+    open_page(driver, server + '/target/t/?sort=size')     # not a reload: Chromium would tick boxes again
     driver.find_element(By.TAG_NAME, 'body').send_keys('s')          # nothing ticked: said so
     assert 'Select at least one' in driver.find_element(By.CSS_SELECTOR, '[data-action-help]').text
     driver.find_element(By.CSS_SELECTOR, 'input[value="%s"]' % h).click()
@@ -213,3 +214,24 @@ def test_s_starts_the_selected_torrents_through_the_bar(driver, server, box):
     wait(driver, lambda d: 'Started 1 torrent' in d.find_element(By.TAG_NAME, 'main').text, 'the message')
     assert daemon.call('d.state', h) == 1
     daemon.call('d.stop', h)
+
+
+def buttons(web, h):
+    page = web.get('/target/t/torrent/%s/' % h).get_data(as_text=True)
+    return re.findall(r'<button type="submit" name="action" value="(\w+)" title="[^"]+"', page), page
+
+
+def test_the_torrent_page_offers_the_actions_that_fit_and_says_what_they_do(box):
+    daemon, web = box['daemon'], webapp.client({'t': box['daemon'].url})
+    running, stopped = box['hashes'][NAMES[2]], box['hashes'][NAMES[1]]
+    daemon.call('d.stop', stopped)
+    offered, page = buttons(web, running)
+    assert offered == ['pause', 'stop', 'close', 'recheck', 'announce', 'erase'], offered
+    assert 'peers stay connected' in page and 'What these buttons do' in page
+    daemon.call('d.pause', running)
+    try:
+        assert buttons(web, running)[0][:2] == ['resume', 'stop']
+    finally:
+        daemon.call('d.resume', running)
+    offered, page = buttons(web, stopped)
+    assert 'start' in offered and 'pause' not in offered and 'stop' not in offered
