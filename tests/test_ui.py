@@ -235,3 +235,27 @@ def test_the_torrent_page_offers_the_actions_that_fit_and_says_what_they_do(box)
         daemon.call('d.resume', running)
     offered, page = buttons(web, stopped)
     assert 'start' in offered and 'pause' not in offered and 'stop' not in offered
+
+
+def background(driver):
+    return driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+
+
+def test_dark_theme_follows_the_system_and_the_switch_is_kept(driver, server, box):
+    driver.execute_cdp_cmd('Emulation.setEmulatedMedia', {'features': [{'name': 'prefers-color-scheme', 'value': 'dark'}]})
+    try:
+        open_page(driver, server + '/target/t/')
+        driver.execute_script("localStorage.removeItem('pyrotorrent-theme')")
+        open_page(driver, server + '/target/t/?theme-test=1')
+        assert background(driver) == 'rgb(20, 24, 29)'                  # the system's dark
+        switch = driver.find_element(By.CSS_SELECTOR, '[data-theme-switch]')
+        assert switch.text == '◐ auto'
+        switch.click()
+        switch.click()                                                  # auto → dark → light
+        assert background(driver) == 'rgb(255, 255, 255)'
+        open_page(driver, server + '/')                                 # kept on the next page
+        assert background(driver) == 'rgb(255, 255, 255)'
+        assert driver.find_element(By.CSS_SELECTOR, '[data-theme-switch]').text == '○ light'
+    finally:
+        driver.execute_script("localStorage.removeItem('pyrotorrent-theme')")
+        driver.execute_cdp_cmd('Emulation.setEmulatedMedia', {'features': []})
