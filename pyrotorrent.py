@@ -80,6 +80,13 @@ def fitting_actions(state, actions, closed):
             and not (a == 'close' and closed)]
 
 
+# rTorrent's own view names as people say them; 'default' and 'name' hold every torrent, as
+# 'main' does, so the views menu leaves them out (a client's header.view_titles comes first).
+VIEW_TITLES = {'main': 'All', 'started': 'Started', 'stopped': 'Stopped', 'complete': 'Complete',
+               'incomplete': 'Incomplete', 'hashing': 'Checking', 'seeding': 'Seeding', 'leeching': 'Downloading',
+               'active': 'Active'}
+DUPLICATE_VIEWS = ('default', 'name')
+
 # What the list's bulk bar says each choice will do (ACTION_HELP for the client's own actions).
 BULK_HELP = dict(ACTION_HELP, label='give them this label (replacing theirs)', unlabel='take their labels away',
                  priority='set their priority', erase='asks first; their data stays on disk unless you choose otherwise',
@@ -1099,6 +1106,7 @@ class PyroTorrent(App):
                                   live_known=Lists.known_text,
                                   refresh_seconds=config.REFRESH_SECONDS, down_seconds=DOWN_SECONDS,
                                   narrow_hidden=('label', 'added'),   # columns a phone does without
+                                  view_titles=VIEW_TITLES, duplicate_views=DUPLICATE_VIEWS,
                                   alt_on=lambda name: self.desired(name).get('alt_enabled', False))
 
     def store(self):
