@@ -106,6 +106,13 @@ def test_screenshots_of_each_page(driver, server, box):
         for size_name, size in (('desktop', DESKTOP), ('phone', (390, 844))):
             open_page(driver, url, size)
             driver.save_screenshot(os.path.join(folder, '%s-%s.png' % (page, size_name)))
+    driver.execute_cdp_cmd('Emulation.setEmulatedMedia', {'features': [{'name': 'prefers-color-scheme', 'value': 'dark'}]})
+    try:
+        for page in ('list', 'torrent'):
+            open_page(driver, pages(server, box)[page], DESKTOP)
+            driver.save_screenshot(os.path.join(folder, '%s-dark.png' % page))
+    finally:
+        driver.execute_cdp_cmd('Emulation.setEmulatedMedia', {'features': []})
 
 
 def bar_inputs(driver):
