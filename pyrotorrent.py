@@ -82,9 +82,7 @@ def fitting_actions(state, actions, closed):
 
 # rTorrent's own view names as people say them; 'default' and 'name' hold every torrent, as
 # 'main' does, so the views menu leaves them out (a client's header.view_titles comes first).
-VIEW_TITLES = {'main': 'All', 'started': 'Started', 'stopped': 'Stopped', 'complete': 'Complete',
-               'incomplete': 'Incomplete', 'hashing': 'Checking', 'seeding': 'Seeding', 'leeching': 'Downloading',
-               'active': 'Active'}
+VIEW_TITLES = {'main': 'all', 'hashing': 'checking', 'leeching': 'downloading'}     # lower case, as Transmission's
 DUPLICATE_VIEWS = ('default', 'name')
 
 # What the list's bulk bar says each choice will do (ACTION_HELP for the client's own actions).

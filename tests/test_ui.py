@@ -273,8 +273,8 @@ def test_views_are_named_for_people_without_duplicates(box):
     page = web.get('/target/t/').get_data(as_text=True)
     views = re.findall(r'<nav class="views".*?</nav>', page, re.S)[0]
     shown = [html.unescape(re.sub(r'<[^>]+>', '', a)).split()[0] for a in re.findall(r'<a .*?</a>', views, re.S)]
-    assert shown[0] == 'All' and 'default' not in shown and 'name' not in shown and 'main' not in shown, shown
-    assert 'Seeding' in shown and 'Checking' in shown
-    assert '<small>All</small>' in page
+    assert shown[0] == 'all' and 'default' not in shown and 'name' not in shown and 'main' not in shown, shown
+    assert 'seeding' in shown and 'checking' in shown and 'hashing' not in shown
+    assert '<small>all</small>' in page
     # the duplicate still opens, named as it is, when asked for
     assert 'class="current" aria-current="page">default' in web.get('/target/t/view/default/').get_data(as_text=True)
