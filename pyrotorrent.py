@@ -60,8 +60,35 @@ DONE = {'start': 'Started', 'resume': 'Resumed', 'stop': 'Stopped', 'pause': 'Pa
         'directory': 'Set the download directory of', 'erase': 'Removed', 'group': 'Set the speed group of',
         'start_now': 'Started (ahead of the queue)', 'queue_top': 'Moved to the front of the queue',
         'queue_up': 'Moved up the queue', 'queue_down': 'Moved down the queue',
-        'queue_bottom': 'Moved to the end of the queue'}
+        'queue_bottom': 'Moved to the end of the queue', 'unlabel': 'Removed the label of'}
 VALUE_ACTIONS = ('label', 'priority', 'directory', 'group')   # actions that take a value from the form
+# The torrent page's buttons: those that fit its state, in this order; the ALWAYS ones whatever it is.
+ACTION_ORDER = ('start', 'resume', 'start_now', 'pause', 'stop', 'close', 'recheck', 'announce', 'erase')
+ALWAYS = ('recheck', 'announce', 'erase')
+FITTING = {'downloading': ('pause', 'stop', 'close'), 'seeding': ('pause', 'stop', 'close'),
+           'paused': ('resume', 'stop', 'close'), 'checking': ('stop', 'close'), 'queued': ('start_now', 'stop'),
+           'stopped': ('start', 'start_now', 'close'), 'complete': ('start', 'start_now', 'close')}
+
+
+def fitting_actions(state, actions, closed):
+    """The actions of `actions` (a client's) that make sense for a torrent in this state;
+    `closed`: its files are closed already (no Close)."""
+    wanted = FITTING.get(state, ACTION_ORDER)
+    if 'resume' in wanted and 'resume' not in actions:
+        wanted += ('start',)
+    return [a for a in ACTION_ORDER if a in actions and (a in wanted or a in ALWAYS)
+            and not (a == 'close' and closed)]
+
+
+# rTorrent's own view names as people say them; 'default' and 'name' hold every torrent, as
+# 'main' does, so the views menu leaves them out (a client's header.view_titles comes first).
+VIEW_TITLES = {'main': 'all', 'hashing': 'checking', 'leeching': 'downloading'}     # lower case, as Transmission's
+DUPLICATE_VIEWS = ('default', 'name')
+
+# What the list's bulk bar says each choice will do (ACTION_HELP for the client's own actions).
+BULK_HELP = dict(ACTION_HELP, label='give them this label (replacing theirs)', unlabel='take their labels away',
+                 priority='set their priority', erase='asks first; their data stays on disk unless you choose otherwise',
+                 group='move them to this speed group; active ones are stopped and started again around it')
 
 log = logging.getLogger('pyrotorrent')
 ENCODED_SEPARATOR = re.compile('%(2f|00)', re.I)   # a backslash is a plain character here
@@ -175,7 +202,7 @@ class Lists(Pages):
     def on_target(self, request, name, view='main'):
         query = self.list_query(request, view)
         listing = self.listing(request, name, query, known_pages(request).get((name, view)))
-        return self.target_page(request, 'target.html', name, listing=listing,
+        return self.target_page(request, 'target.html', name, listing=listing, action_help=BULK_HELP,
                                 request_query=request.query_string.decode('latin-1'))
 
     def listing(self, request, name, query, known=None):
@@ -277,6 +304,7 @@ class Torrents(Pages):
             header, detail = backend.torrent_detail(info_hash)
         return self.target_page(request, 'torrent.html', name, header=header, detail=detail,
                                 torrent=detail.torrent, tree=detail.tree, action_help=ACTION_HELP,
+                                offered=fitting_actions(detail.torrent.state, backend.ACTIONS, detail.movable),
                                 here=request.script_root + request.path,
                                 history=self.app.stats_history(name, detail.torrent.hash))
 
@@ -298,8 +326,9 @@ class Torrents(Pages):
         back = self.back_to(request, form, name)
         if action == 'erase':
             return redirect(self.url_for(request, 'erase', name=name, hash=hashes, next=back), 303)
-        if not hashes:
-            self.tell(request, 'Select at least one torrent first; nothing was changed.', 'refused')
+        if not hashes or not action:
+            self.tell(request, 'Choose what to do with the selected torrents first; nothing was changed.'
+                      if hashes else 'Select at least one torrent first; nothing was changed.', 'refused')
             return redirect(back, 303)
         results = self.run_action(self.backend(name), action, hashes, form)
         self.tell_results(request, action, results)
@@ -330,8 +359,12 @@ class Torrents(Pages):
                 return backend.act(action, hashes)
             if action == 'label':
                 label = values.get('label', '').strip()
+                if not label:       # removing takes its own choice: an empty box is a slip
+                    raise ValueError("the label box is empty; to take labels away choose 'remove label'")
                 check_text('the label', label, MAX_LABEL)
                 return backend.set_label(hashes, label)
+            if action == 'unlabel':
+                return backend.set_label(hashes, '')
             if action == 'priority':
                 return backend.set_priority(hashes, int(values.get('priority', '')))
             if action == 'group':
@@ -351,7 +384,7 @@ class Torrents(Pages):
             raise BadRequest('Cannot set the %s: %s. Nothing was changed.' % (action, exc)
                              if action in VALUE_ACTIONS else 'Cannot %s: %s. Nothing was changed.'
                              % (action, exc)) from None
-        known = [a for a in backend.ACTIONS] + [a for a in VALUE_ACTIONS if a not in backend.ACTIONS]
+        known = [a for a in backend.ACTIONS] + [a for a in VALUE_ACTIONS + ('unlabel',) if a not in backend.ACTIONS]
         raise BadRequest("There is no action '%s' (there are: %s)" % (action, ', '.join(known)))
 
     def tell_results(self, request, action, results):
@@ -1102,6 +1135,7 @@ class PyroTorrent(App):
                                   live_known=Lists.known_text,
                                   refresh_seconds=config.REFRESH_SECONDS, down_seconds=DOWN_SECONDS,
                                   narrow_hidden=('label', 'added'),   # columns a phone does without
+                                  view_titles=VIEW_TITLES, duplicate_views=DUPLICATE_VIEWS,
                                   alt_on=lambda name: self.desired(name).get('alt_enabled', False))
 
     def store(self):

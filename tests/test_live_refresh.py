@@ -135,7 +135,7 @@ def test_counts_follow_an_add_and_a_removal(daemon):
         # one round trip found the view grown, then the whole list came (two more)
         assert trips.calls == {'box': 3}
         assert '%d of %d torrents' % (total + 2, total + 2) in page_text(fresh)
-        assert re.search(r'>main <span class="count">%d</span>' % (total + 2), fresh)
+        assert re.search(r'>all <span class="count">%d</span>' % (total + 2), fresh)
         assert 'data-live-keep' not in fresh
     finally:
         daemon.multicall([('d.erase', [h]) for h in added])

@@ -105,8 +105,9 @@ def test_the_torrent_page_offers_only_what_transmission_does(box):
     assert answer.status_code == 200 and trips.calls == {'tr': 3}
     page = answer.get_data(as_text=True)
     text = page_text(page)
-    for word in ('Start now', 'Stop', 'Check hashes', 'Announce', 'Remove…', 'Queue position', 'Labels'):
+    for word in ('Stop', 'Check hashes', 'Announce', 'Remove…', 'Queue position', 'Labels'):
         assert word in text
+    assert 'value="start_now"' not in page          # seeding: only the buttons that fit its state
     assert 'value="pause"' not in page and 'value="close"' not in page and 'Disable' not in page
     assert '<option value="skip">skip (do not download)</option>' in page
     assert 'http://127.0.0.1:1/announce' in text and '.torrent file' in text
