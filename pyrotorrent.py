@@ -1532,7 +1532,7 @@ def passwd():
 def worker(config_path):
     """The worker: ticks over every target until SIGTERM or Ctrl-C (lib/worker.py)."""
     from lib.webhook import Webhook
-    from lib.worker import Worker
+    from lib.worker import Task, Worker
     from model.tasks import tasks_for
     logging.basicConfig(level=logging.INFO, format='%(asctime)s pyrotorrent worker: %(levelname)s %(message)s')
     try:
@@ -1550,9 +1550,13 @@ def worker(config_path):
     def notify(event):          # the webhook's queue: a store write, never the network
         hook.send_later('%s:%s' % (event.target, event.key), dict(event.as_dict(), text=events.in_words(event)))
 
+    # expired sessions of the file store: the worker's to delete, never a request's
+    purge = sessions.purger(sessions.options(config.session_options, config.BASE_URL))
+
     def tasks(on_lease):        # every write through the lease-checked store
         return tasks_for(on_lease, backends, policy, config.WORKER_TICK_SECONDS, tz=schedule.time_zone(config.TIME_ZONE),
-                         notify=notify if hook else None, automate_seconds=config.EVENTS_SECONDS)
+                         notify=notify if hook else None, automate_seconds=config.EVENTS_SECONDS) + [
+            Task('sessions', purge)]
     try:
         return Worker(store, tasks, config.WORKER_TICK_SECONDS).run()
     finally:

@@ -7,7 +7,8 @@ Nothing is stored for a visitor until there is something to keep (a login, a mes
 an anonymous visitor's CSRF token is an HMAC of a random value kept in a cookie of its own
 (CSRF_COOKIE), under a key kept in the session folder (or session.secret), so the login
 form stores no session.  purge_expired() deletes the file store's expired sessions; the
-middleware runs it at most every PURGE_EVERY seconds.
+worker (pyrotorrent.py worker) runs it at most every PURGE_EVERY seconds (purger()), so
+it must run as the web server's user, or with a session.data_dir both may write.
 """
 import hashlib
 import hmac
@@ -16,7 +17,6 @@ import os
 import secrets
 import stat
 import tempfile
-import threading
 import time
 
 from beaker import util as beaker_util
@@ -134,19 +134,16 @@ class LazySession(SessionObject):
 
 class Sessions(SessionMiddleware):
     """Beaker's SessionMiddleware, except that the cookie is marked Secure when this
-    request came over HTTPS (unless config.py says session.secure itself), a visitor's
-    session is stored only when there is something to keep, and expired sessions of the
-    file store are purged every PURGE_EVERY seconds."""
+    request came over HTTPS (unless config.py says session.secure itself), and a visitor's
+    session is stored only when there is something to keep (the worker purges expired
+    ones: purger())."""
 
     def __init__(self, app, session_options):
         super().__init__(app, session_options)
         self.forced_secure = 'session.secure' in session_options
-        self.file_store = self.options.get('type') in (None, 'file')
         if self.options.get('type') in (None, 'file', 'dbm'):
             private_dir(self.options['data_dir'])
         self.csrf_key = csrf_key(self.options)
-        self.purged_at = time.monotonic()
-        self.purging = threading.Lock()
 
     def __call__(self, environ, start_response):
         opts = self.options
@@ -155,7 +152,6 @@ class Sessions(SessionMiddleware):
         session = LazySession(environ, self.csrf_key, **opts)
         environ[self.environ_key] = session
         environ['beaker.get_session'] = self._get_session
-        self._purge_now_and_then()
 
         def session_start_response(status, headers, exc_info=None):
             if session.accessed():
@@ -170,19 +166,6 @@ class Sessions(SessionMiddleware):
             return start_response(status, headers, exc_info)
         return self.wrap_app(environ, session_start_response)
 
-    def _purge_now_and_then(self):
-        """purge_expired at most every PURGE_EVERY seconds, by one request at a time (a walk
-        of the folder: milliseconds for thousands of sessions)."""
-        if not self.file_store or time.monotonic() - self.purged_at < PURGE_EVERY:
-            return
-        if self.purging.acquire(blocking=False):
-            try:
-                self.purged_at = time.monotonic()
-                purge_expired({'session.' + k: v for k, v in self.options.items()})
-            except OSError:
-                pass            # the next round tries again; a request must not fail for it
-            finally:
-                self.purging.release()
 
 
 def csrf_key(options):
@@ -214,6 +197,21 @@ def csrf_key(options):
             os.unlink(new)
         time.sleep(0.01)
     raise PermissionError('%s cannot be read as a 32-byte key; delete it' % path)
+
+
+def purger(session_options):
+    """What the worker runs each tick: purge_expired(session_options) at most every
+    PURGE_EVERY seconds, the first time at once (a walk of the folder: milliseconds for
+    thousands of sessions).  Time-based work belongs to the worker, not to a request."""
+    last = [None]
+
+    def purge():
+        if last[0] is not None and time.monotonic() - last[0] < PURGE_EVERY:
+            return None
+        last[0] = time.monotonic()
+        removed = purge_expired(session_options)
+        return 'removed %d expired session(s)' % removed if removed else None
+    return purge
 
 
 def purge_expired(session_options, now=None):

@@ -99,3 +99,23 @@ def test_purge_removes_expired_sessions_and_keeps_live_ones(tmp_path):
                    timeout=3600)['user'] == 'alice'
     assert sessions.purge_expired(options, now=time.time() + 7200) == 1       # in two hours: the live one too
     assert sessions.purge_expired(sessions.options({'session.type': 'ext:memcached'}, '/')) == 0
+
+
+def test_the_worker_purges_expired_sessions(tmp_path, swarm):
+    """Purging is time-based work, so the worker does it (never a request): a real
+    `pyrotorrent.py worker` on the same session folder deletes the expired session at once
+    and keeps the live one."""
+    from tests.workers import WorkerProcess, write_config
+    data_dir = str(tmp_path / 'sessions')
+    sessions.private_dir(data_dir)
+    old, live = make_session(data_dir, 7200), make_session(data_dir, 60)
+    config_path = write_config(str(tmp_path / 'config.py'), targets={'seeder': {'url': swarm.seeder.url}},
+                               STORE=str(tmp_path / 'store.sqlite3'), WORKER_TICK_SECONDS=1,
+                               session_options={'session.data_dir': data_dir})
+    worker = WorkerProcess(config_path, str(tmp_path / 'worker.log'))
+    try:
+        worker.wait_log('removed 1 expired session(s)', 30)
+    finally:
+        assert worker.stop() == 0
+    names = [os.path.basename(f) for f in stored(tmp_path)]
+    assert live + '.cache' in names and old + '.cache' not in names
