@@ -14,6 +14,7 @@ import pytest
 from tests import rig, webapp
 
 webdriver = pytest.importorskip('selenium.webdriver')
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -50,7 +51,8 @@ def server(box):
 
 
 def wait(driver, condition, what, seconds=15):
-    return WebDriverWait(driver, seconds, poll_frequency=0.05).until(
+    # a page that is being replaced (after a form's POST) leaves stale elements: look again
+    return WebDriverWait(driver, seconds, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: condition(d), message='waited %d s for %s' % (seconds, what))
 
 
