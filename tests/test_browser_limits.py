@@ -4,6 +4,7 @@ viewer's click leads to the settings page instead."""
 import os
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -53,7 +54,8 @@ def test_a_user_changes_the_limit_in_place(driver, server, daemon):
     form.find_element(By.CSS_SELECTOR, 'button[type=submit]:not([name])').click()
     rig.wait_for(lambda: daemon.call('throttle.global_down.max_rate') == 500 * 1024, 10,
                  'rtorrent to take the new download limit')
-    WebDriverWait(driver, 10).until(lambda d: '/target/home/' in d.current_url and
+    WebDriverWait(driver, 10, ignored_exceptions=(StaleElementReferenceException,)).until(   # the page is replaced
+        lambda d: '/target/home/' in d.current_url and
                                     '500' in d.find_element(By.CSS_SELECTOR, 'a[data-quick-limits="home"]').text)
 
 
