@@ -44,8 +44,8 @@ from lib.format import FILTERS, size as format_size
 from lib.paths import PathNotFound
 from lib.shared import Shared
 from lib.store import Store, StoreError, store_exists
-from lib.web import GET, POST, PUBLIC, App, Area, expose, route_map, unguarded  # noqa: F401
-from lib.web import _forwarded
+from lib.web import GET, POST, PUBLIC, App, Area, expose, forwarded, route_map, unguarded  # noqa: F401
+
 from lib.wsgi import under_base_url
 from model import UnknownClient, backend_for
 from model import events, rules, schedule, settings, stats
@@ -836,7 +836,7 @@ class Statistics(Pages):
             address = ipaddress.ip_address(request.remote_addr or '')
         except ValueError:
             address = None
-        if address is None or _forwarded(request) or not any(
+        if address is None or forwarded(request) or not any(
                 address in ipaddress.ip_network(n, strict=False) for n in networks):
             return Response('/metrics answers only the networks in METRICS (config.py), directly (no proxy).\n',
                             status=403, mimetype='text/plain')

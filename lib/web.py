@@ -250,7 +250,7 @@ class App:
                               'refused it; nothing was changed.' % request.headers.get('Origin', 'unknown'), api)
         session = request.environ['beaker.session']
         mode = self.open_access()
-        if mode == 'local' and not (auth.is_local(request.remote_addr) and not _forwarded(request)):
+        if mode == 'local' and not (auth.is_local(request.remote_addr) and not forwarded(request)):
             return self.error(request, 403, 'Forbidden',
                               'pyroTorrent has no users configured, so it answers only on this machine '
                               '(loopback). Declare users in config.py (see docs/security.rst), or set '
@@ -320,6 +320,6 @@ def _own_names():
     return frozenset(n for n in names if n)
 
 
-def _forwarded(request):
+def forwarded(request):
     """A proxy on this machine that forwards requests from elsewhere says so."""
     return any(h in request.headers for h in ('Forwarded', 'X-Forwarded-For', 'X-Real-IP'))
