@@ -45,7 +45,6 @@ from lib.paths import PathNotFound
 from lib.shared import Shared
 from lib.store import Store, StoreError, store_exists
 from lib.web import GET, POST, PUBLIC, App, Area, expose, forwarded, route_map, unguarded  # noqa: F401
-
 from lib.wsgi import under_base_url
 from model import UnknownClient, backend_for
 from model import events, rules, schedule, settings, stats
