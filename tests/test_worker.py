@@ -36,7 +36,8 @@ def test_it_ticks_notes_the_instance_and_a_restart_and_stops_cleanly(tmp_path, d
     try:
         rig.wait_for(lambda: state(store, 'good').get('instance') == daemon.call('system.pid'), 20,
                      'the worker to note the daemon instance')
-        first = Store.open(store).heartbeat('worker')
+        # the heartbeat is written when the tick that noted the instance has ended
+        first = rig.wait_for(lambda: Store.open(store).heartbeat('worker'), 20, 'the first heartbeat')
         assert first.pid == worker.pid and first.tick_seconds == 0.5 and first.recent()
         rig.wait_for(lambda: Store.open(store).heartbeat('worker').ticked_at > first.ticked_at, 10, 'another tick')
         old = daemon.call('system.pid')
