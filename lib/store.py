@@ -151,6 +151,8 @@ MIGRATIONS = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_SECONDS = 10.0               # how long a write waits for another process's write
+IDLE_IN_TRANSACTION_SECONDS = 5.0  # PostgreSQL: a transaction left idle this long is ended (a frozen process)
+STATEMENT_SECONDS = 60.0          # PostgreSQL: the longest one statement may run (a store copy's biggest)
 
 
 class StoreError(Exception):
@@ -353,8 +355,15 @@ class PostgresEngine:
 
     def connect(self, create=True):
         try:
-            return self.psycopg.connect(self.url, autocommit=True, connect_timeout=int(BUSY_SECONDS),
-                                        application_name='pyrotorrent')
+            db = self.psycopg.connect(self.url, autocommit=True, connect_timeout=int(BUSY_SECONDS),
+                                      application_name='pyrotorrent')
+            # A process frozen inside a transaction (SIGSTOP, a hung host) would hold its row
+            # locks, the lease's among them, for ever: the server ends such a transaction
+            # (rolled back: nothing of it is written), and no statement waits unbounded.
+            for name, seconds in (('idle_in_transaction_session_timeout', IDLE_IN_TRANSACTION_SECONDS),
+                                  ('lock_timeout', BUSY_SECONDS), ('statement_timeout', STATEMENT_SECONDS)):
+                db.execute("SELECT set_config(%s, %s, false)", (name, '%dms' % (seconds * 1000)))
+            return db
         except self.psycopg.Error as exc:
             raise StoreError('the store %s cannot be opened: %s' % (self.where, _first_line(exc))) from None
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from lib.store import Store
+from lib.store import Store, StoreError
 from lib.worker import lease_seconds
 from tests import rig
 from tests.workers import WorkerProcess, write_config
@@ -112,6 +112,30 @@ def test_a_paused_worker_comes_back_as_a_standby_that_writes_nothing(tmp_path, d
                 if w.proc.poll() is None:
                     w.proc.send_signal(signal.SIGCONT)
                 w.stop()
+
+
+def test_a_holder_frozen_inside_a_write_does_not_block_the_take_over(tmp_path, setup):
+    """A worker frozen (SIGSTOP, a hung host) in the middle of a write transaction holds the
+    lease row's lock; PostgreSQL ends that idle transaction (nothing of it is written) so a
+    standby still takes over, instead of waiting on the lock for ever."""
+    import contextlib
+    config_path, store = setup
+    frozen = Store.open(store.url)
+    assert frozen.acquire_lease('worker', 'frozen', 'hung-host', 1, 2 * TICK).held_by('frozen')
+    with contextlib.ExitStack() as inside:
+        tx = inside.enter_context(frozen.transaction(lease=('worker', 'frozen')))
+        tx.execute("INSERT INTO target_value (target, kind, name, value, set_at, set_by) "
+                   "VALUES ('t', 'desired', 'half', '1', 0, 'frozen')")
+        standby = WorkerProcess(config_path, str(tmp_path / 'standby.log'))
+        try:
+            standby.wait_log('took over the store', 30)
+            assert holder_pid(store) == standby.pid
+        finally:
+            standby.stop()
+        with pytest.raises(StoreError):          # the frozen one's write was ended, not committed
+            inside.close()
+    assert 'half' not in store.values('t', 'desired')
+    frozen.close()
 
 
 class Sampler(WorkerProcess):

@@ -92,12 +92,12 @@ class Run:
         return self.reader.total([target], kind, key, resolution=resolution)
 
     def check_within_one_percent(self, label):
-        """Every series of both targets holds what moved (the daemons' own totals: the seeder
-        sends more than the file when pieces in flight are lost to a restart), within 1 %, at
-        every resolution."""
+        """Every series of both targets holds what moved (the daemons' own totals: pieces in
+        flight when the leecher stops are lost and fetched again, so both may exceed the file,
+        measured up to 1.8 % at this size), within 1 %, at every resolution."""
         moved_down = self.leecher.call('d.down.total', self.hash)
         moved_up = self.seeder.call('d.up.total', self.hash)
-        assert abs(moved_down - SIZE) <= SIZE * 0.01 and moved_up >= SIZE * 0.99
+        assert SIZE * 0.99 <= moved_down <= SIZE * 1.1 and moved_up >= SIZE * 0.99
         for target, index, moved in (('leecher', 1, moved_down), ('seeder', 0, moved_up)):
             for kind, key in (('target', ''), ('tracker', '127.0.0.1'), ('label', label), ('torrent', self.hash)):
                 for resolution in (MINUTE, HOUR, DAY) if kind != 'torrent' else (HOUR, DAY):
