@@ -144,6 +144,11 @@ class Sessions(SessionMiddleware):
         if self.options.get('type') in (None, 'file', 'dbm'):
             private_dir(self.options['data_dir'])
         self.csrf_key = csrf_key(self.options)
+        if not self.options.get('secret'):
+            # The session cookie is signed (Beaker's SignedCookie) even without session.secret:
+            # a made-up id is then a new session, never loaded, so a flood of them cannot make
+            # Beaker create a lock file (and folders) for each.
+            self.options['secret'] = hmac.new(self.csrf_key, b'session cookie', hashlib.sha256).hexdigest()
 
     def __call__(self, environ, start_response):
         opts = self.options

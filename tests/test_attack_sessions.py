@@ -48,6 +48,26 @@ def test_cookieless_visits_leave_no_session_files(tmp_path):
     assert other.post('/login', data={'name': 'alice', 'password': PASSWORD, 'csrf_token': token}).status_code == 403
 
 
+def test_made_up_session_ids_leave_no_session_files(tmp_path):
+    """A visitor sending a fresh made-up session id with every request (the cookie is the
+    attacker's to write) must not make Beaker create a lock file (and its folders) for each:
+    an unauthenticated flood would fill the disk's inodes, and the purger only removes the
+    locks of sessions that were stored."""
+    import secrets
+    web = Client(app(tmp_path, users=USERS))
+    for _ in range(100):
+        web.set_cookie('pyrotorrent_session', secrets.token_hex(16))
+        assert web.get('/login').status_code == 200
+        assert web.get('/').status_code == 303
+    assert stored(tmp_path) == []
+    # a real login's session still works, and is the only one stored
+    browser = Client(app(tmp_path, users=USERS))
+    token = csrf_token(browser.get('/login').get_data(as_text=True))
+    assert browser.post('/login', data={'name': 'alice', 'password': PASSWORD, 'csrf_token': token}).status_code == 303
+    assert browser.get('/api/session').get_json()['user'] == 'alice'
+    assert len([f for f in stored(tmp_path) if f.endswith('.cache')]) == 1
+
+
 def test_without_users_pages_store_nothing_and_forms_still_work(tmp_path):
     web = Client(app(tmp_path), use_cookies=False)
     for _ in range(250):
