@@ -29,6 +29,7 @@ import dataclasses
 import ipaddress
 import re
 import socket
+import time
 import urllib.parse
 
 import requests
@@ -57,7 +58,8 @@ class Policy:
     """What fetch() may do.  allow_networks: CIDR texts or ipaddress networks."""
     allow_private: bool = False
     allow_networks: tuple = ()
-    timeout: float = 15.0
+    timeout: float = 15.0     # one link, from connecting to the last byte
+    batch_timeout: float = 60.0   # one request's links together (they are fetched a few at a time)
     max_bytes: int = metafile.MAX_SIZE
     max_redirects: int = 5
     ca_bundle: str = None     # a CA file to trust instead of the system's (an internal CA)
@@ -199,11 +201,19 @@ def fetch_metafiles(lines, policy=None, workers=4):
     """One request's links, in order: a Magnet for a magnet: line (parsed, not fetched),
     else the Metafile its link leads to; the FetchError or MetafileError instead of either.
     At most `workers` fetches run at once, on threads this call owns and ends."""
+    policy = policy or Policy()
+    batch_end = time.monotonic() + policy.batch_timeout
+
     def item(line):
         try:
             if line.lower().startswith('magnet:'):
                 return metafile.parse_magnet(line, line)
-            return fetch_metafile(line, policy)
+            left = batch_end - time.monotonic()
+            if left <= 0:
+                raise FetchError(line, 'not fetched: the links before it took the %g s one add may take; '
+                                       'add it again' % policy.batch_timeout)
+            return fetch_metafile(line, policy if left >= policy.timeout
+                                  else dataclasses.replace(policy, timeout=max(0.1, round(left, 1))))
         except (FetchError, metafile.MetafileError) as exc:
             return exc
 

@@ -90,6 +90,20 @@ def test_fetch_metafiles_fetches_one_batch_side_by_side(links):
     assert took < 3 + MARGIN, 'four slow links side by side took %.1f s' % took
 
 
+def test_a_batch_of_slow_links_ends_by_the_batch_deadline(links):
+    """Sixteen trickling links, four at a time, 3 s each, would hold the request 12 s; the
+    batch as a whole ends by its own deadline, and the links it never reached say so."""
+    policy = fetch.Policy(allow_networks=['127.0.0.0/8'], timeout=3, batch_timeout=5)
+    batch = ['%s/slow-body.torrent?%d' % (links.base, n) for n in range(16)]
+    start = time.monotonic()
+    items = fetch.fetch_metafiles(batch, policy)
+    took = time.monotonic() - start
+    assert took < 5 + MARGIN, 'sixteen slow links took %.1f s under a 5 s batch deadline' % took
+    assert all(isinstance(item, fetch.FetchError) for item in items)
+    unreached = [item for item in items if 'not fetched' in str(item)]
+    assert unreached and all('add it again' in str(item) for item in unreached)
+
+
 @pytest.fixture(scope='module')
 def daemon():
     d = rig.RTorrentDaemon(bind='127.0.0.23').start()
