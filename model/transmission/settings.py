@@ -8,7 +8,12 @@ read back with one session-get.  The neutral fields (model/settings.py) it maps:
     encryption                    allowed = tolerated, preferred = preferred, required_rc4 =
                                   required (its "required" offers and accepts only RC4 for the
                                   whole stream); disabled and required (handshake only) it cannot
-                                  express: refused in words, nothing sent
+                                  express: refused in words, nothing sent.  Read in
+                                  libtransmission: session-set maps "required" and
+                                  "tolerated" (TR_CLEAR_PREFERRED) and anything else to
+                                  preferred; the handshake's crypto_select picks only RC4 when
+                                  required, RC4 then plain when preferred, plain then RC4 when
+                                  tolerated
     max_peers                     peer-limit-per-torrent;  max_peers_global: peer-limit-global
 
 A rate is given to Transmission in whole kB/s: the nearest, halves up, at least 1 kB/s
