@@ -187,6 +187,24 @@ class Seen:
         return {(urllib.parse.urlsplit(u).hostname or '').lower() for u in self.trackers} - {''}
 
 
+RUN_SLACK = 2          # seconds two estimates of one run's start may differ by (a run shorter is not told apart)
+
+
+def same_run(a, b):
+    """Whether two Backend.instance() values name the same run of a daemon: equal, or
+    both 'started N' (a start time known to a second or two, Transmission's) at most
+    RUN_SLACK seconds apart.  None (never seen) is no run."""
+    if a is None or b is None:
+        return False
+    if a == b:
+        return True
+    try:
+        left, right = (int(x[len('started '):]) for x in (a, b) if x.startswith('started '))
+    except (AttributeError, ValueError):
+        return False
+    return abs(left - right) <= RUN_SLACK
+
+
 def torrent_state(started, active, hashing, complete):
     """What a user calls the state; complete means every byte is there (completed == size)."""
     if hashing:

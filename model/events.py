@@ -20,6 +20,8 @@ stopped or started) and 'rule' (what a rule did, to which torrents, and why).
 import hashlib
 import time
 
+from model.backend import same_run
+
 KINDS = {
     'added': 'added',
     'finished': 'finished downloading',
@@ -47,10 +49,10 @@ def look(store, backend, seen, instance, now=None, stalled_after=STALLED_AFTER):
     first = TARGET_ITEM not in before
     events, put = [], {}
     old_target = before.pop(TARGET_ITEM, ({}, now))[0]
-    if not first and old_target.get('instance') != instance:
+    if not first and not same_run(old_target.get('instance'), instance):
         events.append({'key': 'restarted:%s' % instance, 'kind': 'restarted', 'at': now,
                        'detail': {'instance': instance, 'was': old_target.get('instance'), 'client': backend.client}})
-    if first or old_target.get('instance') != instance:
+    if first or not same_run(old_target.get('instance'), instance):
         put[TARGET_ITEM] = {'instance': instance, 'since': now}
     for t in seen:
         old = before.pop(t.hash, (None, None))[0]

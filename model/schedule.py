@@ -35,6 +35,7 @@ import time
 import zoneinfo
 
 from model import settings
+from model.backend import same_run
 
 KINDS = {
     'own': "the user's own settings",
@@ -453,7 +454,7 @@ def tick(store, backend, seen, instance, now=None, tz=None, catch_up=False):
     applied = store.values(name, KIND).get('applied')
     applied = applied.value if applied else None
     changed = applied is None or applied['fingerprint'] != _fingerprint(force)
-    restarted = applied is not None and applied.get('instance') != instance
+    restarted = applied is not None and not same_run(applied.get('instance'), instance)
     if applied is None and force.source == 'off' and not settings.current_layer(store, name) and not store.held(name):
         return None, []                         # never scheduled: nothing to do, nothing to undo
     if changed or restarted or catch_up:

@@ -21,6 +21,8 @@ import math
 import re
 import time
 
+from model.backend import same_run
+
 KiB = 1024
 MAX_RATE = 1 << 30                  # rTorrent's hard limit: 1 GiB/s
 MAX_COUNT = 65535
@@ -336,7 +338,7 @@ def apply(store, backend, changes, who, everything=None):
     layer = state[LAYER].value if LAYER in state else None
     applied_to = state.get('applied_instance')
     if everything is None:
-        everything = applied_to is None or applied_to.value != backend.instance()
+        everything = applied_to is None or not same_run(applied_to.value, backend.instance())
     native = backend.CAPABILITIES.alt_native
     can = offered(backend.CAPABILITIES)
     unknown = {f: '%s has no such setting pyroTorrent can set' % backend.client for f in changes if f not in can}
@@ -480,7 +482,7 @@ def reapply_if_restarted(store, backend, instance=None):
         return None
     instance = backend.instance() if instance is None else instance
     applied_to = store.values(backend.name, STATE).get('applied_instance')
-    if applied_to is not None and applied_to.value == instance:
+    if applied_to is not None and same_run(applied_to.value, instance):
         return None
     report = apply(store, backend, {}, 'worker', everything=True)
     return 're-applied %d setting(s) to %s (instance %s)%s' % (
@@ -538,5 +540,5 @@ def view(store, backend):
         shown[name] = dict(limits, live=got, drift=got is None or any(
             live.values.get(k) and got.get(k) != limits[k] for k in ('down_limit', 'up_limit')))
     applied_to = store.values(backend.name, STATE).get('applied_instance')
-    restarted = bool(desired) and (applied_to is None or applied_to.value != live.instance)
+    restarted = bool(desired) and (applied_to is None or not same_run(applied_to.value, live.instance))
     return fields, shown, live, restarted

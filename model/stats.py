@@ -40,6 +40,8 @@ import time
 import urllib.parse
 import zoneinfo
 
+from model.backend import same_run
+
 MINUTE, HOUR, DAY = 60, 3600, 86400
 KINDS = ('target', 'tracker', 'label', 'torrent')
 RESOLUTIONS = {'target': (MINUTE, HOUR, DAY), 'tracker': (MINUTE, HOUR, DAY),
@@ -202,7 +204,7 @@ class Sampler:
     def _record(self, target, state, known, snapshot, now):
         instance = str(snapshot.instance)
         prev_at = state.sampled_at if state else None
-        same = state is not None and state.instance == instance
+        same = state is not None and same_run(state.instance, instance)
         gap = state is not None and now - prev_at > self.policy.gap_seconds
         credit = collections.defaultdict(lambda: [0, 0])
         changed, seen, back, fresh = [], set(), [], []

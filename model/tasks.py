@@ -18,6 +18,7 @@ import time
 
 from lib.worker import Task
 from model import events, rules, schedule, settings
+from model.backend import same_run
 
 STATE = settings.STATE
 log = logging.getLogger('pyrotorrent.worker')
@@ -29,7 +30,7 @@ def tick(store, backend, sampler=None, tick_seconds=0.0, tz=None, notify=None, c
     instance = backend.instance()
     said = []
     known = store.values(backend.name, STATE).get('instance')
-    if known is not None and known.value != instance:
+    if known is not None and not same_run(known.value, instance):
         said.append("%s '%s' restarted (instance %s, was %s)" % (backend.client, backend.name, instance, known.value))
     if backend.CAPABILITIES.settings_write:
         said.append(settings.reapply_if_restarted(store, backend, instance))
@@ -37,7 +38,7 @@ def tick(store, backend, sampler=None, tick_seconds=0.0, tz=None, notify=None, c
         said.append(sampler.sample(backend, tick=tick_seconds))
     if automate_now or catch_up:        # one look at every torrent: at its own interval
         said.extend(automate(store, backend, instance, tz=tz, notify=notify, catch_up=catch_up, now=now))
-    if known is None or known.value != instance:        # noted last: the tick's work is done
+    if known is None or not same_run(known.value, instance):        # noted last: the tick's work is done
         store.put_values(backend.name, STATE, {'instance': instance, 'seen_at': time.time()}, set_by='worker')
     return '; '.join(s for s in said if s) or None
 

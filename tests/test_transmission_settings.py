@@ -12,7 +12,7 @@ import pytest
 from lib import metafile
 from lib.store import Store
 from model import schedule, settings, stats
-from model.backend import AddOptions
+from model.backend import RUN_SLACK, AddOptions, same_run
 from model.transmission import Transmission
 from model.transmission.rows import PRIORITIES
 from tests import rig, webapp
@@ -124,11 +124,15 @@ def test_a_daemon_restarted_mid_session_keeps_its_settings(tmp_path):
         store = str(tmp_path / 's.sqlite3')
         web = webapp.client({'tr': {'url': d.url, 'client': 'transmission'}}, STORE=store)
         api(web, {'down_limit': 123000, 'alt_up_limit': 7000, 'encryption': 'allowed', 'max_peers': 21})
-        before = Transmission(d.url).instance()
+        first = Transmission(d.url)
+        before = first.instance()
+        # the same run whoever asks, and not the session id, which the daemon renews hourly
+        assert Transmission(d.url).instance() == before == first.instance() != first.transport.session_id
+        time.sleep(RUN_SLACK + 1)             # a run shorter than that is not told apart from the next
         d.stop()
         d.start(keep_settings=True)
         t = Transmission(d.url, name="tr")
-        assert t.instance() != before
+        assert t.instance() != before and not same_run(t.instance(), before)
         body = web.get('/api/target/tr/settings').get_json()     # the old session id: a 409, then the new one
         assert body['restarted_since_applied'] is True and not body['drift']
         assert body['live']['down_limit'] == 123000 and body['live']['encryption'] == 'allowed'
@@ -205,3 +209,9 @@ def test_a_schedule_that_fits_the_timetable_is_pushed_to_transmission(daemon, st
     assert schedule_api(web, fits).get_json()['run_by'] == 'worker'
     assert session(daemon)['alt-speed-time-enabled'] is False
     assert "run by pyroTorrent's worker" in page_text(web.get('/target/tr/schedule').get_data(as_text=True))
+
+
+def test_two_estimates_of_one_run_are_the_same_run():
+    assert same_run('started 1000', 'started 1002') and same_run('abc', 'abc')
+    assert not same_run('started 1000', 'started 1003') and not same_run('abc', 'abd')
+    assert not same_run(None, 'started 1000') and not same_run('started 1000', 'abc')

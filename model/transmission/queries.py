@@ -1,7 +1,9 @@
 """What pages read from Transmission: the list (four calls), one torrent, the torrent page
 (three calls), names for a confirmation (one)."""
 import collections
+import email.utils
 import os
+import time
 
 from model.backend import File, Peer, TorrentDetail, TorrentList, Tracker, piece_map
 from model.errors import BadAnswer, NotFound
@@ -18,10 +20,23 @@ class Queries:
         return answer.get('version', ''), ''
 
     def instance(self):
-        """The daemon's X-Transmission-Session-Id, which it makes anew when it starts: one
-        small call (the worker's restart detector)."""
-        self.call('session-get', fields=['version'])
-        return self.transport.session_id
+        """Which run of the daemon answers (the worker's restart detector), in one call:
+        'started N', N its start on its own clock (the answer's Date less session-stats'
+        current secondsActive), good to a second or two: model.backend.same_run compares
+        them.  Not the X-Transmission-Session-Id: libtransmission makes that anew every
+        hour (SESSION_ID_DURATION_SEC), which read as a restart an hour (a re-apply, a
+        restart event and a gap in the statistics); nor cumulative sessionCount, which
+        3.00 saves only once bytes have moved."""
+        stats = self.call('session-stats')
+        try:
+            up = int(stats['current-stats']['secondsActive'])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BadAnswer(self, 'session-stats lacks current-stats.secondsActive (%s)' % exc) from None
+        try:
+            now = email.utils.parsedate_to_datetime(self.transport.last_date).timestamp()
+        except (TypeError, ValueError, IndexError):
+            now = time.time()                 # no Date header: our clock
+        return 'started %d' % (now - up)
 
     def torrent_list(self, query):
         """Four calls whatever the number of torrents: session-get and session-stats (the

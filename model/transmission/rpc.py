@@ -47,7 +47,7 @@ class Transport:
         if parts.username is not None:
             token = '%s:%s' % (urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or ''))
             self.auth = 'Basic ' + base64.b64encode(token.encode('utf-8')).decode('ascii')
-        self.session_id = ''
+        self.session_id = self.last_date = ''
         self._lock = threading.Lock()
 
     def request(self, body):
@@ -74,6 +74,7 @@ class Transport:
             if status != 200:
                 raise TransportProblem('it answered HTTP %d where JSON-RPC was expected (is %s its '
                                        'RPC URL?)' % (status, self.path), status)
+            self.last_date = headers.get('date', '')       # the daemon's clock (instance())
             return data
         raise TransportProblem('it kept answering HTTP 409 with a new session id', 409)
 

@@ -82,7 +82,7 @@ class Settings:
         for field, key in COUNTS.items():
             values[field] = answer[key]
         values['timetable'] = {k: answer[k] for k in TIMETABLE}
-        return LiveSettings(instance=self.transport.session_id, values=values, groups={})
+        return LiveSettings(instance=self.instance(), values=values, groups={})
 
     def read_settings(self, groups=()):
         live = self._live(self._session())

@@ -2,8 +2,7 @@
 (schedules, rules, events), each in ONE torrent-get of every torrent (format "table").
 
 Totals are uploadedEver / downloadedEver: payload bytes, kept in Transmission's resume
-files (they survive a restart).  The instance is the daemon's session id (it changes when
-the daemon starts again)."""
+files (they survive a restart).  The instance is which run of the daemon answers (Queries.instance)."""
 from model.backend import Seen, TorrentTotals, TransferTotals
 from model.errors import BadAnswer
 from model.transmission.rows import ratio, state
@@ -34,7 +33,7 @@ class Totals:
                                               _first(r['labels']), r['addedDate'], **more))
         except (KeyError, TypeError, AttributeError, IndexError) as exc:
             raise BadAnswer(self, 'the transfer totals came back malformed: %s' % exc) from None
-        return TransferTotals(instance=self.transport.session_id, torrents=torrents, details=details)
+        return TransferTotals(instance=self.instance(), torrents=torrents, details=details)
 
     def snapshot(self):
         """[Seen] of every torrent, in one call."""
