@@ -201,3 +201,23 @@ def test_a_real_rtorrent_still_answers_under_the_deadline(seeder):
     body = xmlrpc.dumps('system.pid', ())
     answer = transport_for(seeder.url, 3, max_bytes=1024 * 1024).request(body)
     assert b'methodResponse' in answer
+
+
+@pytest.mark.parametrize('head', [b'HTTP/1.1 200 OK\r\nX-Slow: ' + b'a' * 40,
+                                  b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"arguments": '])
+def test_a_trickling_transmission_target_is_cut_at_the_deadline(head):
+    """A Transmission target (its own JSON-RPC transport) trickling its headers or its body
+    a byte at a time: the whole call ends by the target's timeout, in words."""
+    from model.errors import TimedOut
+    from model.transmission import Transmission
+    server = Hostile(trickle(head))
+    try:
+        target = Transmission('http://127.0.0.1:%d/transmission/rpc' % server.port, name='slow', timeout=2)
+        start = time.monotonic()
+        with pytest.raises(TimedOut) as caught:
+            target.call('session-get')
+        took = time.monotonic() - start
+        assert took < 2 + MARGIN, 'the answer held the call %.1f s under a 2 s timeout' % took
+        assert 'within 2 s' in str(caught.value)
+    finally:
+        server.close()

@@ -12,11 +12,11 @@ import base64
 import http.client
 import socket
 import threading
-import time
 import urllib.parse
 
 import simplejson
 
+from lib.deadline import Deadline
 from lib.transport import BadURL, redacted
 from model.errors import BadAnswer, CommandFault, LoginRefused, TimedOut, Unreachable
 
@@ -52,7 +52,13 @@ class Transport:
 
     def request(self, body):
         """The answer's bytes; TransportProblem (with the HTTP status when there was one)."""
-        deadline = time.monotonic() + self.timeout
+        deadline = Deadline(self.timeout)          # the whole call, its 409 retries included
+        try:
+            return self._request(body, deadline)
+        finally:
+            deadline.close()
+
+    def _request(self, body, deadline):
         for _ in range(3):       # a 409 gives the id to use; a second 409 in a row: restarted meanwhile
             sent_id = self.session_id
             status, headers, data = self._post(body, sent_id, deadline)
@@ -80,13 +86,15 @@ class Transport:
 
     def _post(self, body, session_id, deadline):
         cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
-        conn = cls(self.host, self.port, timeout=max(0.05, deadline - time.monotonic()))
+        conn = cls(self.host, self.port, timeout=max(0.05, deadline.remaining()))
         headers = {'Content-Type': 'application/json', 'Content-Length': str(len(body))}
         if session_id:
             headers[SESSION_HEADER] = session_id
         if self.auth:
             headers['Authorization'] = self.auth
         try:
+            conn.connect()
+            deadline.watch(conn.sock)          # shut down at the deadline, whatever trickles
             conn.request('POST', self.path, body, headers)
             response = conn.getresponse()
             length = response.getheader('Content-Length')
@@ -95,7 +103,7 @@ class Transport:
                                        % ('{:,}'.format(int(length)), '{:,}'.format(self.max_answer)))
             chunks, size = [], 0
             while True:
-                if time.monotonic() > deadline:
+                if deadline.passed:
                     raise socket.timeout()
                 chunk = response.read1(BLOCK) if hasattr(response, 'read1') else response.read(BLOCK)
                 if not chunk:
@@ -105,12 +113,16 @@ class Transport:
                     raise TransportProblem('its answer is larger than the %s bytes pyroTorrent reads'
                                            % '{:,}'.format(self.max_answer))
                 chunks.append(chunk)
+            if deadline.cut:                   # a cut connection can look like the end of the answer
+                raise socket.timeout()
             return response.status, {k.lower(): v for k, v in response.getheaders()}, b''.join(chunks)
         except socket.timeout:
             raise TransportProblem('no answer within %g s' % self.timeout, timed_out=True) from None
-        except http.client.HTTPException as exc:
-            raise TransportProblem('it did not answer HTTP (%s)' % exc.__class__.__name__) from None
-        except OSError as exc:
+        except (http.client.HTTPException, OSError) as exc:
+            if deadline.cut:
+                raise TransportProblem('no answer within %g s' % self.timeout, timed_out=True) from None
+            if isinstance(exc, http.client.HTTPException):
+                raise TransportProblem('it did not answer HTTP (%s)' % exc.__class__.__name__) from None
             text = getattr(exc, 'strerror', None) or str(exc) or exc.__class__.__name__
             raise TransportProblem(text[0].lower() + text[1:]) from None
         finally:
