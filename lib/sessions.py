@@ -16,14 +16,17 @@ import http.cookies
 import os
 import secrets
 import stat
+import sys
 import tempfile
 import time
 
 from beaker import util as beaker_util
 from beaker.middleware import SessionMiddleware
-from beaker.session import SessionObject
+from beaker.session import Session, SessionObject
 
 IDLE_SECONDS = 3600
+STORE_SECONDS = 5           # a shared session store (redis) must answer within this
+BROKEN = 'pyrotorrent.session_store_failed'     # environ key: the store failed, do not save
 CSRF_COOKIE = 'pyrotorrent_csrf'
 PURGE_EVERY = 600
 
@@ -46,7 +49,31 @@ def options(session_options, cookie_path):
         'session.data_serializer': 'json',      # the contents; Beaker's wrapper is still a pickle
     }
     merged.update(session_options)
+    url = merged.get('session.url')
+    if merged.get('session.type') == 'ext:redis' and isinstance(url, str) and 'socket_timeout' not in url:
+        # redis-py waits for ever by default: a frozen redis would hold every request
+        merged['session.url'] = '%s%ssocket_timeout=%d&socket_connect_timeout=%d' % (
+            url, '&' if '?' in url else '?', STORE_SECONDS, STORE_SECONDS)
     return merged
+
+
+def store_failure(exc):
+    """Words for an exception of a shared session store's client (redis, memcached), else None."""
+    module = type(exc).__module__.split('.')[0]
+    if module not in ('redis', 'memcache', 'pylibmc', 'pymemcache'):
+        return None
+    return '%s (%s)' % (str(exc) or type(exc).__name__, type(exc).__name__)
+
+
+def describe_store(options):
+    """The session store as messages name it, without a password."""
+    kind = str(options.get('type') or 'file')
+    url = options.get('url')
+    if not isinstance(url, str):
+        return kind
+    import re
+    return '%s at %s' % (kind[len('ext:'):] if kind.startswith('ext:') else kind,
+                         re.sub(r'//[^@/]*@', '//***@', url.split('?', 1)[0]))
 
 
 def private_dir(path):
@@ -132,6 +159,18 @@ class LazySession(SessionObject):
         return morsel.OutputString()
 
 
+class StoreSession(Session):
+    """Beaker's Session, except that a store that fails to answer (redis timing out) is not
+    taken for a corrupt session: Beaker would invalidate it and ask the store again (a
+    second wait), and log the user out for a hiccup.  lib.web answers a 503 in words."""
+
+    def invalidate(self):
+        failed = sys.exc_info()[1]          # called from Beaker's except block while loading
+        if failed is not None and store_failure(failed):
+            raise failed
+        super().invalidate()
+
+
 class Sessions(SessionMiddleware):
     """Beaker's SessionMiddleware, except that the cookie is marked Secure when this
     request came over HTTPS (unless config.py says session.secure itself), and a visitor's
@@ -144,6 +183,8 @@ class Sessions(SessionMiddleware):
         if self.options.get('type') in (None, 'file', 'dbm'):
             private_dir(self.options['data_dir'])
         self.csrf_key = csrf_key(self.options)
+        if self.options.get('type') != 'cookie':
+            self.options['session_class'] = StoreSession
         if not self.options.get('secret'):
             # The session cookie is signed (Beaker's SignedCookie) even without session.secret:
             # a made-up id is then a new session, never loaded, so a flood of them cannot make
@@ -159,7 +200,7 @@ class Sessions(SessionMiddleware):
         environ['beaker.get_session'] = self._get_session
 
         def session_start_response(status, headers, exc_info=None):
-            if session.accessed():
+            if session.accessed() and not environ.get(BROKEN):
                 session.persist()
                 if session.__dict__['_headers']['set_cookie']:
                     cookie = session.__dict__['_headers']['cookie_out']

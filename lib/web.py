@@ -18,7 +18,7 @@ from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
-from lib import auth, shared_counters
+from lib import auth, sessions, shared_counters
 from lib.format import FILTERS
 
 GET, POST = ('GET',), ('POST',)        # GET includes HEAD; a GET never changes anything
@@ -183,6 +183,16 @@ class App:
             if exc.code in (301, 302, 303, 307, 308):
                 return exc.get_response(request.environ)
             return self.error(request, exc.code, exc.name, exc.description, api)
+        failed = sessions.store_failure(exc)
+        if failed:
+            where = sessions.describe_store(request.environ['beaker.session'].__dict__['_params'])
+            request.environ[sessions.BROKEN] = True         # nothing more is asked of it:
+            request.environ['beaker.session'] = None        # no messages, no token, no save
+            request.user = None
+            log.warning('%s %s: the session store %s failed: %s', request.method, request.full_path, where, failed)
+            return self.error(request, 503, 'Service Unavailable',
+                              'The session store (%s) did not answer: %s. Logins and forms need it; '
+                              'nothing was changed. Try again once it answers.' % (where, failed), api)
         if isinstance(exc, RecursionError):
             return self.error(request, 400, 'Bad Request', 'The request is nested too deeply to be read.', api)
         # a bug: the traceback goes to the log, never to the page
