@@ -83,12 +83,14 @@ class TargetTask:
         return result
 
 
-def tasks_for(store, backends, stats=None, tick_seconds=0.0, tz=None, notify=None, automate_seconds=0.0):
+def tasks_for(store, backends, stats=None, tick_seconds=0.0, tz=None, notify=None, automate_seconds=0.0,
+              events_keep_days=events.KEEP_DAYS):
     """The worker's tasks for these backends ({name: Backend}), one a target; stats: a
     model.stats.Policy to keep transfer statistics by (None: none); tz: the schedules' time
     zone (model.schedule.time_zone); notify(StoredEvent): the webhook's; automate_seconds:
-    how often events, schedules and rules look at every torrent."""
+    how often events, schedules and rules look at every torrent; events_keep_days: how
+    long events are kept (None: for ever), pruned at most once an hour."""
     from model.stats import Sampler
     sampler = Sampler(store, stats) if stats is not None else None
     return [Task('target %s' % name, TargetTask(store, backend, tz, notify, sampler, tick_seconds, automate_seconds))
-            for name, backend in backends.items()]
+            for name, backend in backends.items()] + [Task('events retention', events.Pruner(store, events_keep_days))]
