@@ -909,7 +909,8 @@ class Schedules(Pages):
             view['schedule'] = grid
         return self.target_page(request, 'schedule/grid.html', name, status=status, problem=problem,
                                 rows=schedule.grid_rows(view['schedule']), kinds=schedule.KINDS,
-                                cell_choices=schedule.CELL_MINUTES, defaults=schedule.DEFAULT_PROFILES, **view)
+                                cell_choices=schedule.CELL_MINUTES, defaults=schedule.DEFAULT_PROFILES,
+                                tick_seconds=self.app.config.WORKER_TICK_SECONDS, **view)
 
     @expose('/target/<name>/schedule', 'admin', POST, endpoint='schedule_save')
     def on_schedule_save(self, request, name):
