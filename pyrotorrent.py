@@ -997,7 +997,7 @@ class Schedules(Pages):
         shown = events.recent(store, name, limit=200, kinds=[kind] if kind else None)
         return self.target_page(request, 'schedule/events.html', name, events=shown, in_words=events.in_words,
                                 kinds=events.KINDS, kind=kind, webhook=bool(self.app.config.WEBHOOK_URL),
-                                latest=max((e.seq for e in shown), default=0))
+                                latest=max((e.seq for e in shown), default=0), poll_seconds=self.app.config.EVENTS_SECONDS)
 
     # -- the API ------------------------------------------------------------------------
 
