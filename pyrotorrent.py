@@ -909,7 +909,8 @@ class Schedules(Pages):
             view['schedule'] = grid
         return self.target_page(request, 'schedule/grid.html', name, status=status, problem=problem,
                                 rows=schedule.grid_rows(view['schedule']), kinds=schedule.KINDS,
-                                cell_choices=schedule.CELL_MINUTES, defaults=schedule.DEFAULT_PROFILES, **view)
+                                cell_choices=schedule.CELL_MINUTES, defaults=schedule.DEFAULT_PROFILES,
+                                tick_seconds=self.app.config.WORKER_TICK_SECONDS, **view)
 
     @expose('/target/<name>/schedule', 'admin', POST, endpoint='schedule_save')
     def on_schedule_save(self, request, name):
@@ -996,7 +997,7 @@ class Schedules(Pages):
         shown = events.recent(store, name, limit=200, kinds=[kind] if kind else None)
         return self.target_page(request, 'schedule/events.html', name, events=shown, in_words=events.in_words,
                                 kinds=events.KINDS, kind=kind, webhook=bool(self.app.config.WEBHOOK_URL),
-                                latest=max((e.seq for e in shown), default=0))
+                                latest=max((e.seq for e in shown), default=0), poll_seconds=self.app.config.EVENTS_SECONDS)
 
     # -- the API ------------------------------------------------------------------------
 
@@ -1554,7 +1555,8 @@ def worker(config_path):
 
     def tasks(on_lease):        # every write through the lease-checked store
         return tasks_for(on_lease, backends, policy, config.WORKER_TICK_SECONDS, tz=schedule.time_zone(config.TIME_ZONE),
-                         notify=notify if hook else None, automate_seconds=config.EVENTS_SECONDS) + [
+                         notify=notify if hook else None, automate_seconds=config.EVENTS_SECONDS,
+                         events_keep_days=config.EVENTS_KEEP_DAYS) + [
             Task('sessions', purge)]
     try:
         return Worker(store, tasks, config.WORKER_TICK_SECONDS).run()

@@ -72,6 +72,7 @@ class Config:
     METRICS_TORRENTS: bool = False       # /metrics also gives one series a torrent
     SHARED_COUNTERS: str = ''            # redis://... or memcached://...: the login throttle shared by all processes
     WEBHOOK_URL: str = ''                # events are POSTed here as JSON ('': none)
+    EVENTS_KEEP_DAYS: float = 90.0       # how long events are kept (None: for ever); pruned hourly by the worker
     path: str = ''
 
     @property
@@ -245,7 +246,7 @@ def _number(value):
 
 
 def _stats_settings(values, settings, fail):
-    """STATS_SECONDS, EVENTS_SECONDS, TIME_ZONE, STATS_TORRENT_DAYS, STATS_MONTHLY_CAP, METRICS, METRICS_TORRENTS."""
+    """STATS_SECONDS, EVENTS_SECONDS, EVENTS_KEEP_DAYS, TIME_ZONE, STATS_TORRENT_DAYS, STATS_MONTHLY_CAP, METRICS, METRICS_TORRENTS."""
     if 'STATS_SECONDS' in values:
         seconds = values['STATS_SECONDS']
         if not _number(seconds) or not 10 <= seconds <= 300:
@@ -256,6 +257,12 @@ def _stats_settings(values, settings, fail):
         if not _number(seconds) or not 5 <= seconds <= 300:
             fail('EVENTS_SECONDS must be a number of seconds from 5 to 300, not %r' % (seconds,))
         settings['EVENTS_SECONDS'] = float(seconds)
+    if 'EVENTS_KEEP_DAYS' in values:
+        days = values['EVENTS_KEEP_DAYS']
+        if days is not None and (not _number(days) or not 1 <= days <= 36500):
+            fail('EVENTS_KEEP_DAYS must be a number of days from 1 to 36500 (how long events are kept), '
+                 'or None to keep them for ever, not %r' % (days,))
+        settings['EVENTS_KEEP_DAYS'] = None if days is None else float(days)
     if values.get('TIME_ZONE'):
         try:
             zoneinfo.ZoneInfo(values['TIME_ZONE'])

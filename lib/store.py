@@ -707,6 +707,18 @@ class Store:
         return [StoredEvent(seq, t, key, at, kind, subject, json.loads(detail))
                 for seq, t, key, at, kind, subject, detail in rows]
 
+    def prune_events(self, before):
+        """Delete the events older than `before` (unix time), of every target, in one
+        transaction (a worker's view: its lease checked in it); how many went.  The newest
+        event always stays: its seq is where the next one counts from, so a page asking for
+        events after the seq it saw never misses one.  Nothing else is touched."""
+        where = 'WHERE at < ? AND seq < (SELECT MAX(seq) FROM event)'
+        with self.transaction(failed='could not delete old events') as tx:
+            count = tx.execute('SELECT COUNT(*) FROM event ' + where, (before,))[0][0]
+            if count:
+                tx.execute('DELETE FROM event ' + where, (before,))
+            return count
+
     def held(self, target):
         """{item: held_by} of a target."""
         rows = self._run([('SELECT item, held_by FROM held WHERE target = ?', (target,))], write=False)

@@ -1,9 +1,10 @@
 """Messages POSTed as JSON to one URL, from a thread of their own: the worker's tick only
 puts a message in the store's outbox (one small write) and never waits for the server.
 
-Each attempt has a deadline (every connect and read of it, DEADLINE seconds); an answer
-other than 2xx, a refused connection or a server that does not answer in time is tried
-again later, ATTEMPTS times in all, waiting BACKOFF, 2 x BACKOFF, 4 x BACKOFF... between
+Each attempt has one deadline, DEADLINE seconds for the whole of it (connect, send, read the
+status: lib/deadline.py shuts the socket down when it is up, so a server that trickles a
+byte a second cannot hold an attempt longer); an answer other than 2xx, a refused
+connection or a server that does not answer in time is tried again later, ATTEMPTS times in all, waiting BACKOFF, 2 x BACKOFF, 4 x BACKOFF... between
 them; then the message is dropped with a line in the log.  The outbox is in the store, so
 messages wait across a restart of the worker.
 
@@ -11,26 +12,21 @@ messages wait across a restart of the worker.
     hook.send_later('home:finished:ABC..', {'kind': 'finished', ...})
     hook.stop()
 """
+import http.client
 import json
 import logging
+import socket
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 
+from lib.deadline import Deadline
 from lib.store import StoreError
 
 DEADLINE = 5.0
 ATTEMPTS = 5
 BACKOFF = 2.0
 log = logging.getLogger('pyrotorrent.webhook')
-
-
-def _no_redirects():
-    class Refuse(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):        # a webhook answers, it does not send us on
-            return None
-    return urllib.request.build_opener(Refuse)
 
 
 class Webhook:
@@ -42,7 +38,6 @@ class Webhook:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = None
-        self._opener = _no_redirects()
         self.delivered = 0
 
     def send_later(self, key, payload):
@@ -73,19 +68,38 @@ class Webhook:
             self._wake.wait(self.poll)
             self._wake.clear()
 
+    def post(self, body):
+        """One POST of `body` (bytes) within the deadline: (ok, why).  A redirect is not
+        followed (a webhook answers, it does not send us on): it counts as a failure."""
+        parts = urllib.parse.urlsplit(self.url)
+        path = (parts.path or '/') + ('?' + parts.query if parts.query else '')
+        cls = http.client.HTTPSConnection if parts.scheme.lower() == 'https' else http.client.HTTPConnection
+        deadline = Deadline(self.deadline)
+        conn = None
+        try:
+            conn = cls(parts.hostname, parts.port, timeout=deadline.remaining())
+            conn.connect()
+            deadline.watch(conn.sock)
+            conn.request('POST', path, body, {'Content-Type': 'application/json', 'User-Agent': 'pyroTorrent webhook'})
+            answer = conn.getresponse()
+            answer.read(65536)
+            if deadline.cut:            # a cut connection can look like the end of the answer
+                raise socket.timeout()
+            return 200 <= answer.status < 300, 'HTTP %d %s' % (answer.status, answer.reason)
+        except (socket.timeout, http.client.HTTPException, OSError, ValueError) as exc:
+            if deadline.cut or deadline.passed or isinstance(exc, socket.timeout):
+                return False, 'no answer within %g s' % self.deadline
+            if isinstance(exc, http.client.HTTPException):
+                return False, 'the server did not answer HTTP (%s)' % exc.__class__.__name__
+            return False, getattr(exc, 'strerror', None) or str(exc)
+        finally:
+            deadline.close()
+            if conn is not None:
+                conn.close()
+
     def deliver(self, message):
         """One attempt at one message; True if the server took it."""
-        request = urllib.request.Request(self.url, data=message.body.encode('utf-8'), method='POST', headers={
-            'Content-Type': 'application/json', 'User-Agent': 'pyroTorrent webhook'})
-        try:
-            with self._opener.open(request, timeout=self.deadline) as answer:
-                answer.read(65536)
-                ok, why = 200 <= answer.status < 300, 'HTTP %d' % answer.status
-        except urllib.error.HTTPError as exc:
-            ok, why = False, 'HTTP %d %s' % (exc.code, exc.reason)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, 'reason', exc)
-            ok, why = False, 'no answer within %g s' % self.deadline if 'timed out' in str(reason) else str(reason)
+        ok, why = self.post(message.body.encode('utf-8'))
         if ok:
             self.store.sent(message.key)
             self.delivered += 1

@@ -409,6 +409,13 @@ class Backend:
         """[Seen] of every torrent, in one round trip: what the worker looks at each tick."""
         raise NotImplementedError
 
+    def started_hashes(self, incomplete=False):
+        """[hash] of the torrents that run (downloading, seeding or paused; not checking),
+        only the incomplete ones with incomplete=True: what a paused or seed-only profile
+        stops, asked every tick while one is in force, so it costs the client next to
+        nothing when it has none (rTorrent: the 'started' or 'leeching' view only)."""
+        raise NotImplementedError
+
     # Actions take one hash or a list and return [ActionResult], one per distinct hash in
     # the order given; a refusal is a result with a reason, never an exception (ValueError
     # only for a value no torrent could take: an unknown action, a priority of 7).

@@ -91,6 +91,36 @@ def look(store, backend, seen, instance, now=None, stalled_after=STALLED_AFTER):
     return store.record(backend.name, events, put=put, drop=list(before), now=now)
 
 
+KEEP_DAYS = 90.0                    # EVENTS_KEEP_DAYS: how long an event is kept
+PRUNE_SECONDS = 3600.0              # the worker deletes old events at most this often
+DAY = 86400.0
+
+
+def prune(store, keep_days, now=None):
+    """Delete the events older than keep_days (None: keep them all); how many went."""
+    if keep_days is None:
+        return 0
+    now = time.time() if now is None else now
+    return store.prune_events(now - keep_days * DAY)
+
+
+class Pruner:
+    """The worker's task for the events' retention: prune() at most once every `every`
+    seconds (its first run at once), through the worker's store (OnLease)."""
+
+    def __init__(self, store, keep_days, every=PRUNE_SECONDS, clock=time.time):
+        self.store, self.keep_days, self.every, self.clock = store, keep_days, every, clock
+        self.pruned_at = None
+
+    def __call__(self):
+        now = self.clock()
+        if self.keep_days is None or (self.pruned_at is not None and now - self.pruned_at < self.every):
+            return None
+        gone = prune(self.store, self.keep_days, now)
+        self.pruned_at = now
+        return 'deleted %d event(s) older than %g days' % (gone, self.keep_days) if gone else None
+
+
 def recent(store, target, since=0, limit=100, kinds=None):
     return store.events(target, since=since, limit=limit, kinds=kinds)
 

@@ -479,11 +479,52 @@ def tick(store, backend, seen, instance, now=None, tz=None, catch_up=False):
                                              '; refused: ' + refused if refused else ''))
     stopped, started = hold_and_release(store, backend, seen, force.kind, now)
     if stopped or started:
-        events.append({'key': 'torrents:%s:%.3f' % (force.name, now), 'kind': 'schedule', 'at': now,
-                       'detail': {'profile': force.name, 'stopped': stopped, 'started': started,
-                                  'why': 'profile %s (%s)' % (force.name, KINDS[force.kind])}})
+        events.append(_torrents_event(force, stopped, started, now))
         said.append('%s: stopped %d, started %d torrent(s)' % (force.name, len(stopped), len(started)))
     return '; '.join(said) or None, events
+
+
+def quick_tick(store, backend, now=None, tz=None):
+    """Between the worker's looks at every torrent (EVENTS_SECONDS), each tick: while a
+    paused or seed-only profile is in force, stop what runs though it should not (added
+    started, or started by hand) from one small question to the client (Backend.started_hashes:
+    rTorrent's 'started' or 'leeching' view, which holds only those).  (words, [event dicts],
+    due): due is True when the profile in force is not the one applied (it changed): the
+    caller takes the full look now, so a change of profile also applies within a tick."""
+    now = time.time() if now is None else now
+    values = store.values(backend.name, KIND)
+    grid = values['grid'].value if 'grid' in values else default_schedule()
+    override = values['override'].value if 'override' in values else None
+    force = in_force(grid, override, now, tz or time_zone())
+    applied = values['applied'].value if 'applied' in values else None
+    if applied is None:
+        return None, [], force.source != 'off'
+    if applied['fingerprint'] != _fingerprint(force):
+        return None, [], True
+    if force.kind not in HOLDS:
+        return None, [], False
+    running = backend.started_hashes(incomplete=force.kind == 'seed_only')
+    if not running:
+        return None, [], False
+    stopped = _stop(store, backend, running, force.kind, store.held(backend.name), now)
+    if not stopped:
+        return None, [], False
+    return ('%s: stopped %d torrent(s) started meanwhile' % (force.name, len(stopped)),
+            [_torrents_event(force, stopped, [], now)], False)
+
+
+def _torrents_event(force, stopped, started, now):
+    return {'key': 'torrents:%s:%.3f' % (force.name, now), 'kind': 'schedule', 'at': now,
+            'detail': {'profile': force.name, 'stopped': stopped, 'started': started,
+                       'why': 'profile %s (%s)' % (force.name, KINDS[force.kind])}}
+
+
+def _stop(store, backend, hashes, kind, held, now):
+    """Hold then stop `hashes` (remembered first, so a crash never loses one); the ones stopped."""
+    store.hold(backend.name, hashes, HOLDS[kind], now)
+    results = backend.act('stop', hashes)
+    store.release(backend.name, [r.hash for r in results if not r.ok and r.hash not in held])
+    return [r.hash for r in results if r.ok]
 
 
 def hold_and_release(store, backend, seen, kind, now):
@@ -506,10 +547,7 @@ def hold_and_release(store, backend, seen, kind, now):
     gone = [h for h in held if h not in present]
     stopped, started = [], []
     if stop:
-        store.hold(name, stop, HOLDS[kind], now)
-        results = backend.act('stop', stop)
-        stopped = [r.hash for r in results if r.ok]
-        store.release(name, [r.hash for r in results if not r.ok and r.hash not in held])
+        stopped = _stop(store, backend, stop, kind, held, now)
     wake = [h for h in release if h in present and present[h].state not in running]
     if wake:
         results = backend.act('start', wake)

@@ -12,6 +12,11 @@ the events it shows (model/events.py), the profile in force (model/schedule.py),
 tick of a worker process catches up: it applies the profile in force now even if the store
 says it was applied, and the rules run once over what is there; events are kept by key, so
 none fires twice.
+
+Between those looks, each tick asks only what a paused or seed-only profile in force must
+stop (model.schedule.quick_tick: rTorrent's 'started' or 'leeching' view, which then holds
+only torrents started since), so a torrent added meanwhile is stopped within a tick, not
+within EVENTS_SECONDS; a profile that changed makes the look at every torrent due at once.
 """
 import logging
 import time
@@ -25,8 +30,9 @@ log = logging.getLogger('pyrotorrent.worker')
 
 
 def tick(store, backend, sampler=None, tick_seconds=0.0, tz=None, notify=None, catch_up=False, now=None,
-         automate_now=True):
-    """One tick for one target; what it did, in words, or None."""
+         automate_now=True, looked=None):
+    """One tick for one target; what it did, in words, or None.  `looked` (a list) gets True
+    appended when the tick took the look at every torrent."""
     instance = backend.instance()
     said = []
     known = store.values(backend.name, STATE).get('instance')
@@ -36,8 +42,16 @@ def tick(store, backend, sampler=None, tick_seconds=0.0, tz=None, notify=None, c
         said.append(settings.reapply_if_restarted(store, backend, instance))
     if sampler is not None:             # model/stats.py: samples only when its interval is due
         said.append(sampler.sample(backend, tick=tick_seconds))
+    if not (automate_now or catch_up) and backend.CAPABILITIES.settings_write:
+        words, done, automate_now = schedule.quick_tick(store, backend, now, tz)
+        said.append(words)
+        for event in store.record(backend.name, done, now=now) if done else []:
+            if notify is not None:
+                notify(event)
     if automate_now or catch_up:        # one look at every torrent: at its own interval
         said.extend(automate(store, backend, instance, tz=tz, notify=notify, catch_up=catch_up, now=now))
+        if looked is not None:
+            looked.append(True)
     if known is None or not same_run(known.value, instance):        # noted last: the tick's work is done
         store.put_values(backend.name, STATE, {'instance': instance, 'seen_at': time.time()}, set_by='worker')
     return '; '.join(s for s in said if s) or None
@@ -76,20 +90,23 @@ class TargetTask:
     def __call__(self):
         now = self.clock()
         due = self.looked_at is None or now - self.looked_at >= self.automate_seconds
+        looked = []
         result = tick(self.store, self.backend, self.sampler, self.tick_seconds, tz=self.tz, notify=self.notify,
-                      catch_up=self.first, automate_now=due)
+                      catch_up=self.first, automate_now=due, looked=looked)
         self.first = False
-        if due:
+        if looked:
             self.looked_at = now
         return result
 
 
-def tasks_for(store, backends, stats=None, tick_seconds=0.0, tz=None, notify=None, automate_seconds=0.0):
+def tasks_for(store, backends, stats=None, tick_seconds=0.0, tz=None, notify=None, automate_seconds=0.0,
+              events_keep_days=events.KEEP_DAYS):
     """The worker's tasks for these backends ({name: Backend}), one a target; stats: a
     model.stats.Policy to keep transfer statistics by (None: none); tz: the schedules' time
     zone (model.schedule.time_zone); notify(StoredEvent): the webhook's; automate_seconds:
-    how often events, schedules and rules look at every torrent."""
+    how often events, schedules and rules look at every torrent; events_keep_days: how
+    long events are kept (None: for ever), pruned at most once an hour."""
     from model.stats import Sampler
     sampler = Sampler(store, stats) if stats is not None else None
     return [Task('target %s' % name, TargetTask(store, backend, tz, notify, sampler, tick_seconds, automate_seconds))
-            for name, backend in backends.items()]
+            for name, backend in backends.items()] + [Task('events retention', events.Pruner(store, events_keep_days))]

@@ -1,5 +1,6 @@
 // Events in the page and, where the user allows it, as the browser's notifications:
-// permission is asked only on a click; new events are polled from the events API.
+// permission is asked only on a click; new events are polled from the events API (every
+// data-poll seconds: as often as the worker looks, EVENTS_SECONDS; of the page's kind only).
 (function () {
   'use strict';
   var box = document.querySelector('[data-events]');
@@ -7,6 +8,8 @@
   var api = box.getAttribute('data-events');
   var latest = parseInt(box.getAttribute('data-latest'), 10) || 0;
   var target = box.getAttribute('data-target');
+  var kind = box.getAttribute('data-kind') || '';
+  var every = (parseFloat(box.getAttribute('data-poll')) || 15) * 1000;
   var button = box.querySelector('[data-notify]');
   var state = box.querySelector('[data-notify-state]');
   var rows = document.querySelector('[data-event-rows]');
@@ -40,12 +43,17 @@
     if (empty) { empty.remove(); }
     rows.insertBefore(tr, rows.firstChild);
     if (canNotify && Notification.permission === 'granted') {
-      new Notification('pyroTorrent · ' + target, { body: e.text, tag: target + ':' + e.seq });
+      try {           // plain text: a notification's body is never HTML
+        new Notification('pyroTorrent · ' + target, { body: e.text, tag: target + ':' + e.seq });
+      } catch (err) { // Chrome on Android only notifies from a service worker: the row is there
+        canNotify = false;
+      }
     }
   }
 
   function poll() {
-    fetch(api + '?since=' + latest, { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+    var query = '?since=' + latest + (kind ? '&kind=' + encodeURIComponent(kind) : '');
+    fetch(api + query, { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
         if (!data) { return; }
@@ -53,7 +61,7 @@
         latest = Math.max(latest, data.latest);
       })
       .catch(function () {})
-      .then(function () { window.setTimeout(poll, 15000); });
+      .then(function () { window.setTimeout(poll, every); });
   }
-  window.setTimeout(poll, 15000);
+  window.setTimeout(poll, every);
 })();

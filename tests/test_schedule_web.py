@@ -97,6 +97,9 @@ def test_an_override_shows_the_time_left_and_the_way_back(web):
     page = page_text(web.get('/target/t/schedule').get_data(as_text=True))
     assert re.search(r'paused \(every started torrent stopped.*\) ?, an override by admin, until \d{4}-\d\d-\d\d \d\d:\d\d CES?T \(\d+h \d+m left\)', page)
     assert 'Back to the schedule' in page
+    assert ('While paused is in force, a torrent added started, or started by hand or from outside, is stopped '
+            'within a worker tick (5 s) and starts again with the others when paused ends; one added stopped '
+            'stays stopped.') in page
     data = web.get('/api/target/t/schedule').json['in_force']
     assert data['source'] == 'override' and 0 < data['seconds_left'] <= 12 * 3600
     assert web.post('/target/t/schedule', data={'csrf_token': token(web), 'back': '1'}).status_code == 303

@@ -46,6 +46,10 @@ SNAPSHOT_FIELDS = ('hash', 'name', 'label', 'size', 'completed', 'down_rate', 'u
                    'started', 'active', 'hashing', 'complete', 'finished', 'added', 'message',
                    'priority', 'group', 'down_total')
 SNAPSHOT_TRACKERS = ('t.multicall', 't.url')
+# The views that hold only started torrents (all of them, the incomplete ones): what a paused
+# or seed-only profile looks at each tick, instead of every torrent.
+STARTED_VIEWS = {False: 'started', True: 'leeching'}
+STARTED_FIELDS = ('hash', 'hashing')
 # One row of the torrent list in ONE command.  rtorrent 0.9.8 finds a torrent by hash with
 # a linear scan (0.33 ms a command at position 10,000), so a command per field and row
 # costs 82 ms for a page of 50 rows at 10,000 torrents; this costs 8 ms.  `branch` runs

@@ -87,6 +87,16 @@ class Queries:
             raise BadAnswer(self, 'the torrents of the main view: %s' % exc) from None
         return seen
 
+    def started_hashes(self, incomplete=False):
+        """[hash] of the 'started' view (or 'leeching': started and incomplete), without the
+        ones checking, in one round trip whose size is that view's, not the whole list's."""
+        view = commands.STARTED_VIEWS[bool(incomplete)]
+        rows = self.call(self.view_multicall(), '', view, *[commands.TORRENT[f] + '=' for f in commands.STARTED_FIELDS])
+        try:
+            return [h for h, hashing in rows if not hashing]
+        except (TypeError, ValueError) as exc:
+            raise BadAnswer(self, 'the torrents of the %s view: %s' % (view, exc)) from None
+
     def torrent_rows(self, hashes, views):
         """(Header, {hash: Torrent, or None when gone}, {view: size}) in ONE round trip: the
         header, one commands.ROW a hash, view.size of each view.  What a refresh of a list

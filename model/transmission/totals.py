@@ -13,6 +13,9 @@ SNAPSHOT_FIELDS = ['hashString', 'name', 'labels', 'status', 'leftUntilDone', 't
                    'rateDownload', 'rateUpload', 'uploadRatio', 'doneDate', 'addedDate', 'error', 'errorString',
                    'trackers', 'bandwidthPriority', 'downloadedEver']
 
+STARTED_FIELDS = ['hashString', 'status', 'leftUntilDone', 'totalSize', 'haveValid']
+RUNNING = ('downloading', 'seeding', 'paused')     # what a paused profile stops (model/schedule.py)
+
 
 def _first(labels):
     return labels[0] if labels else ''
@@ -34,6 +37,17 @@ class Totals:
         except (KeyError, TypeError, AttributeError, IndexError) as exc:
             raise BadAnswer(self, 'the transfer totals came back malformed: %s' % exc) from None
         return TransferTotals(instance=self.instance(), torrents=torrents, details=details)
+
+    def started_hashes(self, incomplete=False):
+        """[hash] of the torrents downloading or seeding (incomplete: those not complete),
+        from a torrent-get of five small fields (Transmission has no server-side filter by
+        status; 'recently-active' misses a torrent started long after its last activity)."""
+        rows = self._table(self.call('torrent-get', fields=STARTED_FIELDS, format='table'), 'the started torrents')
+        try:
+            return [r['hashString'].upper() for r in rows if state(r['status'], r['leftUntilDone']) in RUNNING
+                    and not (incomplete and r['totalSize'] > 0 and r['haveValid'] >= r['totalSize'])]
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise BadAnswer(self, 'the started torrents: %s' % exc) from None
 
     def snapshot(self):
         """[Seen] of every torrent, in one call."""
