@@ -555,8 +555,9 @@ class Adding(Pages):
             batch = self.add(request, name)
         except ValueError as exc:
             return self.render_add(request, name, request.form, status=400, problem=str(exc))
+        there = {r.info_hash for r in batch.results if r.status != 'refused'}   # a repeat of one added is done
         retry = [link for link, r in zip(batch.links, batch.results[len(batch.results) - len(batch.links):])
-                 if r.status == 'refused']
+                 if r.status == 'refused' and (r.info_hash is None or r.info_hash not in there)]
         admin = request.user.can('admin')
         shown = [(_add_heading(r, error), _fetch_hint(error, self.app.config, admin))
                  for r, error in zip(batch.results, batch.errors)]
