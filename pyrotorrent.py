@@ -24,6 +24,7 @@ import re
 import stat
 import sys
 import time
+import typing
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlencode
 
@@ -546,27 +547,36 @@ class Adding(Pages):
     def on_add(self, request, name):
         """The add form (a GET adds nothing; ?magnet= fills the links in, for the browser's
         magnet: handler), and on POST the result of each item, rendered at once: a refresh
-        re-posts only after the browser asks, and then finds each torrent already present."""
+        re-posts only after the browser asks, and then finds each torrent already present.
+        The links not added come back in the box, to be fixed or tried again."""
         if request.method != 'POST':
             return self.render_add(request, name, {'links': request.args.get('magnet', '')})
         try:
-            results = self.add(request, name)
+            batch = self.add(request, name)
         except ValueError as exc:
             return self.render_add(request, name, request.form, status=400, problem=str(exc))
-        return self.render_add(request, name, dict(request.form.to_dict(), links=''), results=results)
+        there = {r.info_hash for r in batch.results if r.status != 'refused'}   # a repeat of one added is done
+        retry = [link for link, r in zip(batch.links, batch.results[len(batch.results) - len(batch.links):])
+                 if r.status == 'refused' and (r.info_hash is None or r.info_hash not in there)]
+        admin = request.user.can('admin')
+        shown = [(_add_heading(r, error), _fetch_hint(error, self.app.config, admin))
+                 for r, error in zip(batch.results, batch.errors)]
+        return self.render_add(request, name, dict(request.form.to_dict(), links='\n'.join(retry)),
+                               results=batch.results, shown=shown, retried=len(retry))
 
     @expose('/api/target/<name>/add', 'user', POST)
     def on_api_add(self, request, name):
         try:
-            results = self.add(request, name)
+            results = self.add(request, name).results
         except ValueError as exc:
             return self.app.error(request, 400, 'Bad Request', str(exc), api=True)
         return self.json({'target': name, 'results': [
             dict(r.as_dict(), url=self.torrent_url(request, name, r)) for r in results]})
 
     def add(self, request, name):
-        """[AddResult] for an add form or API call, one per file and link in the order sent;
-        ValueError, with nothing added, for options that cannot be used or an empty batch."""
+        """The AddBatch of an add form or API call: an AddResult per file and link in the
+        order sent; ValueError, with nothing added, for options that cannot be used or an
+        empty batch."""
         backend = self.backend(name)
         if request.mimetype == 'application/json':
             files, links, fields = _json_batch(request)
@@ -589,7 +599,7 @@ class Adding(Pages):
         for result in results:          # the page and the API show the source apart
             if result.reason and result.source and result.reason.startswith(result.source + ': '):
                 result.reason = result.reason[len(result.source) + 2:]
-        return results
+        return AddBatch(results, links, [item if isinstance(item, Exception) else None for item in items])
 
     @staticmethod
     def add_options(fields, target, scale):
@@ -619,9 +629,23 @@ class Adding(Pages):
                           priorities=scale)
 
     def render_add(self, request, name, form, status=200, **context):
+        backend = self.backend(name)
         return self.target_page(request, 'add.html', name, status=status,
                                 directories=self.app.config.target(name).add_directories, form=form,
-                                priorities=self.backend(name).CAPABILITIES.priorities, **context)
+                                priorities=backend.CAPABILITIES.priorities, labels=self.labels(backend),
+                                **context)
+
+    @staticmethod
+    def labels(backend):
+        """The labels the target's torrents have, for the label box to suggest: the counts the
+        list page's label filter shows (its first round trip, and one row); none if it cannot say."""
+        if backend.CAPABILITIES.labels == 'none':
+            return []
+        try:
+            counts = backend.torrent_list(ListQuery(per_page=1)).labels or {}
+        except BackendError:
+            return []
+        return sorted((label for label in counts if label), key=str.casefold)
 
     def torrent_url(self, request, name, result):
         if result.status == 'refused' or not result.info_hash:
@@ -1263,6 +1287,40 @@ class PyroTorrent(App):
 
 
 MAX_ADD_ITEMS = 200                     # files and links in one batch
+
+
+class AddBatch(typing.NamedTuple):
+    """What Adding.add did: results (AddResult, files first, then links, in the order sent),
+    links (the link lines sent) and errors (the exception an item was refused with before the
+    client saw it, else None), one a result."""
+    results: list
+    links: list
+    errors: list
+
+
+def _add_heading(result, error):
+    """The word the add page puts before a result's reason: 'Refused' (pyroTorrent's rules or
+    checks turned it down), 'Not fetched' (its link failed) or 'Not added' (the client's side)."""
+    if result.status != 'refused':
+        return None
+    if isinstance(error, fetch.FetchError):
+        return 'Refused' if error.refused else 'Not fetched'
+    return 'Refused' if error is not None else 'Not added'
+
+
+def _fetch_hint(error, config, admin):
+    """How a link refused for pointing into a non-public network could be allowed: the
+    setting with an example value for an admin, whom to ask for anyone else; None otherwise."""
+    network = getattr(error, 'network', None)
+    if network is None:
+        return None
+    if not admin:
+        return ('pyroTorrent does not fetch links into this network; if it should, ask an admin '
+                'of this pyroTorrent to allow it.')
+    bits = network.max_prefixlen if network.is_loopback else (24 if network.version == 4 else 64)
+    value = [str(n) for n in config.FETCH_ALLOW_NETWORKS] + [str(ipaddress.ip_network((network, bits), strict=False))]
+    return ('To allow links into this network for every user, set FETCH_ALLOW_NETWORKS = %r in config.py '
+            'and restart pyroTorrent.' % (value,))
 YES_NO = {'1': True, 'yes': True, 'true': True, 'on': True, '0': False, 'no': False, 'false': False, 'off': False}
 
 

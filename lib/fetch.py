@@ -5,7 +5,11 @@
     fetch_metafiles(lines, policy=None) -> [Metafile, Magnet or the error]   one request's links
     Policy(allow_private=False, allow_networks=(), timeout=15.0, max_bytes=..., max_redirects=5)
     Policy.from_config(config)                    config.py's FETCH_ALLOW_PRIVATE, FETCH_ALLOW_NETWORKS
-    FetchError (a ValueError)                     '<url>: refused: 10.0.0.1 is a private address'
+    FetchError (a ValueError)                     '<url>: 10.0.0.1 is a private address (...)'
+        .refused   True when pyroTorrent's rules turned the link down (an address, the size,
+                   the scheme), False when fetching it failed (unreachable, a timeout, a 404)
+        .network   for an address refused as not public: the ip_address that was
+                   (a change to FETCH_ALLOW_NETWORKS could allow it), else None
 
 A link is fetched over http or https only.  Its host name is resolved here, every address
 is checked, and the connection goes to the checked address itself (the URL is rewritten to
@@ -46,11 +50,13 @@ USER_AGENT = 'pyroTorrent (fetching a .torrent a user linked)'
 
 
 class FetchError(ValueError):
-    """A link that could not be fetched or was refused; str() says which and why."""
+    """A link that could not be fetched or was refused; str() says which and why.  The
+    reason never starts with "refused": a page puts its own word before it."""
 
-    def __init__(self, url, reason):
+    def __init__(self, url, reason, refused=False, network=None):
         super().__init__('%s: %s' % (url, reason))
         self.url, self.reason, self.source = url, reason, url
+        self.refused, self.network = refused or network is not None, network
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +86,12 @@ class Policy:
 
     def refusal(self, address):
         """Why this address (text) may not be fetched from, or None if it may."""
+        refused = self.refused_address(address)
+        return refused and refused[0]
+
+    def refused_address(self, address):
+        """(why, the ip_address refused) for an address (text) that may not be fetched
+        from, or None if it may."""
         ip = ipaddress.ip_address(address.split('%', 1)[0])
         if self.allow_private:
             return None
@@ -91,7 +103,7 @@ class Policy:
             kind = _kind(candidate)
             if kind:
                 shown = address if candidate is ip else '%s (%s)' % (address, candidate)
-                return '%s is %s address' % (shown, kind)
+                return '%s is %s address' % (shown, kind), candidate
         return None
 
 
@@ -189,7 +201,7 @@ def _fetch(url, policy, deadline):
         finally:
             response.close()
             response.session.close()
-    raise FetchError(original, 'more than %d redirects' % policy.max_redirects)
+    raise FetchError(original, 'it redirects more than %d times' % policy.max_redirects)
 
 
 def fetch_metafile(url, policy=None):
@@ -226,21 +238,21 @@ def fetch_metafiles(lines, policy=None, workers=4):
 
 
 def _request(url, policy, deadline):
-    def refuse(reason):
-        raise FetchError(url, reason)
+    def refuse(reason, refused=False, network=None):
+        raise FetchError(url, reason, refused, network)
 
     try:
         parts = urllib.parse.urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        refuse('not a link pyroTorrent can read (%s)' % exc)
+        refuse('not a link pyroTorrent can read (%s)' % exc, refused=True)
     scheme = parts.scheme.lower()
     if scheme not in ('http', 'https'):
         refuse('only http and https links can be fetched%s'
-               % (', not ' + scheme if scheme else ''))
+               % (', not ' + scheme if scheme else ''), refused=True)
     host = parts.hostname
     if not host:
-        refuse('the link names no host')
+        refuse('the link names no host', refused=True)
     port = port or (443 if scheme == 'https' else 80)
     address = _checked_address(host, port, policy, refuse)
     literal = '[%s]' % address if ':' in address else address
@@ -288,27 +300,28 @@ def _checked_address(host, port, policy, refuse):
         except (socket.gaierror, UnicodeError) as exc:
             refuse('cannot find the address of %s (%s)' % (host, getattr(exc, 'strerror', None) or exc))
         addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    reasons = []
+    refusals = []
     for address in addresses:
-        reason = policy.refusal(address)
-        if reason is None:
+        refused = policy.refused_address(address)
+        if refused is None:
             return address
-        reasons.append(reason)
-    refuse('refused: %s (links to this machine or its local networks are not fetched)' % reasons[0])
+        refusals.append(refused)
+    reason, network = refusals[0]
+    refuse('%s; links to this machine or its local networks are not fetched' % reason, network=network)
 
 
 def _read(url, response, policy, deadline):
     declared = response.headers.get('Content-Length', '')
     if declared.isdigit() and int(declared) > policy.max_bytes:
-        raise FetchError(url, 'refused: it is %s bytes, more than the %s a .torrent may have'
-                         % ('{:,}'.format(int(declared)), '{:,}'.format(policy.max_bytes)))
+        raise FetchError(url, 'it is %s bytes, more than the %s bytes a .torrent may have'
+                         % ('{:,}'.format(int(declared)), '{:,}'.format(policy.max_bytes)), refused=True)
     chunks, size = [], 0
     try:
         for chunk in response.iter_content(65536):
             size += len(chunk)
             if size > policy.max_bytes:
-                raise FetchError(url, 'refused: it is more than the %s bytes a .torrent may have'
-                                 % '{:,}'.format(policy.max_bytes))
+                raise FetchError(url, 'it is more than the %s bytes a .torrent may have'
+                                 % '{:,}'.format(policy.max_bytes), refused=True)
             if deadline.passed:
                 raise FetchError(url, _too_slow(policy))
             chunks.append(chunk)

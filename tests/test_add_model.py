@@ -202,7 +202,7 @@ def test_a_batch_mixing_good_and_bad_items_reports_each_in_order(daemon, rt):
         metafile.parse(b'<html>login</html>', 'login.torrent')
     except MetafileError as exc:
         not_a_torrent = exc
-    link_error = fetch.FetchError('http://10.0.0.1/x.torrent', 'refused: 10.0.0.1 is a private address')
+    link_error = fetch.FetchError('http://10.0.0.1/x.torrent', '10.0.0.1 is a private address')
     magnet = metafile.parse_magnet('magnet:?xt=urn:btih:%s&dn=mag&tr=http://127.0.0.1:1/a' % magnet_source.info_hash)
     before = count(daemon)
     results = rt.add_torrents([good, not_a_torrent, present, link_error, magnet, good],
@@ -211,7 +211,7 @@ def test_a_batch_mixing_good_and_bad_items_reports_each_in_order(daemon, rt):
     assert results[1].reason == 'login.torrent: this is a web page, not a .torrent file'
     assert results[1].source == 'login.torrent'
     assert results[2] == AddResult('present', present.source, present.info_hash, present.name)
-    assert results[3].reason == 'http://10.0.0.1/x.torrent: refused: 10.0.0.1 is a private address'
+    assert results[3].reason == 'http://10.0.0.1/x.torrent: 10.0.0.1 is a private address'
     assert results[3].source == 'http://10.0.0.1/x.torrent'
     assert results[5].reason == 'the same torrent as item 1 of this batch'
     assert count(daemon) == before + 2

@@ -488,7 +488,7 @@ def test_the_form_uploads_a_file_in_a_browser(driver, browser_server, daemon, ro
     assert not [m for m in csp_errors(driver) if 'Content Security Policy' in m]
 
 
-def test_a_file_dropped_on_the_list_page_is_added(driver, browser_server, daemon):
+def test_a_file_dropped_on_the_list_page_is_added_once_its_choices_are_confirmed(driver, browser_server, daemon):
     from selenium.webdriver.common.by import By
     [(data, item)] = fresh()
     driver.get(browser_server + '/target/box/')
@@ -503,6 +503,10 @@ def test_a_file_dropped_on_the_list_page_is_added(driver, browser_server, daemon
           document.querySelector('main').dispatchEvent(
             new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true}));
         });""", base64.b64encode(data).decode(), 'dropped.torrent')
+    # nothing is added before the user has seen the choices and pressed the panel's button
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-drop-panel] [data-add-options]'), 'the drop panel')
+    assert item.info_hash not in daemon.hashes()
+    driver.find_element(By.CSS_SELECTOR, '[data-drop-add]').click()
     wait(driver, lambda d: d.execute_script("return document.documentElement.getAttribute('data-dropped')"),
          'the drop to be answered')
     assert driver.execute_script("return document.documentElement.getAttribute('data-dropped')") == '1'
