@@ -222,7 +222,7 @@ def fetch_metafiles(lines, policy=None, workers=4):
                 return metafile.parse_magnet(line, line)
             left = batch_end - time.monotonic()
             if left <= 0:
-                raise FetchError(line, 'not fetched: the links before it took the %g s one add may take; '
+                raise FetchError(line, 'the links before it took the %g s one add may take; '
                                        'add it again' % policy.batch_timeout)
             return fetch_metafile(line, policy if left >= policy.timeout
                                   else dataclasses.replace(policy, timeout=max(0.1, round(left, 1))))
