@@ -1089,8 +1089,13 @@ class Schedules(Pages):
         if unknown:
             raise BadRequest("There is no kind of event '%s' (there are: %s)" % (unknown[0], ', '.join(events.KINDS)))
         found = events.recent(store, name, since=since, limit=limit, kinds=kinds or None)
+        def link(e):
+            if e.subject and e.kind != 'removed':
+                return self.app.url_for(request, 'torrent', name=name, info_hash=e.subject)
+            return None
         return self.json({'target': name, 'latest': max([e.seq for e in found] + [since]), 'events': [
-            dict(e.as_dict(), text=events.in_words(e)) for e in found]})
+            dict(e.as_dict(), text=events.in_words(e), kind_title=events.KINDS[e.kind], link=link(e))
+            for e in found]})
 
     # -- shared -------------------------------------------------------------------------
 

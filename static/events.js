@@ -31,13 +31,21 @@
   function show(e) {
     var tr = document.createElement('tr');
     tr.className = 'event-' + e.kind;
+    tr.setAttribute('data-seq', e.seq);
     var when = document.createElement('td');
     when.className = 'date';
     when.textContent = new Date(e.at * 1000).toLocaleString();
     var what = document.createElement('td');
-    what.textContent = e.text;
+    if (e.link) {     // as the server draws it: the torrent's page, its words as text
+      var a = document.createElement('a');
+      a.href = e.link;
+      a.textContent = e.text;
+      what.appendChild(a);
+    } else {
+      what.textContent = e.text;
+    }
     var kind = document.createElement('td');
-    kind.textContent = e.kind;
+    kind.textContent = e.kind_title || e.kind;
     tr.appendChild(when); tr.appendChild(what); tr.appendChild(kind);
     var empty = rows.querySelector('tr.empty');
     if (empty) { empty.remove(); }

@@ -115,6 +115,12 @@ def test_granted_a_real_added_torrent_is_notified_with_its_name_as_plain_text(re
     assert any("'%s' was added" % name in text for text in rows_text(driver))    # and a row of the page
     assert driver.execute_script("return document.querySelectorAll('[data-event-rows] img').length") == 0
     assert driver.execute_script('return window.__xss === undefined')
+    # the row is drawn as the server draws it: the torrent's link, the kind in words
+    row = driver.execute_script(
+        "var tr = document.querySelector('[data-event-rows] tr'); var a = tr.querySelector('a');"
+        "return [a && a.getAttribute('href'), a && a.textContent, tr.cells[2].textContent];")
+    assert row[0] and '/target/t/torrent/' in row[0] and row[1] == "'%s' was added" % name
+    assert row[2] == 'added'
 
 
 def test_denied_nothing_is_notified_but_the_row_comes(recorded, box):
