@@ -11,6 +11,7 @@ import urllib.parse
 import pytest
 
 from lib.store import SCHEMA_VERSION, LeaseLost, OnLease, Store, StoreError, copy_store
+from tests.workers import open_at_once
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _count = [0]
@@ -69,19 +70,7 @@ def test_an_older_schema_is_migrated_and_a_newer_refused(pg_url, postgres):
 
 
 def test_processes_opening_a_new_database_at_once_migrate_it_once(pg_url, postgres):
-    errors = []
-
-    def open_it():
-        try:
-            Store.open(pg_url).put_values('t', 'k', {threading.current_thread().name: 1})
-        except Exception as exc:       # noqa: BLE001 - reported below
-            errors.append(exc)
-    threads = [threading.Thread(target=open_it, name='t%d' % i) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert open_at_once(pg_url) == []
     assert postgres.query(dbname(pg_url), 'SELECT version FROM schema_version') == [(SCHEMA_VERSION,)]
     assert len(Store.open(pg_url).values('t', 'k')) == 6
 

@@ -59,3 +59,22 @@ class WorkerProcess:
 
 def heartbeat(store_path):
     return Store.open(store_path).heartbeat('worker')
+
+
+def open_at_once(url, threads=6):
+    """Store.open(url) from `threads` threads at once, each writing one value of its own;
+    the exceptions they raised (none when the migrations serialise)."""
+    import threading
+    errors = []
+
+    def open_it():
+        try:
+            Store.open(url).put_values('t', 'k', {threading.current_thread().name: 1})
+        except Exception as exc:       # noqa: BLE001 - reported to the caller
+            errors.append(exc)
+    started = [threading.Thread(target=open_it, name='t%d' % i) for i in range(threads)]
+    for t in started:
+        t.start()
+    for t in started:
+        t.join()
+    return errors
