@@ -2,7 +2,6 @@
 or body), and one request's slow links do not hold another request's quick one.  The
 slow server is a small fake on a real socket (no real web server trickles on purpose);
 the quick link is a real .torrent, added to a real rtorrent through pyrotorrent.py --http."""
-import socket
 import threading
 import time
 
@@ -10,55 +9,32 @@ import pytest
 import requests
 
 from lib import fetch, metafile
-from tests import rig
+from tests import fakes, rig
 from tests.webapp import csrf_token, http_server
 
 MARGIN = 3.0                 # seconds a deadline may be overrun by a busy machine
 TORRENT = rig.synthetic_torrents(1, seed='attack-fetch')[0]
 
 
-class LinkServer:
-    """127.0.0.1: /quick answers a .torrent at once; /slow-headers trickles its status line
-    and headers, /slow-body its body, a byte every 0.3 s for about 30 s."""
+def serve_links(conn, request):
+    """/quick.torrent answers a .torrent at once; /slow-headers… trickles its status line
+    and headers, /slow-body… its body, a byte every 0.3 s for about 30 s."""
+    path = request.split(b' ')[1]
+    if path == b'/quick.torrent':
+        conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s'
+                     % (len(TORRENT), TORRENT))
+        return
+    head = b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n' % len(TORRENT)
+    if path.startswith(b'/slow-headers'):
+        fakes.trickle(head + b'X-Filler: ' + b'a' * 100)(conn, request)
+    else:
+        conn.sendall(head + b'\r\n')
+        fakes.trickle(TORRENT[:100])(conn, request)
 
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(('127.0.0.1', 0))
-        self.sock.listen(32)
-        self.base = 'http://127.0.0.1:%d' % self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
 
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn):
-        with conn:
-            try:
-                conn.settimeout(60)
-                request = conn.recv(65536).split(b' ')[1]
-                if request == b'/quick.torrent':
-                    conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s'
-                                 % (len(TORRENT), TORRENT))
-                    return
-                head = b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n' % len(TORRENT)
-                if request.startswith(b'/slow-headers'):
-                    slow, fast = head + b'X-Filler: ' + b'a' * 100, b''
-                else:
-                    slow, fast = TORRENT[:100], head + b'\r\n'
-                conn.sendall(fast)
-                for byte in slow:
-                    conn.sendall(bytes([byte]))
-                    time.sleep(0.3)
-            except OSError:
-                pass             # the fetcher gave up: what we want
-
-    def close(self):
-        self.sock.close()
+def LinkServer():
+    """127.0.0.1 (.base) serving serve_links."""
+    return fakes.FakeServer(serve_links, backlog=32)
 
 
 @pytest.fixture

@@ -3,19 +3,16 @@ gigabytes.  TIMEOUT bounds the whole answer, and an answer above MAX_ANSWER_BYTE
 refused in words while memory stays flat.  A real rtorrent can do neither on purpose,
 so these are small fake servers on real sockets."""
 import json
-import os
-import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import pytest
 
 from lib import config
-from lib.transport import TransportError, TransportTimeout, transport_for
-from tests import rig
+from lib.transport import TransportTimeout, transport_for
+from tests import fakes
 from tests.webapp import ROOT, client, page_text
 
 SCGI_HEAD = b'Status: 200 OK\r\nContent-Type: text/xml\r\n\r\n'
@@ -23,57 +20,16 @@ HTTP_HEAD = b'HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nConnection: close\r\n
 MARGIN = 2.0                 # seconds a deadline may be overrun by a busy machine
 
 
-class Hostile:
-    """Listens on a unix socket or 127.0.0.1; each connection gets `serve(conn)` in a thread
-    once the request has been read."""
-
-    def __init__(self, serve, unix_path=None):
-        self.serve = serve
-        if unix_path:
-            self.sock = socket.socket(socket.AF_UNIX)
-            self.sock.bind(unix_path)
-        else:
-            self.sock = socket.socket()
-            self.sock.bind(('127.0.0.1', 0))
-            self.port = self.sock.getsockname()[1]
-        self.sock.listen(16)
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn):
-        with conn:
-            try:
-                conn.settimeout(30)
-                conn.recv(65536)
-                self.serve(conn)
-            except OSError:
-                pass                # the client gave up: what we want
-
-    def close(self):
-        self.sock.close()
-
-
 def trickle(head):
     """Sends `head` then an endless body, one byte every 0.3 s, for about 10 s."""
-    def serve(conn):
-        for byte in head + b'<' * 20:
-            conn.sendall(bytes([byte]))
-            time.sleep(0.3)
-    return serve
+    return fakes.trickle(head + b'<' * 20)
 
 
 def urls(tmp_path, serve, http_head):
     """One hostile server per transport: {scheme: url}."""
-    unix = Hostile(serve(SCGI_HEAD), unix_path=str(tmp_path / 'rpc.socket'))
-    tcp = Hostile(serve(SCGI_HEAD))
-    web = Hostile(serve(http_head))
+    unix = fakes.FakeServer(serve(SCGI_HEAD), unix_path=str(tmp_path / 'rpc.socket'))
+    tcp = fakes.FakeServer(serve(SCGI_HEAD))
+    web = fakes.FakeServer(serve(http_head))
     servers = [unix, tcp, web]
     return servers, {'scgi+unix': 'scgi+unix://%s' % (tmp_path / 'rpc.socket'),
                      'scgi': 'scgi://127.0.0.1:%d' % tcp.port,
@@ -98,9 +54,8 @@ def test_a_trickling_target_is_cut_at_the_deadline(tmp_path, scheme):
 
 def test_trickled_http_headers_are_cut_at_the_deadline():
     """The headers themselves arrive a byte at a time: http.client reads them line by line."""
-    server = Hostile(lambda conn: [conn.sendall(b'X-Slow: ' if i == 0 else b'a') or time.sleep(0.2)
-                                   for i in range(40)])
-    conn_head = Hostile(trickle(b'HTTP/1.1 200 OK\r\n'))
+    server = fakes.FakeServer(fakes.trickle(b'X-Slow: ' + b'a' * 40, every=0.2))
+    conn_head = fakes.FakeServer(trickle(b'HTTP/1.1 200 OK\r\n'))
     try:
         for port in (server.port, conn_head.port):
             start = time.monotonic()
@@ -210,7 +165,7 @@ def test_a_trickling_transmission_target_is_cut_at_the_deadline(head):
     a byte at a time: the whole call ends by the target's timeout, in words."""
     from model.errors import TimedOut
     from model.transmission import Transmission
-    server = Hostile(trickle(head))
+    server = fakes.FakeServer(trickle(head))
     try:
         target = Transmission('http://127.0.0.1:%d/transmission/rpc' % server.port, name='slow', timeout=2)
         start = time.monotonic()

@@ -2,7 +2,6 @@
 is retried with backoff and never holds up the worker's tick; non-http URLs are refused."""
 import http.server
 import json
-import os
 import socket
 import threading
 import time
@@ -12,7 +11,7 @@ import pytest
 from lib import config
 from lib.store import Store
 from lib.webhook import Webhook
-from tests import rig
+from tests import fakes, rig
 from tests.workers import WorkerProcess, write_config
 
 
@@ -150,39 +149,16 @@ def test_the_worker_posts_real_events(tmp_path):
 def test_a_server_that_trickles_is_cut_at_the_deadline_of_the_whole_attempt(tmp_path):
     """A real server that answers one byte every 0.3 s: no single read ever waits 1 s, but
     the attempt as a whole (connect, send, status) ends at its 1 s deadline."""
-    listener = socket.socket()
-    listener.bind(('127.0.0.1', 0))
-    listener.listen(4)
-    stop = threading.Event()
-
-    def trickle():
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                for byte in b'HTTP/1.1 204 No Content\r\nX-Slow: ' + b'z' * 200 + b'\r\n\r\n':
-                    if stop.is_set():
-                        break
-                    try:
-                        conn.sendall(bytes([byte]))
-                    except OSError:
-                        break
-                    time.sleep(0.3)
-
-    threading.Thread(target=trickle, daemon=True).start()
+    server = fakes.FakeServer(fakes.trickle(b'HTTP/1.1 204 No Content\r\nX-Slow: ' + b'z' * 200 + b'\r\n\r\n'))
     store = Store.open(str(tmp_path / 'store.sqlite3'))
-    hook = Webhook('http://127.0.0.1:%d/hook' % listener.getsockname()[1], store, deadline=1.0)
+    hook = Webhook(server.base + '/hook', store, deadline=1.0)
     store.enqueue('t:slow', '{"n": 1}')
     started = time.monotonic()
     try:
         assert hook.deliver(store.due()[0]) is False
         took = time.monotonic() - started
     finally:
-        stop.set()
-        listener.close()
+        server.close()
     assert took < 3.0, 'the attempt took %.1f s, its deadline is 1 s' % took
     kept = store.outbox()[0]
     assert kept.attempts == 1 and 'no answer within 1 s' in kept.last_error

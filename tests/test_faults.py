@@ -3,36 +3,17 @@ and the app keeps serving."""
 import os
 import signal
 import socket
-import threading
 
 import pytest
 
+from tests import fakes
 from tests.webapp import RoundTrips, Rows, client, page_text
 
 
-class GarbageServer:
+def GarbageServer(path, answer):
     """A unix socket that answers every request with fixed bytes: the one fault (a daemon
     that answers nonsense) a real rtorrent cannot be made to produce."""
-
-    def __init__(self, path, answer):
-        self.path, self.answer = path, answer
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.bind(path)
-        self.sock.listen(8)
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(self.answer)
-
-    def close(self):
-        self.sock.close()
+    return fakes.FakeServer(fakes.answer(answer), unix_path=path, backlog=8)
 
 
 FAULT = (b'Status: 200 OK\r\nContent-Type: text/xml\r\n\r\n<?xml version="1.0"?><methodResponse><fault>'
