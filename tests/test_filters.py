@@ -131,6 +131,29 @@ def test_tracker_combines_with_label_view_and_search_and_is_kept_across_pages_an
     assert 'name="next" value="/target/t/?tracker=alpha.example&amp;label=music"' in page
 
 
+def test_a_torrent_added_or_removed_after_a_page_is_counted_with_its_tracker(box):
+    """Tracker domains are kept by info hash in the process: a torrent it has not seen is
+    asked for (the few by hash, many in one view call), a removed one leaves the counts."""
+    daemon, web = box['daemon'], web_for(box)
+    before = api(web)['trackers']
+    bodies = rig.synthetic_torrents(2, start=100, seed=16, announce_url='http://x.gamma.example.org/a')
+    new = [daemon.load(body, start=False) for body in bodies]
+    try:
+        after = api(web)['trackers']
+        assert after == dict(before, **{'example.org': 2})
+        assert {t['hash'] for t in api(web, tracker='example.org')['torrents']} == set(new)
+        from model.rtorrent import queries
+        queries.FEW_UNKNOWN, few = 0, queries.FEW_UNKNOWN       # many unknown: one call over the view
+        try:
+            assert api(web_for(box))['trackers'] == after
+        finally:
+            queries.FEW_UNKNOWN = few
+    finally:
+        for h in new:
+            daemon.call('d.erase', h)
+    assert api(web)['trackers'] == before
+
+
 def test_a_live_refresh_of_a_tracker_filtered_list_keeps_its_rows(box):
     web = web_for(box)
     page = web.get('/target/t/?tracker=beta.example').get_data(as_text=True)
@@ -333,5 +356,26 @@ def test_the_live_problem_banner_and_the_sticky_bulk_bar_are_both_visible(driver
             assert bottom - 0.5 <= bar_top < bar_bottom <= height, rects   # the bar below it, not over it
             assert th_top >= bar_bottom - 0.5, rects                   # and the table's head below the bar
             assert 'Not up to date' in driver.find_element('id', 'live-problem').text
+    finally:
+        daemon.stop()
+
+
+def test_transmission_trackers_are_counted_and_filtered_from_torrent_get(tmp_path):
+    """torrent-get's `trackers` field, the first of each torrent, through the same domains."""
+    daemon = rig.TransmissionDaemon(str(tmp_path / 'tr'), bind='127.0.2.3').start()
+    try:
+        want = {}
+        for i, url in enumerate(['http://tracker.alpha.example:6969/announce', 'http://tr2.alpha.example/a',
+                                 'https://bt.beta.example/announce']):
+            body = rig.synthetic_torrents(1, start=200 + i, seed=16, announce_url=url)[0]
+            want[daemon.add(body, paused=True).upper()] = 'beta.example' if 'beta' in url else 'alpha.example'
+        web = webapp.client({'tr': {'url': daemon.url, 'client': 'transmission'}})
+        answer = web.get('/api/target/tr/torrents?per_page=100').json
+        assert answer['trackers'] == dict(collections.Counter(want.values()))
+        beta = web.get('/api/target/tr/torrents?tracker=beta.example').json
+        assert [t['hash'] for t in beta['torrents']] == [h for h, d in want.items() if d == 'beta.example']
+        page = web.get('/target/tr/?tracker=alpha.example').get_data(as_text=True)
+        assert {r['hash'] for r in webapp.Rows(page).rows} == {h for h, d in want.items() if d == 'alpha.example'}
+        assert options(page, 'tracker')['alpha.example'] == 'alpha.example (2)'
     finally:
         daemon.stop()
