@@ -28,6 +28,8 @@ from werkzeug.test import Client  # noqa: E402
 
 from lib import config, xmlrpc  # noqa: E402
 from lib.transport import transport_for  # noqa: E402
+from model import backend_for  # noqa: E402
+from model.backend import ListQuery  # noqa: E402
 from model.rtorrent import commands  # noqa: E402
 from model.rtorrent.rows import NAME_COMMAND  # noqa: E402
 from pyrotorrent import make_app  # noqa: E402
@@ -113,6 +115,20 @@ def main():
         rows.append(('  decoding that answer (lib.xmlrpc)', best, median, '%.2fx raw' % (best / raw)))
 
         settings = {'targets': {'big': {'url': daemon.url, 'timeout': 300}}, 'BASE_URL': '', 'PAGE_SIZE': 50}
+        backend = backend_for(config.from_dict(settings).targets[0])
+        for label, query in (('by name, first page', ListQuery()),
+                             ('tracker + label filter', ListQuery(tracker='alpha.example', label='music'))):
+            backend.torrent_list(query)
+            best, median = timed(lambda: backend.torrent_list(query), args.repeat)
+            rows.append(('model: torrent_list(), %s, tracker domains known' % label, best, median,
+                         '%.2fx raw' % (best / raw)))
+
+            def cold():
+                backend._domains = None         # as a new process: every tracker URL asked
+                backend.torrent_list(query)
+            best, median = timed(cold, args.repeat)
+            rows.append(('model: torrent_list(), %s, no tracker known yet' % label, best, median,
+                         '%.2fx raw' % (best / raw)))
         cold = []
         for _ in range(args.repeat):
             web = Client(from_address(make_app(config.from_dict(settings))))
