@@ -379,3 +379,19 @@ def test_transmission_trackers_are_counted_and_filtered_from_torrent_get(tmp_pat
         assert options(page, 'tracker')['alpha.example'] == 'alpha.example (2)'
     finally:
         daemon.stop()
+
+
+def test_a_hostile_tracker_host_is_shown_escaped_and_filters_as_text(box):
+    daemon, web = box['daemon'], web_for(box)
+    url = 'http://"><img src=x onerror=alert(1)>.evil/announce'
+    h = daemon.load(rig.synthetic_torrents(1, start=300, seed=16, announce_url=url)[0], start=False)
+    try:
+        page = web.get('/target/t/').get_data(as_text=True)
+        assert '<img' not in page                    # escaped wherever it shows
+        shown = [value for value in options(page, 'tracker') if '<img' in value]
+        domain = [d for d in api(web)['trackers'] if '<img' in d]
+        assert len(shown) == 1 and shown == domain
+        got = api(web, tracker=domain[0])
+        assert [t['hash'] for t in got['torrents']] == [h]
+    finally:
+        daemon.call('d.erase', h)
