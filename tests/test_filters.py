@@ -266,30 +266,37 @@ def test_columns_without_users_are_kept_per_browser_session_and_bad_ones_refused
                     ).headers['Location'] == '/'
 
 
-def test_a_store_at_version_3_migrates_to_4_keeping_every_row(tmp_path):
-    path = str(tmp_path / 'v3.sqlite3')
-    with sqlite3.connect(path) as db:
-        db.execute('CREATE TABLE schema_version (version INTEGER NOT NULL)')
-        db.execute('INSERT INTO schema_version VALUES (3)')
-        for migration in MIGRATIONS[:3]:
-            for sql in migration:
-                db.execute(sql)
-        db.execute("INSERT INTO target_value VALUES ('t', 'desired', 'down_limit', '1024', 1.0, 'ada')")
-        db.execute("INSERT INTO event (target, event_key, seq, at, kind, detail) VALUES ('t', 'k1', 1, 2.0, 'added', '{}')")
-        db.execute("INSERT INTO seen VALUES ('t', 'H', '{}', 3.0)")
-        tables = [t for t, in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        before = {t: sorted(db.execute('SELECT * FROM %s' % t).fetchall(), key=repr) for t in tables}
-    assert SCHEMA_VERSION == 4
-    store = Store.open(path)
+def store_rows(store):
+    with store.transaction(write=False) as tx:
+        return {table: sorted(tx.execute('SELECT * FROM %s' % table), key=repr)
+                for table in tx.engine.tables(tx.db) if table != 'schema_version'}
+
+
+@pytest.mark.parametrize('engine', ['sqlite', 'postgresql'])
+def test_a_store_at_version_3_migrates_to_4_keeping_every_row(engine, tmp_path, monkeypatch, request):
+    url = (str(tmp_path / 'v3.sqlite3') if engine == 'sqlite'
+           else request.getfixturevalue('postgres').database('filters_v3'))
+    import lib.store
+    assert SCHEMA_VERSION == 4 and len(MIGRATIONS) == 4
+    monkeypatch.setattr(lib.store, 'SCHEMA_VERSION', 3)         # what the last release made
+    old = Store.open(url)
+    assert old.version() == 3 and 'user_pref' not in store_rows(old)
+    old.put_values('t', 'desired', {'down_limit': 1024, 'name': 'Zürich'}, set_by='ada', now=1.5)
+    old.run([("INSERT INTO event (target, event_key, seq, at, kind, detail) VALUES (?, ?, ?, ?, ?, ?)",
+              ('t', 'k1', 1, 2.0, 'added', '{}')),
+             ("INSERT INTO seen (target, item, data, seen_at) VALUES (?, ?, ?, ?)", ('t', 'H', '{}', 3.0))])
+    before = store_rows(old)
+    assert sum(len(rows) for rows in before.values()) >= 4
+    old.close()
+    monkeypatch.setattr(lib.store, 'SCHEMA_VERSION', 4)
+    store = Store.open(url)
     assert store.version() == 4
+    after = store_rows(store)
+    assert after.pop('user_pref') == [] and after == before
     store.put_preference('ada', 'columns', ['name', 'size'])
-    assert store.preference('ada', 'columns') == ['name', 'size'] and store.preference('bob', 'columns') is None
+    store.put_preference('ada', 'columns', ['name', 'eta'])
+    assert store.preference('ada', 'columns') == ['name', 'eta'] and store.preference('bob', 'columns') is None
     store.close()
-    with sqlite3.connect(path) as db:
-        for table, rows in before.items():
-            if table != 'schema_version':
-                assert sorted(db.execute('SELECT * FROM %s' % table).fetchall(), key=repr) == rows, table
-        assert sum(len(r) for r in before.values()) >= 4
 
 
 # -- in Chromium -------------------------------------------------------------------------
