@@ -195,7 +195,8 @@ class Lists(Pages):
             request, lambda backend: self.listing(request, backend.name, query, known.get((backend.name, 'main'))),
             key=('front', query.per_page, self.app.is_refresh(request), request.headers.get(LIVE_HEADER, '')))
         return self.render('index.html', request, cards=cards, chart_svg=_chart_svg,
-                           glances=self.app.stats_glance([name for name, _, _ in cards]))
+                           glances=self.app.stats_glance([name for name, _, _ in cards]),
+                           shown=self.shown_columns(request))
 
     @expose('/target/<name>/', 'viewer', endpoint='target')
     @expose('/target/<name>/view/<view>/', 'viewer', endpoint='target')
@@ -203,7 +204,51 @@ class Lists(Pages):
         query = self.list_query(request, view)
         listing = self.listing(request, name, query, known_pages(request).get((name, view)))
         return self.target_page(request, 'target.html', name, listing=listing, action_help=BULK_HELP,
-                                request_query=request.query_string.decode('latin-1'))
+                                request_query=request.query_string.decode('latin-1'),
+                                shown=self.shown_columns(request))
+
+    def shown_columns(self, request):
+        """The list's columns this user chose (COLUMNS order; the name always), from the
+        store for a logged-in user, else from the browser's session."""
+        chosen = None
+        if request.user.name:
+            store = self.app.existing_store()
+            try:
+                chosen = store.preference(request.user.name, 'columns') if store else None
+            except StoreError as exc:
+                log.error('%s', exc)
+        if chosen is None:
+            chosen = request.environ['beaker.session'].get('columns')
+        if not isinstance(chosen, list):
+            return list(COLUMNS)
+        return [c for c in COLUMNS if c == 'name' or c in chosen]
+
+    @expose('/columns', 'viewer', POST)
+    def on_columns(self, request):
+        """Keep the list columns a user ticked (the name is always shown); back to the list."""
+        form = request.form
+        chosen = form.getlist('column')
+        unknown = [c for c in chosen if c not in COLUMNS]
+        back = _local_path(form.get('next'), request.script_root)
+        if unknown:
+            raise BadRequest('There is no column %r; the list has: %s. Nothing was changed.'
+                             % (unknown[0], ', '.join(COLUMNS)))
+        chosen = [c for c in COLUMNS if c == 'name' or c in chosen]
+        where = 'for this browser session'
+        if request.user.name:
+            store = self.app.store()
+            try:
+                if isinstance(store, StoreError):
+                    raise store
+                store.put_preference(request.user.name, 'columns', chosen)
+                where = 'for your account'
+            except StoreError as exc:
+                where = 'for this browser session only (the store cannot keep it: %s)' % exc
+        session = request.environ['beaker.session']
+        session['columns'] = chosen
+        session.save()
+        self.tell(request, 'The list shows %s, kept %s.' % (', '.join(COLUMNS[c] for c in chosen), where))
+        return redirect(back, 303)
 
     def listing(self, request, name, query, known=None):
         """The TorrentList a page shows.  A page load asks afresh; a refresh (live.js) gets an
@@ -234,7 +279,7 @@ class Lists(Pages):
             return None
         if sizes.get(query.view) != known['size'] or header.views != views or None in torrents.values():
             return None
-        filtered = query.text or query.label is not None
+        filtered = query.text or query.label is not None or query.tracker is not None
         return TorrentList(header=header, query=query, torrents=list(torrents.values()),
                            total=known['total'] if filtered else known['size'], view_total=known['size'],
                            labels=None, view_sizes=sizes)
@@ -255,9 +300,10 @@ class Lists(Pages):
         q = listing.query
         return self.json({
             'target': name, 'view': q.view, 'sort': q.sort, 'order': 'desc' if q.reverse else 'asc',
-            'text': q.text, 'label': q.label, 'page': q.page, 'per_page': q.per_page,
+            'text': q.text, 'label': q.label, 'tracker': q.tracker, 'page': q.page, 'per_page': q.per_page,
             'pages': listing.pages, 'total': listing.total, 'view_total': listing.view_total,
             'header': vars(listing.header), 'view_sizes': listing.view_sizes, 'labels': listing.labels,
+            'trackers': listing.trackers,
             'torrents': [t.as_dict() for t in listing.torrents],
         })
 
@@ -281,13 +327,14 @@ class Lists(Pages):
             raise BadRequest("order must be 'asc' or 'desc', not '%s'" % order)
         page = _whole_number(args, 'page', 1, 1, 10 ** 9)
         per_page = _whole_number(args, 'per_page', self.app.config.PAGE_SIZE, 1, MAX_PER_PAGE)
-        label = args.get('label', ANY_LABEL)
-        for what, text in (('view', view), ('label', label)):
+        label, tracker = args.get('label', ANY_LABEL), args.get('tracker', ANY_LABEL)
+        for what, text in (('view', view), ('label', label), ('tracker', tracker)):
             if _has_control(text):
                 raise BadRequest('A %s name cannot hold control characters (line breaks, tabs, NUL): '
                                  'no %s is named %r' % (what, what, text))
         return ListQuery(view=view, sort=sort, reverse=order == 'desc', text=args.get('q', '').strip(),
-                         label=None if label == ANY_LABEL else label, page=page, per_page=per_page)
+                         label=None if label == ANY_LABEL else label, page=page, per_page=per_page,
+                         tracker=None if tracker == ANY_LABEL else tracker.strip().lower())
 
 
 class Torrents(Pages):

@@ -148,6 +148,15 @@ MIGRATIONS = (
                created_at DOUBLE PRECISION NOT NULL,
                last_error TEXT NOT NULL DEFAULT '')""",
     ),
+    # 4: a user's own choices for the pages (issue 16: the list's columns), as JSON.
+    (
+        """CREATE TABLE user_pref (
+               user_name TEXT NOT NULL,
+               name TEXT NOT NULL,
+               value TEXT NOT NULL,
+               set_at DOUBLE PRECISION NOT NULL,
+               PRIMARY KEY (user_name, name))""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_SECONDS = 10.0               # how long a write waits for another process's write
@@ -612,6 +621,23 @@ class Store:
         """The targets holding values of this kind."""
         return [row[0] for row in self._run([('SELECT DISTINCT target FROM target_value WHERE kind = ?', (kind,))],
                                             write=False)]
+
+    # -- a user's preferences ---------------------------------------------------------------
+
+    def preference(self, user, name, default=None):
+        """One preference of a user (what put_preference kept), else default."""
+        rows = self._run([('SELECT value FROM user_pref WHERE user_name = ? AND name = ?', (user, name))],
+                         write=False)
+        return json.loads(rows[0][0]) if rows else default
+
+    def put_preference(self, user, name, value, now=None):
+        """Keep one preference of a user (JSON-able); None deletes it."""
+        if value is None:
+            self._run([('DELETE FROM user_pref WHERE user_name = ? AND name = ?', (user, name))])
+            return
+        self._run([('INSERT INTO user_pref (user_name, name, value, set_at) VALUES (?, ?, ?, ?) '
+                    'ON CONFLICT (user_name, name) DO UPDATE SET value = excluded.value, set_at = excluded.set_at',
+                    (user, name, json.dumps(value, sort_keys=True), time.time() if now is None else now))])
 
     # -- the worker's lease and heartbeat -------------------------------------------------
 

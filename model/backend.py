@@ -6,6 +6,8 @@ Each Backend declares up front what it can do (Capabilities), so a page offers o
 the target's client does; nothing waits to fail at call time.
 """
 import dataclasses
+import functools
+import ipaddress
 import typing
 import urllib.parse
 
@@ -89,6 +91,7 @@ class ListQuery:
     reverse: bool = False
     text: str = ''            # shown if the name contains it (case-insensitive)
     label: str = None         # None: any label; '': only torrents without one
+    tracker: str = None       # None: any tracker; '': only torrents without one; else a tracker_domain()
     page: int = 1
     per_page: int = 50
 
@@ -136,6 +139,7 @@ class Torrent:
     seeders: int = None       # connected peers that are complete (torrent page only)
     labels: tuple = ()        # every label, for a client with several a torrent ('many')
     queue_position: int = None    # its place in the client's queue (Capabilities.queue)
+    checked: float = None     # while checking: the fraction of its pieces checked so far
 
     @property
     def progress(self):
@@ -146,7 +150,7 @@ class Torrent:
         data['progress'] = round(self.progress, 4)
         if self.ratio == float('inf'):  # uploaded with nothing downloaded: JSON has no infinity
             data['ratio'] = None
-        for key in ('seeders', 'queue_position'):   # only the torrent page / some clients give them
+        for key in ('seeders', 'queue_position', 'checked'):   # only the torrent page / some clients / states
             if data[key] is None:
                 del data[key]
         data['labels'] = list(self.labels)
@@ -205,6 +209,31 @@ def same_run(a, b):
     return abs(left - right) <= RUN_SLACK
 
 
+@functools.lru_cache(maxsize=4096)       # a list page asks it for every torrent; few URLs repeat
+def tracker_domain(url):
+    """What a tracker is known by: the domain of its announce URL, without a port, 'www.'
+    or one more label in front of the registered name ('tracker.example.org' and
+    'tr2.example.org' are 'example.org'; 'x.example.co.uk' is 'example.co.uk'); an address
+    stays itself; '' for none.  The statistics' tracker series and the list's tracker
+    filter both use it."""
+    if not url:
+        return ''
+    try:
+        host = (urllib.parse.urlsplit(url.strip()).hostname or '').lower().rstrip('.')
+    except ValueError:
+        return ''
+    if not host:
+        return ''
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    labels = host.split('.')
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and len(labels[-2]) <= 3 else 2
+    return '.'.join(labels[-keep:])
+
+
 def torrent_state(started, active, hashing, complete):
     """What a user calls the state; complete means every byte is there (completed == size)."""
     if hashing:
@@ -232,6 +261,8 @@ class TorrentList:
     view_total: int           # torrents in the view before filtering
     labels: dict              # label -> count in the view ('' = no label); None: not asked (a refresh)
     view_sizes: dict          # view name -> torrents in it
+    trackers: dict = None     # tracker_domain() of its first tracker -> count in the view ('' = none);
+                              # None: not asked (a refresh)
 
     @property
     def pages(self):

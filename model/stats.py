@@ -33,14 +33,12 @@ import bisect
 import collections
 import dataclasses
 import datetime
-import ipaddress
 import logging
 import os
 import time
-import urllib.parse
 import zoneinfo
 
-from model.backend import same_run
+from model.backend import same_run, tracker_domain    # the list's tracker filter uses it too
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 KINDS = ('target', 'tracker', 'label', 'torrent')
@@ -98,29 +96,6 @@ def month_start(t, zone, months_back=0):
     d = datetime.datetime.fromtimestamp(t, zone).date()
     index = d.year * 12 + d.month - 1 - months_back
     return day_start(datetime.date(index // 12, index % 12 + 1, 1), zone)
-
-
-def tracker_domain(url):
-    """What a tracker is known by: the domain of its announce URL, without a port, 'www.'
-    or one more label in front of the registered name ('tracker.example.org' and
-    'tr2.example.org' are 'example.org'; 'x.example.co.uk' is 'example.co.uk'); an address
-    stays itself; '' for none."""
-    if not url:
-        return ''
-    try:
-        host = (urllib.parse.urlsplit(url.strip()).hostname or '').lower().rstrip('.')
-    except ValueError:
-        return ''
-    if not host:
-        return ''
-    try:
-        ipaddress.ip_address(host)
-        return host
-    except ValueError:
-        pass
-    labels = host.split('.')
-    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and len(labels[-2]) <= 3 else 2
-    return '.'.join(labels[-keep:])
 
 
 @dataclasses.dataclass(frozen=True)

@@ -97,11 +97,20 @@
     }
   }
 
+  // the sticky bulk bar and table head sit below the banner (style.css reads its height)
+  function bannerHeight() {
+    var banner = document.getElementById('live-problem'), root = document.documentElement.style;
+    if (banner) root.setProperty('--live-problem-height', banner.offsetHeight + 'px');
+    else root.removeProperty('--live-problem-height');
+  }
+  window.addEventListener('resize', bannerHeight);
+
   function problem(text) {
     var banner = document.getElementById('live-problem');
     if (!text) {
       if (banner) banner.parentNode.removeChild(banner);
       document.documentElement.removeAttribute('data-stale');
+      bannerHeight();
       return;
     }
     if (!banner) {
@@ -114,6 +123,7 @@
     }
     banner.textContent = text;
     document.documentElement.setAttribute('data-stale', 'true');
+    bannerHeight();
   }
 
   function errorText(status, html) {

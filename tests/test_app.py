@@ -55,7 +55,7 @@ def test_list_page_costs_two_round_trips_whatever_the_count(swarm):
     # the first page also asks each daemon for its method list, which is then cached
     assert trips.calls == {'seeder': 3, 'leecher': 3}
     for params in ({}, {'sort': 'size'}, {'sort': 'state', 'order': 'desc', 'q': 'a'}, {'per_page': 1, 'page': 2},
-                   {'label': ''}):
+                   {'label': ''}, {'tracker': '127.0.0.1', 'label': ''}):
         trips.reset()
         assert web.get('/target/seeder/', query_string=params).status_code == 200
         assert trips.calls == {'seeder': 2}, params

@@ -94,11 +94,12 @@ def test_a_rows_figures_change_while_focus_ticks_typed_text_and_choice_survive(d
     for url in (server + '/target/leecher/?sort=down&order=desc',      # the whole list each refresh
                 server + '/target/leecher/'):                          # the shown rows' figures only
         open_page(driver, url)
-        # the user ticks two boxes, picks a label without filtering yet, types half a name,
-        # then leaves the focus on a box of a row
+        # the user ticks two boxes, picks an action without applying it yet, types half a
+        # name, then leaves the focus on a box of a row (a label chosen in the filter would
+        # apply at once: test_filters)
         for h in stopped[:2]:
             driver.find_element(By.CSS_SELECTOR, 'tr[data-hash="%s"] input[type=checkbox]' % h).click()
-        Select(driver.find_element(By.CSS_SELECTOR, 'select[name=label]')).select_by_value('live')
+        Select(driver.find_element(By.CSS_SELECTOR, 'select[data-bulk-action]')).select_by_value('announce')
         driver.find_element(By.CSS_SELECTOR, 'form.filter input[name=q]').send_keys('half typ')
         box = driver.find_element(By.CSS_SELECTOR, 'tr[data-hash="%s"] input[type=checkbox]' % stopped[0])
         driver.execute_script('arguments[0].focus()', box)
@@ -111,8 +112,8 @@ def test_a_rows_figures_change_while_focus_ticks_typed_text_and_choice_survive(d
         assert sorted(ticked) == sorted(stopped[:2])
         assert driver.execute_script('return document.activeElement.value') == stopped[0]
         assert driver.find_element(By.CSS_SELECTOR, 'form.filter input[name=q]').get_attribute('value') == 'half typ'
-        assert Select(driver.find_element(By.CSS_SELECTOR, 'select[name=label]')).first_selected_option \
-            .get_attribute('value') == 'live'
+        assert Select(driver.find_element(By.CSS_SELECTOR, 'select[data-bulk-action]')).first_selected_option \
+            .get_attribute('value') == 'announce'
         assert driver.find_element(By.CSS_SELECTOR, 'tr[data-hash="%s"] td.name' % info_hash).text == 'Live pages.bin'
 
 

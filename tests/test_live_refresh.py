@@ -56,7 +56,8 @@ def test_a_refresh_sorted_by_name_is_one_round_trip_for_the_header_and_the_rows_
         # the same rows in the same order, their figures filled in; names not asked again
         assert [r['hash'] for r in Rows(fresh).rows] == [r['hash'] for r in Rows(page).rows]
         assert fresh.count('class="name" data-live-keep') == len(Rows(page).rows)
-        assert re.search(r'<select name="label" data-live="labels" data-live-keep>', fresh)
+        assert re.search(r'<select name="label"[^>]* data-live="labels"[^>]* data-live-keep>', fresh)
+        assert re.search(r'<select name="tracker"[^>]* data-live="trackers"[^>]* data-live-keep>', fresh)
         summary = re.compile(r'<p class="summary"[^>]*>(.*?)</p>', re.S)
         assert summary.search(fresh).group(1) == summary.search(page).group(1)
         # ... and it says the same thing about itself, for the next refresh

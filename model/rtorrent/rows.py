@@ -111,6 +111,7 @@ class Rows:
             peers=row['peers'], seeders=row.get('seeders'), label=row['label'], added=row['added'],
             message=row['message'], state=state,
             eta=eta(row['size'] - row['completed'], row['down_rate'], state),
+            checked=row['chunks_hashed'] / row['chunks'] if state == 'checking' and row.get('chunks') else None,
         )
 
 

@@ -62,6 +62,7 @@ class Queries:
             rows = [r for r in rows if r['state'] in kind]
         view_total = len(rows)
         counts = collections.Counter(label for r in rows for label in (r['labels'] or ['']))
+        trackers = collections.Counter(r['tracker'] for r in rows)
         text = query.text.casefold()
         if text:
             rows = [r for r in rows if text in r['name'].casefold()]
@@ -69,6 +70,8 @@ class Queries:
             rows = [r for r in rows if not r['labels']]
         elif query.label is not None:
             rows = [r for r in rows if query.label in r['labels']]
+        if query.tracker is not None:
+            rows = [r for r in rows if r['tracker'] == query.tracker]
         page = query.order_and_cut(rows, SORT_KEYS)
         torrents = []
         if page:
@@ -78,7 +81,8 @@ class Queries:
             # one removed between the two calls is left out
             torrents = [self._torrent(found[r['id']]) for r in page if r['id'] in found]
         return TorrentList(header=header, query=query, torrents=torrents, total=len(rows),
-                           view_total=view_total, labels=dict(counts), view_sizes=view_sizes)
+                           view_total=view_total, labels=dict(counts), view_sizes=view_sizes,
+                           trackers=dict(trackers))
 
     def torrent(self, info_hash):
         header, _ = self._header_and_session()

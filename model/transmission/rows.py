@@ -8,7 +8,7 @@ import base64
 import binascii
 
 from lib.metafile import is_info_hash
-from model.backend import STATES, Header, Torrent, eta
+from model.backend import STATES, Header, Torrent, eta, tracker_domain
 from model.errors import BadAnswer, NotFound
 
 KB = 1000                                   # Transmission's kB (speed-bytes in session-get's units)
@@ -30,7 +30,7 @@ HEADER_FIELDS = ['version', 'rpc-version', 'speed-limit-down', 'speed-limit-down
 # The list's first call, for every torrent: what filters and views need, plus the sort column's.
 # No hashString: the page's rows are fetched by id, and 40 hex digits a torrent are a third
 # of this answer (1.1 MB at 10,000 torrents with it, 0.7 MB without).
-KEY_FIELDS = ['id', 'name', 'labels', 'status', 'error', 'leftUntilDone']
+KEY_FIELDS = ['id', 'name', 'labels', 'status', 'error', 'leftUntilDone', 'trackers']
 SORT_FIELDS = {
     'name': [], 'size': ['totalSize'], 'done': ['totalSize', 'haveValid'], 'state': [],
     'down': ['rateDownload'], 'up': ['rateUpload'], 'ratio': ['uploadRatio'],
@@ -39,10 +39,10 @@ SORT_FIELDS = {
 # The list's second call, for the rows of one page only.
 ROW_FIELDS = ['id', 'hashString', 'name', 'totalSize', 'haveValid', 'rateDownload', 'rateUpload',
               'uploadRatio', 'peersConnected', 'labels', 'addedDate', 'error', 'errorString',
-              'status', 'leftUntilDone', 'queuePosition']
+              'status', 'leftUntilDone', 'queuePosition', 'recheckProgress']
 DETAIL_FIELDS = ROW_FIELDS + [
     'uploadedEver', 'downloadedEver', 'bandwidthPriority', 'downloadDir', 'doneDate', 'pieceCount',
-    'pieceSize', 'pieces', 'recheckProgress', 'torrentFile', 'files', 'fileStats', 'peers',
+    'pieceSize', 'pieces', 'torrentFile', 'files', 'fileStats', 'peers',
     'trackerStats', 'downloadLimit', 'downloadLimited', 'uploadLimit', 'uploadLimited']
 
 _NO_ETA = float('inf')
@@ -119,7 +119,9 @@ class Rows:
         try:
             for row in rows:
                 row['state'] = state(row['status'], row['leftUntilDone'])
-        except (KeyError, TypeError) as exc:
+                trackers = row.get('trackers')
+                row['tracker'] = tracker_domain(trackers[0]['announce']) if trackers else ''
+        except (KeyError, TypeError, IndexError) as exc:
             raise BadAnswer(self, 'a torrent came back without %s' % exc) from None
         return rows
 
@@ -134,7 +136,8 @@ class Rows:
                 ratio=ratio(row['uploadRatio']), peers=row['peersConnected'], seeders=seeders,
                 label=labels[0] if labels else '', labels=labels, added=row['addedDate'],
                 message=row['errorString'] if row['error'] else '', state=torrent_state,
-                eta=eta(left, row['rateDownload'], torrent_state), queue_position=row['queuePosition'])
+                eta=eta(left, row['rateDownload'], torrent_state), queue_position=row['queuePosition'],
+                checked=row.get('recheckProgress') if torrent_state == 'checking' else None)
         except (KeyError, TypeError, AttributeError) as exc:
             raise BadAnswer(self, 'a torrent came back without %s' % exc) from None
 
