@@ -68,6 +68,11 @@ DETAIL_FIELDS = ('hash', 'size', 'completed', 'down_rate', 'up_rate', 'ratio', '
                  'multi_file', 'finished', 'open', 'chunks', 'chunks_completed', 'chunks_hashed',
                  'bitfield', 'message')
 DETAIL_TEXTS = ('name', 'label', 'directory', 'base_path', 'tied_file', 'group')
+# The front page (RTorrent.overview): one view multicall over 'main' with these packed in one
+# text a torrent (the message last: it may hold ':'), enough for the counts by state and to
+# find what is active now; the few active ones' rows come in a second round trip.
+OVERVIEW_FIELDS = ('hash', 'down_rate', 'up_rate', 'peers', 'started', 'active', 'hashing', 'complete',
+                   'message')
 
 
 def packed(fields):
@@ -157,6 +162,7 @@ GLOBAL = {
     'library_version': 'system.library_version',
     'client_version': 'system.client_version',
     'views': 'view.list',
+    'download_directory': 'directory.default',   # its free space: measured where pyroTorrent sees it
 }
 
 SYSTEM = {

@@ -4,7 +4,8 @@ import collections
 
 from lib.download import session_metafile
 from lib.metafile import is_info_hash
-from model.backend import Peer, Seen, TorrentDetail, TorrentList, Tracker, TRACKER_EVENTS, piece_map
+from model.backend import (Overview, Peer, Seen, TorrentDetail, TorrentList, Tracker, TRACKER_EVENTS, count_states,
+                           is_active_now, piece_map, torrent_matches)
 from model.errors import BadAnswer, CommandFault, NotFound
 from model.rtorrent import commands
 from model.rtorrent.connection import Fault
@@ -27,8 +28,10 @@ class Queries:
     def torrent_list(self, query):
         if query.sort not in SORT_FIELDS:
             raise ValueError('unknown sort column %r' % query.sort)
-        key_fields = ('hash',) + SORT_FIELDS[query.sort] + ('label',)
-        view_call = (self.view_multicall(), ['', query.view, NAME_COMMAND, commands.packed(key_fields)])
+        state_fields = SORT_FIELDS['state'] + ('peers',) if query.state else ()
+        key_fields = tuple(dict.fromkeys(('hash',) + SORT_FIELDS[query.sort] + state_fields + ('label',)))
+        view_call = (self.view_multicall(), ['', query.view, NAME_COMMAND, commands.packed(key_fields)]
+                     + ([commands.TORRENT['message'] + '='] if query.state else []))
 
         # Round trip 1: header, views, and the sort and filter keys of every torrent.
         answer = self.multicall(self._header_calls() + [view_call])
@@ -39,10 +42,12 @@ class Queries:
                 raise NotFound("%s '%s' has no view named '%s' (it has %s)"
                                % (self.client, self.name, query.view, ', '.join(header.views)))
             raise CommandFault(self, keys.text)
-        rows = self._unpack([packed for _, packed in keys], key_fields)
-        for row, (name, _) in zip(rows, keys):
-            row['name'] = name
+        rows = self._unpack([key[1] for key in keys], key_fields)
+        for row, key in zip(rows, keys):
+            row['name'] = key[0]
         labels = dict(collections.Counter(row['label'] for row in rows))
+        if query.state:
+            rows = [r for r, key in zip(rows, keys) if torrent_matches(query.state, _state(r), r['peers'], key[2])]
         text = query.text.casefold()
         if text:
             rows = [r for r in rows if text in r['name'].casefold()]
@@ -66,6 +71,39 @@ class Queries:
         view_sizes = {v: s for v, s in zip(header.views, answer[len(page):]) if isinstance(s, int)}
         return TorrentList(header=header, query=query, torrents=torrents, total=len(rows),
                            view_total=len(keys), labels=labels, view_sizes=view_sizes)
+
+    def overview(self, limit=10):
+        """An Overview in one round trip (two when torrents are active): the header and one
+        view multicall over 'main' of the few fields the counts need (OVERVIEW_FIELDS, packed);
+        then one commands.ROW, name and label for each of the first `limit` active torrents."""
+        fields = commands.OVERVIEW_FIELDS
+        answer = self.multicall(self._header_calls() + [(self.view_multicall(), ['', 'main', commands.packed(fields)])])
+        header = self._header(self._checked(answer[:-1]))
+        if isinstance(answer[-1], Fault):
+            raise CommandFault(self, answer[-1].text)
+        try:
+            rows = self._unpack([packed for packed, in answer[-1]], fields)
+        except (TypeError, ValueError):
+            raise BadAnswer(self, 'the torrents of the main view came back as %r' % answer[-1][:1]) from None
+        for row in rows:
+            row['state'] = _state(row)
+        counts = count_states((r['state'], r['peers'], r['message']) for r in rows)
+        active = [r for r in rows if is_active_now(r['down_rate'], r['up_rate'], r['state'])]
+        active.sort(key=lambda r: r['down_rate'] + r['up_rate'], reverse=True)
+        shown = [r['hash'] for r in active[:limit]]
+        torrents = []
+        if shown:
+            branch, condition, row_command = commands.ROW
+            name, label = commands.TORRENT['name'], commands.TORRENT['label']
+            found = self.multicall([call for h in shown for call in (
+                (branch, [h, condition, row_command, '']), (name, [h]), (label, [h]))])
+            for h, (packed, name_text, label_text) in zip(shown, zip(*[iter(found)] * 3)):
+                if any(isinstance(v, Fault) for v in (packed, name_text, label_text)):
+                    continue            # removed between the two round trips
+                row = self._unpack([packed], commands.ROW_FIELDS, [h])[0]
+                row.update(hash=h, name=name_text, label=label_text)
+                torrents.append(self._torrent(row))
+        return Overview(header=header, total=len(rows), counts=counts, active=torrents, active_total=len(active))
 
     def snapshot(self):
         """[Seen] of every torrent of the main view, in one round trip."""
