@@ -62,11 +62,11 @@ def median_ms(fn, repeat):
     return statistics.median(times) * 1000
 
 
-def daemon_with(n, workdir):
+def daemon_with(n, workdir, bind='127.0.0.20'):
     """A running rtorrent holding n torrents, from workdir's saved session if it has one."""
     saved = os.path.join(workdir, 'session')
     have = len([f for f in os.listdir(saved) if f.endswith('.torrent')]) if os.path.isdir(saved) else 0
-    daemon = rig.RTorrentDaemon(workdir, bind='127.0.0.20', timeout=300)
+    daemon = rig.RTorrentDaemon(workdir, bind=bind, timeout=300)
     start = time.monotonic()
     daemon.start(timeout=300)
     if have != n:
