@@ -262,7 +262,7 @@ class Lists(Pages):
         q = listing.query
         return self.json({
             'target': name, 'view': q.view, 'sort': q.sort, 'order': 'desc' if q.reverse else 'asc',
-            'text': q.text, 'label': q.label, 'page': q.page, 'per_page': q.per_page,
+            'text': q.text, 'label': q.label, 'state': q.state, 'page': q.page, 'per_page': q.per_page,
             'pages': listing.pages, 'total': listing.total, 'view_total': listing.view_total,
             'header': vars(listing.header), 'view_sizes': listing.view_sizes, 'labels': listing.labels,
             'torrents': [t.as_dict() for t in listing.torrents],
