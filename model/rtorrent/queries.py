@@ -73,37 +73,51 @@ class Queries:
                            view_total=len(keys), labels=labels, view_sizes=view_sizes)
 
     def overview(self, limit=10):
-        """An Overview in one round trip (two when torrents are active): the header and one
-        view multicall over 'main' of the few fields the counts need (OVERVIEW_FIELDS, packed);
-        then one commands.ROW, name and label for each of the first `limit` active torrents."""
-        fields = commands.OVERVIEW_FIELDS
-        answer = self.multicall(self._header_calls() + [(self.view_multicall(), ['', 'main', commands.packed(fields)])])
-        header = self._header(self._checked(answer[:-1]))
-        if isinstance(answer[-1], Fault):
-            raise CommandFault(self, answer[-1].text)
-        try:
-            rows = self._unpack([packed for packed, in answer[-1]], fields)
-        except (TypeError, ValueError):
-            raise BadAnswer(self, 'the torrents of the main view came back as %r' % answer[-1][:1]) from None
-        for row in rows:
+        """An Overview in one round trip (two when torrents are active): the header, and a
+        view multicall over 'started' (OVERVIEW_FIELDS), 'stopped' (only OVERVIEW_STOPPED_FIELDS:
+        nothing moves there) and 'hashing'; then one commands.ROW, name and label for each of
+        the first `limit` torrents moving data or checking."""
+        multicall, views = self.view_multicall(), commands.OVERVIEW_VIEWS
+        fields = (commands.OVERVIEW_FIELDS, commands.OVERVIEW_STOPPED_FIELDS, commands.OVERVIEW_FIELDS)
+        answer = self.multicall(self._header_calls() + [(multicall, ['', view, commands.packed(f)])
+                                                        for view, f in zip(views, fields)])
+        header = self._header(self._checked(answer[:-3]))
+        started, stopped, hashing = [self._overview_rows(a, f) for a, f in zip(answer[-3:], fields)]
+        for row in stopped:
+            row.update(started=0, active=0, peers=0)
+        for row in started + stopped + hashing:
             row['state'] = _state(row)
-        counts = count_states((r['state'], r['peers'], r['message']) for r in rows)
-        active = [r for r in rows if is_active_now(r['down_rate'], r['up_rate'], r['state'])]
-        active.sort(key=lambda r: r['down_rate'] + r['up_rate'], reverse=True)
-        shown = [r['hash'] for r in active[:limit]]
+        counts = count_states((r['state'], r['peers'], r['message']) for r in started + stopped)
+        active = {r['hash']: r for r in started + hashing if is_active_now(r['down_rate'], r['up_rate'], r['state'])}
+        active = sorted(active.values(), key=lambda r: r['down_rate'] + r['up_rate'], reverse=True)
+        return Overview(header=header, total=len(started) + len(stopped), counts=counts,
+                        active=self._active_rows([r['hash'] for r in active[:limit]]), active_total=len(active))
+
+    def _overview_rows(self, answer, fields):
+        if isinstance(answer, Fault):
+            raise CommandFault(self, answer.text)
+        try:
+            return self._unpack([packed for packed, in answer], fields)
+        except (TypeError, ValueError):
+            raise BadAnswer(self, 'the torrents of a view came back as %r' % answer[:1]) from None
+
+    def _active_rows(self, hashes):
+        """Torrents for these hashes in one round trip (none for no hash): one commands.ROW,
+        name and label each; one removed meanwhile is left out."""
+        if not hashes:
+            return []
+        branch, condition, row_command = commands.ROW
+        name, label = commands.TORRENT['name'], commands.TORRENT['label']
+        found = self.multicall([call for h in hashes for call in (
+            (branch, [h, condition, row_command, '']), (name, [h]), (label, [h]))])
         torrents = []
-        if shown:
-            branch, condition, row_command = commands.ROW
-            name, label = commands.TORRENT['name'], commands.TORRENT['label']
-            found = self.multicall([call for h in shown for call in (
-                (branch, [h, condition, row_command, '']), (name, [h]), (label, [h]))])
-            for h, (packed, name_text, label_text) in zip(shown, zip(*[iter(found)] * 3)):
-                if any(isinstance(v, Fault) for v in (packed, name_text, label_text)):
-                    continue            # removed between the two round trips
-                row = self._unpack([packed], commands.ROW_FIELDS, [h])[0]
-                row.update(hash=h, name=name_text, label=label_text)
-                torrents.append(self._torrent(row))
-        return Overview(header=header, total=len(rows), counts=counts, active=torrents, active_total=len(active))
+        for h, (packed, name_text, label_text) in zip(hashes, zip(*[iter(found)] * 3)):
+            if any(isinstance(v, Fault) for v in (packed, name_text, label_text)):
+                continue
+            row = self._unpack([packed], commands.ROW_FIELDS, [h])[0]
+            row.update(hash=h, name=name_text, label=label_text)
+            torrents.append(self._torrent(row))
+        return torrents
 
     def snapshot(self):
         """[Seen] of every torrent of the main view, in one round trip."""

@@ -8,7 +8,8 @@ folder of this bench's own, on 127.0.1.30) and prints a table of best and median
 milliseconds, each as a ratio to the raw round trip of the list's 16 fields measured in the
 same run:
   - the raw d.multicall2 of 16 fields (what a naive UI asks for every torrent),
-  - the overview's own view multicall (OVERVIEW_FIELDS packed in one text a torrent),
+  - the overview's view multicalls: 'started', 'stopped' (3 fields) and 'hashing', packed,
+  - for comparison, OVERVIEW_FIELDS over every torrent ('main'),
   - RTorrent.overview() (header, counts by state, active now),
   - the second round trip when torrents are active: ROW, name and label of the 10 torrents
     deepest in rtorrent's list (what ACTIVE_ROWS costs at worst),
@@ -59,11 +60,19 @@ def main():
         answer = transport.request(body)
         raw = times_ms(lambda: transport.request(body), args.repeat)
         rows.append(('raw d.multicall2 round trip, %d fields, %.1f MB' % (len(LIST_COLUMNS), len(answer) / 1e6), raw))
-        packed = xmlrpc.dumps('d.multicall2', ['', 'main', commands.packed(commands.OVERVIEW_FIELDS)])
-        answer = transport.request(packed)
-        rows.append(('raw overview view multicall, %d fields packed, %.1f MB'
+        fields = (commands.OVERVIEW_FIELDS, commands.OVERVIEW_STOPPED_FIELDS, commands.OVERVIEW_FIELDS)
+        views = xmlrpc.dumps('system.multicall', [[
+            {'methodName': 'd.multicall2', 'params': ['', view, commands.packed(f)]}
+            for view, f in zip(commands.OVERVIEW_VIEWS, fields)]])
+        answer = transport.request(views)
+        rows.append(("raw overview multicalls over 'started', 'stopped' (%d fields), 'hashing', %.1f MB"
+                     % (len(commands.OVERVIEW_STOPPED_FIELDS), len(answer) / 1e6),
+                     times_ms(lambda: transport.request(views), args.repeat)))
+        every = xmlrpc.dumps('d.multicall2', ['', 'main', commands.packed(commands.OVERVIEW_FIELDS)])
+        answer = transport.request(every)
+        rows.append(("for comparison: %d fields packed over 'main', %.1f MB"
                      % (len(commands.OVERVIEW_FIELDS), len(answer) / 1e6),
-                     times_ms(lambda: transport.request(packed), args.repeat)))
+                     times_ms(lambda: transport.request(every), args.repeat)))
         backend = RTorrent(daemon.url, name='big', timeout=300)
         overview = backend.overview(ACTIVE_ROWS)
         assert overview.total == args.torrents, overview.total
