@@ -122,6 +122,15 @@ def test_a_target_that_cannot_be_asked_comes_first_naming_its_cause(box):
     assert 'error-card' in cards(page)['gone'] and 'data-state=' not in cards(page)['gone']
 
 
+def test_a_line_on_top_sums_the_targets_that_answer(box):
+    page = client(targets(box)).get('/').get_data(as_text=True)
+    line = page_text(re.search(r'<p class="status-line all-targets"[^>]*>(.*?)</p>', page, re.S).group(1))
+    total = sum(box[n].call('view.size', '', 'main') for n in ('leecher', 'seeder')) + len(
+        box['transmission'].torrents(['id']))
+    assert line.startswith('3 of 4 targets answering %d torrents ↓ ' % total), line
+    assert page.index('all-targets') < page.index('id="card-gone"')
+
+
 def test_no_list_of_the_first_torrents_by_name_any_more(box):
     page = client(targets(box, gone=False)).get('/').get_data(as_text=True)
     leecher = cards(page)['leecher']
