@@ -49,9 +49,8 @@ def box(tmp_path_factory):
                      and leecher.call('d.completed_bytes', info_hash) > 0, 60,
                      'the leecher to start downloading from the seeder')
         small = rig.make_payload(data, 'Front small.bin', 300 * 1024)
-        seeded = transmission.add(rig.make_torrent(small, 'http://127.0.0.1:1/announce',
-                                                   os.path.join(workdir, 'small.torrent'), piece_size_exp=16),
-                                  directory=data).upper()
+        transmission.add(rig.make_torrent(small, 'http://127.0.0.1:1/announce',
+                                          os.path.join(workdir, 'small.torrent'), piece_size_exp=16), directory=data)
         for body in rig.synthetic_torrents(3, seed='front-tr'):
             transmission.add(body, paused=True)
         # it checks even a paused torrent's (missing) data first: wait until it is stopped
