@@ -273,8 +273,12 @@ class Overview:
 
 
 def is_active_now(down_rate, up_rate, state):
-    """Moving data or checking: what the front page lists under "active now"."""
-    return down_rate > 0 or up_rate > 0 or state == 'checking'
+    """Moving data or checking: what the front page lists under "active now".  Rates are
+    moving averages that stay above zero a while after a pause or a stop: only a torrent
+    that is transferring counts them."""
+    if state == 'checking':
+        return True
+    return state in ('downloading', 'seeding') and (down_rate > 0 or up_rate > 0)
 
 
 PRIORITIES = {0: 'off', 1: 'low', 2: 'normal', 3: 'high'}          # a torrent's (d.priority)

@@ -315,3 +315,19 @@ def test_on_a_phone_nothing_scrolls_sideways_and_the_page_stays_live(driver, ser
         assert found['scroll'] <= found['inner'], found
     finally:
         driver.set_window_size(1280, 900)
+
+
+def test_a_paused_transfer_leaves_active_now_though_its_rate_lingers(box):
+    # last: after the pause the transfer takes a while to flow again
+    leecher, info_hash = box['leecher'], box['hash']
+    web = client(targets(box, gone=False))
+    leecher.call('d.pause', info_hash)
+    try:
+        card = cards(web.get('/').get_data(as_text=True))['leecher']
+        lingering = leecher.call('d.down.rate', info_hash)     # a moving average: still above 0 for a while
+        assert leecher.call('d.is_active', info_hash) == 0 and Rows(card).rows == []
+        assert counts(card)['paused'] == 1 and counts(card)['downloading'] == 0
+        assert 'Nothing on leecher is moving data or checking now.' in page_text(card), lingering
+    finally:
+        leecher.call('d.resume', info_hash)
+    leecher.wait(lambda: leecher.call('d.is_active', info_hash) == 1, 10, 'the transfer to go on')
