@@ -49,8 +49,8 @@ from lib.web import GET, POST, PUBLIC, App, Area, expose, forwarded, route_map, 
 from lib.wsgi import under_base_url
 from model import UnknownClient, backend_for
 from model import events, rules, schedule, settings, stats
-from model.backend import (ACTION_HELP, COLUMNS, DESCENDING_FIRST, MAX_LABEL, AddOptions, ListQuery, TorrentList,
-                           check_text)
+from model.backend import (ACTION_HELP, COLUMNS, DESCENDING_FIRST, FILTER_STATES, MAX_LABEL, OVERVIEW_STATES, STATES,
+                           AddOptions, ListQuery, TorrentList, check_text)
 from model.errors import BackendError, NotFound, TimedOut, Unreachable
 
 # What an action's message says it did ('Stopped 3 torrents.').
@@ -103,6 +103,7 @@ STABLE_SORTS = frozenset(('name', 'label', 'size', 'added'))
 LIVE_KEEP = 0.9             # of REFRESH_SECONDS: an answer serves every viewer asking within it
 LIVE_FULL_SECONDS = 30      # the whole list (label counts, names, new torrents) at least this often
 LIVE_MAX_ROWS = 100         # rows a page says it shows; more would not fit a request header
+ACTIVE_ROWS = 10            # the front page's "active now" rows a target, fastest first
 
 
 class Pages(Area):
@@ -190,10 +191,17 @@ class Lists(Pages):
 
     @expose('/', 'viewer')
     def on_index(self, request):
-        query, known = ListQuery(per_page=self.app.config.PAGE_SIZE), known_pages(request)
-        cards = self.app.each_backend(
-            request, lambda backend: self.listing(request, backend.name, query, known.get((backend.name, 'main'))),
-            key=('front', query.per_page, self.app.is_refresh(request), request.headers.get(LIVE_HEADER, '')))
+        """Every target at a glance: those that cannot be asked first, naming the cause; then
+        each one's figures, counts by state and what is active now (Backend.overview)."""
+        refresh = self.app.is_refresh(request)
+
+        def ask(backend):       # a refresh shares one answer a target with every viewer
+            if not refresh:
+                return backend.overview(ACTIVE_ROWS)
+            return self.app.shared.get((backend.name, 'overview'), lambda: backend.overview(ACTIVE_ROWS),
+                                       keep=self.app.live_keep)[0]
+        cards = self.app.each_backend(request, ask, key=('front', refresh))
+        cards.sort(key=lambda card: not isinstance(card[2], BackendError))     # stable: config order
         return self.render('index.html', request, cards=cards, chart_svg=_chart_svg,
                            glances=self.app.stats_glance([name for name, _, _ in cards]),
                            shown=self.shown_columns(request))
@@ -261,7 +269,7 @@ class Lists(Pages):
         _, since_full = shared.get(('full due',) + key, lambda: True, keep=LIVE_FULL_SECONDS)
         if not self.app.is_refresh(request):
             return backend.torrent_list(query)
-        if known and query.sort in STABLE_SORTS and since_full > 0:
+        if known and query.sort in STABLE_SORTS and not query.state and since_full > 0:   # a state filter: may change
             listing = self.refreshed_rows(backend, query, known)
             if listing is not None:
                 return listing
@@ -279,7 +287,7 @@ class Lists(Pages):
             return None
         if sizes.get(query.view) != known['size'] or header.views != views or None in torrents.values():
             return None
-        filtered = query.text or query.label is not None or query.tracker is not None
+        filtered = query.text or query.label is not None or query.tracker is not None or query.state
         return TorrentList(header=header, query=query, torrents=list(torrents.values()),
                            total=known['total'] if filtered else known['size'], view_total=known['size'],
                            labels=None, view_sizes=sizes)
@@ -300,7 +308,8 @@ class Lists(Pages):
         q = listing.query
         return self.json({
             'target': name, 'view': q.view, 'sort': q.sort, 'order': 'desc' if q.reverse else 'asc',
-            'text': q.text, 'label': q.label, 'tracker': q.tracker, 'page': q.page, 'per_page': q.per_page,
+            'text': q.text, 'label': q.label, 'tracker': q.tracker, 'state': q.state, 'page': q.page,
+            'per_page': q.per_page,
             'pages': listing.pages, 'total': listing.total, 'view_total': listing.view_total,
             'header': vars(listing.header), 'view_sizes': listing.view_sizes, 'labels': listing.labels,
             'trackers': listing.trackers,
@@ -328,12 +337,16 @@ class Lists(Pages):
         page = _whole_number(args, 'page', 1, 1, 10 ** 9)
         per_page = _whole_number(args, 'per_page', self.app.config.PAGE_SIZE, 1, MAX_PER_PAGE)
         label, tracker = args.get('label', ANY_LABEL), args.get('tracker', ANY_LABEL)
+        state = args.get('state') or None
+        if state is not None and state not in STATES + FILTER_STATES:
+            raise BadRequest("No list shows the state '%s'; choose one of: %s"
+                             % (state, ', '.join(STATES + FILTER_STATES)))
         for what, text in (('view', view), ('label', label), ('tracker', tracker)):
             if _has_control(text):
                 raise BadRequest('A %s name cannot hold control characters (line breaks, tabs, NUL): '
                                  'no %s is named %r' % (what, what, text))
         return ListQuery(view=view, sort=sort, reverse=order == 'desc', text=args.get('q', '').strip(),
-                         label=None if label == ANY_LABEL else label, page=page, per_page=per_page,
+                         label=None if label == ANY_LABEL else label, state=state, page=page, per_page=per_page,
                          tracker=None if tracker == ANY_LABEL else tracker.strip().lower())
 
 
@@ -1212,6 +1225,7 @@ class PyroTorrent(App):
                                   refresh_seconds=config.REFRESH_SECONDS, down_seconds=DOWN_SECONDS,
                                   narrow_hidden=('label', 'added'),   # columns a phone does without
                                   view_titles=VIEW_TITLES, duplicate_views=DUPLICATE_VIEWS,
+                                  overview_states=OVERVIEW_STATES,
                                   alt_on=lambda name: self.desired(name).get('alt_enabled', False))
 
     def store(self):

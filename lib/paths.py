@@ -109,6 +109,16 @@ class PathMap:
         return bool(self.local_roots())
 
 
+def free_bytes(path):
+    """Bytes an unprivileged process may still write in the file system holding this local
+    folder (os.statvfs: f_bavail blocks of f_frsize), or None when it cannot be asked."""
+    try:
+        found = os.statvfs(path)
+    except (OSError, ValueError, TypeError):
+        return None
+    return found.f_bavail * found.f_frsize
+
+
 def _norm(path):
     path = os.path.normpath(path)
     return '/' + path.lstrip('/') if path.startswith('//') else path

@@ -65,6 +65,9 @@ class Capabilities:
                                   # bytes/s (rTorrent: KiB, 1024; Transmission: kB, 1000)
     timetable: bool = False       # the client runs one weekly window of alternative speeds itself
                                   # (set_timetable(); model/schedule.py pushes a fitting schedule)
+    free_space: str = ''          # how the free space of its download folder is known (Header.free_space):
+                                  # 'client' it reports it; 'local' pyroTorrent measures the folder
+                                  # (os.statvfs) where it sees the target's disk; '' never
 
     def as_dict(self):
         data = dataclasses.asdict(self)
@@ -92,6 +95,7 @@ class ListQuery:
     text: str = ''            # shown if the name contains it (case-insensitive)
     label: str = None         # None: any label; '': only torrents without one
     tracker: str = None       # None: any tracker; '': only torrents without one; else a tracker_domain()
+    state: str = None         # None: any; one of STATES or FILTER_STATES (torrent_matches())
     page: int = 1
     per_page: int = 50
 
@@ -119,6 +123,8 @@ class Header:
     views: list               # view names; a client without views of its own lists filters
     client: str = ''          # the client's name, as Capabilities.client
     view_titles: dict = None  # view name -> what a page calls it, when that differs from the name
+    download_directory: str = ''  # where new torrents' data goes, as the client names it
+    free_space: int = None    # bytes free for it there; None: not known (Capabilities.free_space)
 
 
 @dataclasses.dataclass
@@ -245,6 +251,37 @@ def torrent_state(started, active, hashing, complete):
     return 'seeding' if complete else 'downloading'
 
 
+# States a list can be filtered by besides STATES, as the list shows them: 'stalled' is
+# downloading with no peer connected and no tracker message, 'error' has a message.
+FILTER_STATES = ('stalled', 'error')
+# The front page's counts, in the order shown, and what each is called there.
+OVERVIEW_STATES = {'downloading': 'downloading', 'seeding': 'seeding', 'paused': 'paused',
+                   'queued': 'queued', 'checking': 'checking', 'stopped': 'stopped', 'complete': 'complete',
+                   'stalled': 'stalled', 'error': 'with an error'}
+
+
+def torrent_matches(wanted, state, peers, message):
+    """Whether a torrent in this state, with these peers and this message, is in the list's
+    state filter `wanted` (None: any)."""
+    if wanted is None or wanted == state:
+        return True
+    if wanted == 'stalled':
+        return state == 'downloading' and not peers and not message
+    return wanted == 'error' and bool(message)
+
+
+def count_states(rows):
+    """{state: torrents} of OVERVIEW_STATES for (state, peers, message) triples, in one pass."""
+    counts = dict.fromkeys(OVERVIEW_STATES, 0)
+    for state, peers, message in rows:
+        counts[state] += 1
+        if message:
+            counts['error'] += 1
+        elif state == 'downloading' and not peers:
+            counts['stalled'] += 1
+    return counts
+
+
 def eta(left, down_rate, state):
     """Seconds until complete at the current rate; None unless it is downloading."""
     if state != 'downloading' or left <= 0 or down_rate <= 0:
@@ -267,6 +304,30 @@ class TorrentList:
     @property
     def pages(self):
         return max(1, -(-self.total // self.query.per_page))
+
+
+@dataclasses.dataclass
+class Overview:
+    """A target at a glance (Backend.overview), for the front page: its figures, how many
+    torrents are in each state, and what is moving data or checking now."""
+    header: Header
+    total: int                # every torrent
+    counts: dict              # OVERVIEW_STATES key -> torrents (count_states())
+    active: list              # of Torrent: moving data or checking now, fastest first, the first few
+    active_total: int         # how many are, in all
+
+    @property
+    def more_active(self):
+        return self.active_total - len(self.active)
+
+
+def is_active_now(down_rate, up_rate, state):
+    """Moving data or checking: what the front page lists under "active now".  Rates are
+    moving averages that stay above zero a while after a pause or a stop: only a torrent
+    that is transferring counts them."""
+    if state == 'checking':
+        return True
+    return state in ('downloading', 'seeding') and (down_rate > 0 or up_rate > 0)
 
 
 PRIORITIES = {0: 'off', 1: 'low', 2: 'normal', 3: 'high'}          # a torrent's (d.priority)
@@ -411,6 +472,11 @@ class Backend:
         figures of torrents a page already shows, for a refresh (Torrent.name and .label
         may be None: not asked).  A client without it raises NotImplementedError and its
         refreshes fetch the whole torrent_list."""
+        raise NotImplementedError
+
+    def overview(self, limit=10):
+        """An Overview: the header, the counts by state of every torrent, and the first `limit`
+        torrents active now by rate, in a fixed number of round trips."""
         raise NotImplementedError
 
     def torrent(self, info_hash):

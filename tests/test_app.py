@@ -52,8 +52,9 @@ def test_list_page_costs_two_round_trips_whatever_the_count(swarm):
     web = client({'seeder': swarm.seeder.url, 'leecher': swarm.leecher.url})
     trips = RoundTrips(web)
     assert web.get('/').status_code == 200
-    # the first page also asks each daemon for its method list, which is then cached
-    assert trips.calls == {'seeder': 3, 'leecher': 3}
+    # the first page also asks each daemon for its method list, which is then cached; the
+    # front page is one round trip a target, and one more for the rows of what is active
+    assert set(trips.calls) == {'seeder', 'leecher'} and all(n in (2, 3) for n in trips.calls.values()), trips.calls
     for params in ({}, {'sort': 'size'}, {'sort': 'state', 'order': 'desc', 'q': 'a'}, {'per_page': 1, 'page': 2},
                    {'label': ''}, {'tracker': '127.0.0.1', 'label': ''}):
         trips.reset()
@@ -61,7 +62,7 @@ def test_list_page_costs_two_round_trips_whatever_the_count(swarm):
         assert trips.calls == {'seeder': 2}, params
     trips.reset()
     assert web.get('/').status_code == 200
-    assert trips.calls == {'seeder': 2, 'leecher': 2}
+    assert set(trips.calls) == {'seeder', 'leecher'} and all(n in (1, 2) for n in trips.calls.values()), trips.calls
     trips.reset()
     assert web.get('/target/seeder/torrent/%s/' % swarm.torrents[0]['hash']).status_code == 200
     assert trips.calls == {'seeder': 1}
@@ -196,7 +197,9 @@ def test_index_shows_every_target(web, swarm):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert '/torrent/target/seeder/' in page and '/torrent/target/leecher/' in page
-    assert set(Rows(page).names) >= {t['name'] for t in swarm.torrents}
+    for name, daemon in (('seeder', swarm.seeder), ('leecher', swarm.leecher)):    # counted, not listed
+        card = page[page.index('id="card-%s"' % name):]
+        assert 'all <span class="count">%d</span>' % daemon.call('view.size', '', 'main') in card[:card.find('</nav>')]
 
 
 def test_routes_by_request_uri_under_lighttpd_rewrite(web, swarm):

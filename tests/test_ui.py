@@ -82,9 +82,16 @@ return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth, 
 """
 
 
+def page_states(server, box):
+    """Every page, and the states a page can be in besides (the list filtered by a state,
+    as the front page's counts link to it)."""
+    return dict(pages(server, box), **{'list-seeding': server + '/target/t/?state=seeding',
+                                       'list-stopped-by-size': server + '/target/t/?state=stopped&sort=size'})
+
+
 @pytest.mark.parametrize('width', [360, 390])
 def test_no_page_scrolls_sideways_on_a_phone(driver, server, box, width):
-    for page, url in pages(server, box).items():
+    for page, url in page_states(server, box).items():
         open_page(driver, url, (width, 740))
         found = driver.execute_script(OVERFLOW_JS)
         assert found['scroll'] <= found['inner'], (page, found)

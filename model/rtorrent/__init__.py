@@ -58,6 +58,7 @@ class RTorrent(Totals, Settings, Queries, Actions, Adding, Rows, Connection, Bac
         settings_read=frozenset(commands.SETTINGS_READ) | {'groups'},
         settings_write=frozenset(commands.SETTINGS_READ) | frozenset(commands.SETTINGS_WRITE) | {'groups'},
         transfer_totals=True,
+        free_space='local',       # 0.9.8 has no global command for it (d.free_diskspace: open torrents only)
     )
 
     def __init__(self, target=None, name=None, timeout=None, cache_seconds=600, max_answer_bytes=MAX_ANSWER_BYTES):

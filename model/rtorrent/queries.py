@@ -5,7 +5,8 @@ import time
 
 from lib.download import session_metafile
 from lib.metafile import is_info_hash
-from model.backend import Peer, Seen, TorrentDetail, TorrentList, Tracker, TRACKER_EVENTS, piece_map, tracker_domain
+from model.backend import (Overview, Peer, Seen, TorrentDetail, TorrentList, Tracker, TRACKER_EVENTS, count_states,
+                           is_active_now, piece_map, torrent_matches, tracker_domain)
 from model.errors import BadAnswer, CommandFault, NotFound
 from model.rtorrent import commands
 from model.rtorrent.connection import Fault
@@ -39,10 +40,12 @@ class Queries:
     def torrent_list(self, query):
         if query.sort not in SORT_FIELDS:
             raise ValueError('unknown sort column %r' % query.sort)
-        key_fields = ('hash',) + SORT_FIELDS[query.sort] + ('label',)
+        state_fields = SORT_FIELDS['state'] + ('peers',) if query.state else ()
+        key_fields = tuple(dict.fromkeys(('hash',) + SORT_FIELDS[query.sort] + state_fields + ('label',)))
         known = self._known_domains()
-        view_call = (self.view_multicall(), ['', query.view, NAME_COMMAND, commands.packed(key_fields)]
-                     + ([commands.LIST_TRACKERS] if known is None else []))
+        asks_trackers = known is None
+        more = ([commands.LIST_TRACKERS] if asks_trackers else []) + ([commands.TORRENT['message'] + '='] if query.state else [])
+        view_call = (self.view_multicall(), ['', query.view, NAME_COMMAND, commands.packed(key_fields)] + more)
 
         # Round trip 1: header, views, and the sort and filter keys of every torrent (with
         # every tracker URL when this process knows none: _known_domains).
@@ -59,12 +62,15 @@ class Queries:
             row['name'] = key[0]
         hashes = [row['hash'] for row in rows]
         labels = dict(collections.Counter(row['label'] for row in rows))
-        if known is None:
+        if asks_trackers:
             known = self._keep_domains({}, hashes, [key[2] for key in keys], fresh=True)
         unknown = [h for h in hashes if h not in known]     # new since: asked in round trip 2
         if unknown and query.tracker is not None:          # ... unless the filter needs them now
             known = self._keep_domains(known, unknown, self._ask_domains(unknown, query.view))
             unknown = []
+        if query.state:
+            message = 3 if asks_trackers else 2
+            rows = [r for r, key in zip(rows, keys) if torrent_matches(query.state, _state(r), r['peers'], key[message])]
         rows = self._filtered(rows, query, known)
         page = query.order_and_cut(rows, SORT_KEYS)
 
@@ -139,6 +145,53 @@ class Queries:
 
     def _ask_domains(self, unknown, view):
         return self._domain_answers(unknown, self.multicall(self._domain_calls(unknown, view)))
+
+    def overview(self, limit=10):
+        """An Overview in one round trip (two when torrents are active): the header, and a
+        view multicall over 'started' (OVERVIEW_FIELDS), 'stopped' (only OVERVIEW_STOPPED_FIELDS:
+        nothing moves there) and 'hashing'; then one commands.ROW, name and label for each of
+        the first `limit` torrents moving data or checking."""
+        multicall, views = self.view_multicall(), commands.OVERVIEW_VIEWS
+        fields = (commands.OVERVIEW_FIELDS, commands.OVERVIEW_STOPPED_FIELDS, commands.OVERVIEW_FIELDS)
+        answer = self.multicall(self._header_calls() + [(multicall, ['', view, commands.packed(f)])
+                                                        for view, f in zip(views, fields)])
+        header = self._header(self._checked(answer[:-3]))
+        started, stopped, hashing = [self._overview_rows(a, f) for a, f in zip(answer[-3:], fields)]
+        for row in stopped:
+            row.update(started=0, active=0, peers=0)
+        for row in started + stopped + hashing:
+            row['state'] = _state(row)
+        counts = count_states((r['state'], r['peers'], r['message']) for r in started + stopped)
+        active = {r['hash']: r for r in started + hashing if is_active_now(r['down_rate'], r['up_rate'], r['state'])}
+        active = sorted(active.values(), key=lambda r: r['down_rate'] + r['up_rate'], reverse=True)
+        return Overview(header=header, total=len(started) + len(stopped), counts=counts,
+                        active=self._active_rows([r['hash'] for r in active[:limit]]), active_total=len(active))
+
+    def _overview_rows(self, answer, fields):
+        if isinstance(answer, Fault):
+            raise CommandFault(self, answer.text)
+        try:
+            return self._unpack([packed for packed, in answer], fields)
+        except (TypeError, ValueError):
+            raise BadAnswer(self, 'the torrents of a view came back as %r' % answer[:1]) from None
+
+    def _active_rows(self, hashes):
+        """Torrents for these hashes in one round trip (none for no hash): one commands.ROW,
+        name and label each; one removed meanwhile is left out."""
+        if not hashes:
+            return []
+        branch, condition, row_command = commands.ROW
+        name, label = commands.TORRENT['name'], commands.TORRENT['label']
+        found = self.multicall([call for h in hashes for call in (
+            (branch, [h, condition, row_command, '']), (name, [h]), (label, [h]))])
+        torrents = []
+        for h, (packed, name_text, label_text) in zip(hashes, zip(*[iter(found)] * 3)):
+            if any(isinstance(v, Fault) for v in (packed, name_text, label_text)):
+                continue
+            row = self._unpack([packed], commands.ROW_FIELDS, [h])[0]
+            row.update(hash=h, name=name_text, label=label_text)
+            torrents.append(self._torrent(row))
+        return torrents
 
     def snapshot(self):
         """[Seen] of every torrent of the main view, in one round trip."""

@@ -1,6 +1,7 @@
 """Shaping rtorrent's answers into the model's plain data: packed texts into rows, rows
 into Torrents and Headers, and the sort keys of the torrent list."""
 from lib.metafile import is_info_hash
+from lib.paths import free_bytes
 from model.backend import Header, STATES, Torrent, eta, torrent_state
 from model.errors import BadAnswer, CommandFault, NotFound
 from model.rtorrent import commands
@@ -69,9 +70,12 @@ class Rows:
     def _header(self, values):
         data = dict(zip(commands.GLOBAL, values))
         try:
-            return Header(client=self.client, **data)
+            header = Header(client=self.client, **data)
         except TypeError as exc:
             raise BadAnswer(self, 'header figures: %s' % exc) from None
+        local = self.paths.to_local(header.download_directory)    # never guessed for a disk it cannot see
+        header.free_space = free_bytes(local) if local else None
+        return header
 
     def _unpack(self, texts, fields, hashes=None):
         """Rows {field: value} from the texts a commands.packed(fields) command made: the

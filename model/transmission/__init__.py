@@ -6,6 +6,8 @@ each is one HTTP request):
     the list          4   session-get, session-stats, torrent-get of every torrent's keys
                           (format "table", only what views, filters and the sort column need),
                           torrent-get of the page's rows by id
+    the front page    3-4 session-get, session-stats, torrent-get of every torrent's state fields,
+                          torrent-get of the few active ones' rows (when there are any)
     the torrent page  3   session-get, session-stats, torrent-get of the one torrent
     an action         2   torrent-get of the selected hashes (which exist), the action on all
     adding N items    N+3 torrent-get (present?), torrent-add each, torrent-set (labels), torrent-get
@@ -70,6 +72,7 @@ class Transmission(Settings, Totals, Queries, Actions, Adding, Rows, Connection,
         rate_unit=1000,
         timetable=True,
         transfer_totals=True,
+        free_space='client',
     )
 
     def __init__(self, target, name=None, timeout=None, cache_seconds=600, max_answer_bytes=MAX_ANSWER_BYTES):

@@ -5,9 +5,10 @@ import email.utils
 import os
 import time
 
-from model.backend import File, Peer, TorrentDetail, TorrentList, Tracker, piece_map
+from model.backend import (File, Overview, Peer, TorrentDetail, TorrentList, Tracker, count_states, is_active_now,
+                           piece_map, torrent_matches)
 from model.errors import BadAnswer, NotFound
-from model.transmission.rows import (DETAIL_FIELDS, KEY_FIELDS, PRIORITIES, ROW_FIELDS, SORT_FIELDS,
+from model.transmission.rows import (DETAIL_FIELDS, KEY_FIELDS, OVERVIEW_FIELDS, PRIORITIES, ROW_FIELDS, SORT_FIELDS,
                                      SORT_KEYS, VIEWS, KB, hash_for_rpc, piece_hex, unique)
 from lib.metafile import is_info_hash
 from lib.paths import inside_any
@@ -48,7 +49,8 @@ class Queries:
         if query.view not in VIEWS:
             raise NotFound("%s '%s' has no view named '%s' (it has %s)"
                            % (self.client, self.name, query.view, ', '.join(VIEWS)))
-        fields = KEY_FIELDS + [f for f in SORT_FIELDS[query.sort] if f not in KEY_FIELDS]
+        fields = KEY_FIELDS + [f for f in SORT_FIELDS[query.sort] + (['peersConnected'] if query.state else [])
+                               if f not in KEY_FIELDS]
         rows = self._keyed(self._table(self.call('torrent-get', fields=fields, format='table'), 'the list'))
         # one pass for every view's size: 7 passes cost 20 ms at 10,000 torrents
         states = collections.Counter(r['state'] for r in rows)
@@ -63,6 +65,8 @@ class Queries:
         view_total = len(rows)
         counts = collections.Counter(label for r in rows for label in (r['labels'] or ['']))
         trackers = collections.Counter(r['tracker'] for r in rows)
+        if query.state:
+            rows = [r for r in rows if torrent_matches(query.state, r['state'], r['peersConnected'], r['error'])]
         text = query.text.casefold()
         if text:
             rows = [r for r in rows if text in r['name'].casefold()]
@@ -83,6 +87,26 @@ class Queries:
         return TorrentList(header=header, query=query, torrents=torrents, total=len(rows),
                            view_total=view_total, labels=dict(counts), view_sizes=view_sizes,
                            trackers=dict(trackers))
+
+    def overview(self, limit=10):
+        """An Overview in three calls (four when torrents are active): session-get and
+        session-stats, torrent-get of every torrent's state fields, torrent-get of the rows of
+        the first `limit` active ones by rate."""
+        header, _ = self._header_and_session()
+        rows = self._keyed(self._table(self.call('torrent-get', fields=OVERVIEW_FIELDS, format='table'), 'the front page'))
+        try:
+            counts = count_states((r['state'], r['peersConnected'], r['error']) for r in rows)
+            active = [r for r in rows if is_active_now(r['rateDownload'], r['rateUpload'], r['state'])]
+        except (KeyError, TypeError) as exc:
+            raise BadAnswer(self, 'a torrent came back without %s' % exc) from None
+        active.sort(key=lambda r: r['rateDownload'] + r['rateUpload'], reverse=True)
+        torrents = []
+        if active:
+            ids = [r['id'] for r in active[:limit]]
+            found = {r['id']: r for r in self._table(
+                self.call('torrent-get', ids=ids, fields=ROW_FIELDS, format='table'), 'the active torrents')}
+            torrents = [self._torrent(found[i]) for i in ids if i in found]
+        return Overview(header=header, total=len(rows), counts=counts, active=torrents, active_total=len(active))
 
     def torrent(self, info_hash):
         header, _ = self._header_and_session()

@@ -26,7 +26,7 @@ VIEW_TITLES = {'main': 'all', 'stopped': 'stopped (paused)', 'error': 'with an e
 
 HEADER_FIELDS = ['version', 'rpc-version', 'speed-limit-down', 'speed-limit-down-enabled',
                  'speed-limit-up', 'speed-limit-up-enabled', 'alt-speed-enabled', 'alt-speed-down',
-                 'alt-speed-up']
+                 'alt-speed-up', 'download-dir', 'download-dir-free-space']
 # The list's first call, for every torrent: what filters and views need, plus the sort column's.
 # No hashString: the page's rows are fetched by id, and 40 hex digits a torrent are a third
 # of this answer (1.1 MB at 10,000 torrents with it, 0.7 MB without).
@@ -36,6 +36,8 @@ SORT_FIELDS = {
     'down': ['rateDownload'], 'up': ['rateUpload'], 'ratio': ['uploadRatio'],
     'peers': ['peersConnected'], 'label': [], 'eta': ['rateDownload'], 'added': ['addedDate'],
 }
+# The front page's call for every torrent: its state, whether it moves data, stalled or in error.
+OVERVIEW_FIELDS = ['id', 'status', 'error', 'leftUntilDone', 'rateDownload', 'rateUpload', 'peersConnected']
 # The list's second call, for the rows of one page only.
 ROW_FIELDS = ['id', 'hashString', 'name', 'totalSize', 'haveValid', 'rateDownload', 'rateUpload',
               'uploadRatio', 'peersConnected', 'labels', 'addedDate', 'error', 'errorString',
@@ -64,6 +66,13 @@ def state(status, left):
     if status == 0:
         return 'complete' if left <= 0 else 'stopped'
     return STATUS.get(status, 'stopped')
+
+
+def free_space(session):
+    """session-get's download-dir-free-space (the free-space method's answer for download-dir);
+    None when it does not say (-1: it could not tell)."""
+    value = session.get('download-dir-free-space')
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def ratio(value):
@@ -109,7 +118,8 @@ class Rows:
             header = Header(down_rate=stats['downloadSpeed'], up_rate=stats['uploadSpeed'],
                             down_limit=limit('down'), up_limit=limit('up'),
                             library_version='', client_version=session['version'],
-                            views=list(VIEWS), client=self.client, view_titles=VIEW_TITLES)
+                            views=list(VIEWS), client=self.client, view_titles=VIEW_TITLES,
+                            download_directory=session.get('download-dir', ''), free_space=free_space(session))
         except (KeyError, TypeError) as exc:
             raise BadAnswer(self, 'session-get or session-stats lacks %s' % exc) from None
         return header, session
