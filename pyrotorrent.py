@@ -225,6 +225,11 @@ class Lists(Pages):
         """The listing of the rows a page shows, from one shared torrent_rows round trip; None
         when its order or membership may have changed (a view's size, the views, a row gone)."""
         hashes, views = known['hashes'], known['views']
+        if query.sort == 'added' and known['added']:
+            try:
+                return self.refreshed_added(backend, query, known)
+            except NotImplementedError:     # a client without it: the rows by hash
+                pass
         try:
             (header, torrents, sizes), _ = self.app.shared.get(
                 (backend.name, 'rows', tuple(hashes), tuple(views)),
@@ -238,15 +243,44 @@ class Lists(Pages):
                            total=known['total'] if filtered else known['size'], view_total=known['size'],
                            labels=None, view_sizes=sizes)
 
+    def refreshed_added(self, backend, query, known):
+        """Sorted by date added, the rows a page shows are found again in ONE shared pass
+        over the view (torrent_rows_added): every torrent added since the page's oldest row
+        (newest first; until its newest, oldest first), which holds the page and all that
+        ranks before it, a torrent added since included.  None when the page would change
+        (a torrent added or gone, a view's size): the whole list then, counts and all."""
+        oldest, newest = known['added']
+        bound, views = (oldest if query.reverse else newest), known['views']
+        (header, torrents, sizes), _ = self.app.shared.get(
+            (backend.name, 'added', query.view, bound, query.reverse, tuple(views)),
+            lambda: backend.torrent_rows_added(query.view, bound, query.reverse, views), keep=self.app.live_keep)
+        if sizes.get(query.view) != known['size'] or header.views != views:
+            return None
+        text = query.text.casefold()
+        rows = [t for t in torrents if (not text or text in t.name.casefold())
+                and (query.label is None or t.label == query.label)]
+        rows.sort(key=lambda t: t.name.casefold())          # as torrent_list orders them
+        rows.sort(key=lambda t: t.added, reverse=query.reverse)
+        first = (query.page - 1) * query.per_page
+        page = rows[first:first + query.per_page]
+        if [t.hash for t in page] != known['hashes']:
+            return None
+        filtered = query.text or query.label is not None
+        return TorrentList(header=header, query=query, torrents=page,
+                           total=known['total'] if filtered else known['size'], view_total=known['size'],
+                           labels=None, view_sizes=sizes)
+
     @staticmethod
     def known_text(name, listing):
         """What a list part shows, for live.js to send back with its refreshes ('' for more
         than LIVE_MAX_ROWS rows: those refresh in full)."""
         if len(listing.torrents) > LIVE_MAX_ROWS:
             return ''
+        added = [t.added for t in listing.torrents if isinstance(t.added, int)]
         return urlencode([('target', name), ('view', listing.query.view), ('size', listing.view_total),
                           ('total', listing.total)] + [('v', v) for v in listing.header.views]
-                         + [('h', ''.join(t.hash for t in listing.torrents))])
+                         + [('h', ''.join(t.hash for t in listing.torrents))]
+                         + ([('a', '%d:%d' % (min(added), max(added)))] if added else []))
 
     @expose('/api/target/<name>/torrents', 'viewer')
     def on_api_torrents(self, request, name):
@@ -1283,8 +1317,15 @@ def known_pages(request):
         if len(hashes) % 40 or len(hashes) > 40 * LIVE_MAX_ROWS or re.search('[^0-9A-F]', hashes):
             continue
         known[(target, view)] = {'size': size, 'total': total, 'views': fields.get('v', []),
-                                 'hashes': [hashes[i:i + 40] for i in range(0, len(hashes), 40)]}
+                                 'hashes': [hashes[i:i + 40] for i in range(0, len(hashes), 40)],
+                                 'added': _added_range(fields.get('a', [''])[0])}
     return known
+
+
+def _added_range(text):
+    """(oldest, newest) unix times from a known part's 'a' ('OLDEST:NEWEST'), else None."""
+    match = re.fullmatch('([0-9]{1,18}):([0-9]{1,18})', text)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def _json_batch(request):
