@@ -225,7 +225,9 @@ class Lists(Pages):
         """The listing of the rows a page shows, from one shared torrent_rows round trip; None
         when its order or membership may have changed (a view's size, the views, a row gone)."""
         hashes, views = known['hashes'], known['views']
-        if query.sort == 'added' and known['added']:
+        # newest first, the rows are the deepest in rTorrent's list (it keeps load order), where
+        # each hash lookup scans longest: one pass over the view costs it less (oldest first, more)
+        if query.sort == 'added' and query.reverse and known['added']:
             try:
                 return self.refreshed_added(backend, query, known)
             except NotImplementedError:     # a client without it: the rows by hash
