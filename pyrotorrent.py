@@ -678,7 +678,11 @@ class Settings(Pages):
         store = self.app.store()
         if isinstance(store, StoreError):
             return self.target_page(request, 'settings/page.html', name, status=503, store_error=str(store))
-        fields, groups, live, restarted = settings.view(store, backend)
+        if self.app.is_refresh(request):    # one round trip, shared by its viewers
+            (fields, groups, live, restarted), _ = self.app.shared.get(
+                (name, 'settings'), lambda: settings.view(store, backend), keep=self.app.live_keep)
+        else:
+            fields, groups, live, restarted = settings.view(store, backend)
         caps = backend.CAPABILITIES
         return self.target_page(request, 'settings/page.html', name, status=status, fields=fields,
                                 groups=groups, live=live, restarted=restarted, problem=problem,
@@ -817,16 +821,30 @@ class Statistics(Pages):
             return self.error(request, 503, 'No statistics yet', 'pyroTorrent keeps statistics in its store, '
                               'which the worker (python pyrotorrent.py worker) writes: %s.' % exc, False,
                               target=name)
-        month = stats.month_start(now, reader.zone)
-        tables = {kind: self.by_key(reader, names, kind, month) for kind in ('tracker', 'label')}
-        context = dict(charts=[reader.chart(names, r, now=now) for r in stats.RANGES],
-                       summary=reader.summary(names, now), cap=self.monthly_cap(names), tables=tables,
+        if self.app.is_refresh(request):    # the live parts alone, shared by their viewers
+            context, _ = self.app.shared.get(('stats', tuple(names), bool(name)),
+                                             lambda: self.stats_context(reader, names, name, now, live=True),
+                                             keep=self.app.live_keep)
+        else:
+            context = self.stats_context(reader, names, name, now)
+        if name:
+            return self.target_page(request, 'stats/stats.html', name, chart_svg=_chart_svg, **context)
+        return self.render('stats/stats.html', request, chart_svg=_chart_svg, **context)
+
+    def stats_context(self, reader, names, name, now, live=False):
+        """What the statistics page shows; live=True: only its live parts (the last sample,
+        the totals, the cap, the targets' table, the last hour), what a refresh needs."""
+        context = dict(charts=[reader.chart(names, r, now=now) for r in stats.RANGES if not live or r == 'hour'],
+                       summary=reader.summary(names, now), cap=self.monthly_cap(names),
                        began=reader.began(names), sampled=reader.sampled(names), names=names,
-                       events=reader.events(names, now - 31 * stats.DAY, now)[-20:], chart_svg=_chart_svg)
-        if name:         # no per-torrent table: at 10,000 torrents it costs more than the rest (by=torrent)
-            return self.target_page(request, 'stats/stats.html', name, **context)
-        context['per_target'] = [(n, reader.summary([n], now)) for n in names]
-        return self.render('stats/stats.html', request, **context)
+                       tables={}, events=[], per_target=None)
+        if not live:
+            month = stats.month_start(now, reader.zone)
+            context['tables'] = {kind: self.by_key(reader, names, kind, month) for kind in ('tracker', 'label')}
+            context['events'] = reader.events(names, now - 31 * stats.DAY, now)[-20:]
+        if not name:     # no per-torrent table: at 10,000 torrents it costs more than the rest (by=torrent)
+            context['per_target'] = [(n, reader.summary([n], now)) for n in names]
+        return context
 
     @expose('/api/stats', 'viewer', endpoint='api_stats_all')
     @expose('/api/target/<name>/stats', 'viewer')
