@@ -185,7 +185,7 @@ def main():
                 ms = rtorrent_time_per(pid, lambda: site.get(path), args.repeat, 0.2, idle_rate) * 1000
                 row('rTorrent time per %s' % what, ms, 'ms', raw)
             for what, path in (('refresh, by name (torrent_rows)', '/target/big/'),
-                               ('refresh, newest first (rows deepest in rTorrent)', '/target/big/?sort=added&order=desc'),
+                               ('refresh, newest first (one pass, no lookups)', '/target/big/?sort=added&order=desc'),
                                ('refresh, by ↓ rate (whole list)', '/target/big/?sort=down&order=desc'),
                                ('refresh of the front page', '/'),
                                ('refresh of a torrent page', None)):
