@@ -9,8 +9,9 @@ manual deploys it, REFRESH_SECONDS = --refresh.  Prints one table, every figure 
 ratio to the raw d.multicall2 round trip of the 16 list fields measured in the same run:
 
   - rTorrent's time per refresh: CPU time of the rtorrent process (all threads, from
-    /proc/PID/task/*/schedstat: utime + stime in ns) over refreshes spaced beyond the
-    sharing window, its idle rate (measured once it settled) taken off;
+    /proc/PID/task/*/schedstat: utime + stime in ns), the median of refreshes spaced beyond
+    the sharing window, its idle rate (measured once it settled) taken off; for the lists,
+    also with the whole list that comes every 30 s spread over its refreshes;
   - viewers polling: 1, 4, 8, 16 browsers (threads), each with its own session and the
     known-state header live.js sends, polling every --refresh seconds from a random phase
     for --window seconds: p50 / p95 latency, and rTorrent's busy time per second;
@@ -100,6 +101,18 @@ def rtorrent_time_per(pid, action, count, spacing, idle_rate):
     return max(0.0, busy) / count
 
 
+def rtorrent_times(pid, action, count, spacing, idle_rate):
+    """rTorrent's CPU seconds of each action(), the actions `spacing` seconds apart, its idle
+    rate over each action's own duration taken off."""
+    times = []
+    for _ in range(count):
+        start_cpu, start = cpu_seconds(pid), time.monotonic()
+        action()
+        times.append(max(0.0, cpu_seconds(pid) - start_cpu - idle_rate * (time.monotonic() - start)))
+        time.sleep(spacing)
+    return times
+
+
 def viewers(site, pid, path, count, seconds, window, idle_rate, live=True):
     """count viewers polling path every `seconds` for `window` seconds: (latencies in s,
     rTorrent busy seconds per second, its idle rate taken off)."""
@@ -180,10 +193,15 @@ def main():
             site = Site('http://127.0.0.1:%d/torrent' % port)
             site.get('/target/big/')
             spacing = args.refresh + 0.2          # beyond the sharing window: each one asks rtorrent
+            whole = {}
             for what, path in (('page load, by name', '/target/big/'),
                                ('page load, newest first', '/target/big/?sort=added&order=desc')):
                 ms = rtorrent_time_per(pid, lambda: site.get(path), args.repeat, 0.2, idle_rate) * 1000
                 row('rTorrent time per %s' % what, ms, 'ms', raw)
+                whole[path] = ms                # what the whole list of a refresh costs too
+            # Medians: a refresh series may hold the whole list that comes every
+            # LIVE_FULL_SECONDS (30 s), which the "… with" rows add back, spread over 30 s.
+            per_full = 30.0 / args.refresh
             for what, path in (('refresh, by name (torrent_rows)', '/target/big/'),
                                ('refresh, newest first (one pass, no lookups)', '/target/big/?sort=added&order=desc'),
                                ('refresh, by ↓ rate (whole list)', '/target/big/?sort=down&order=desc'),
@@ -193,8 +211,12 @@ def main():
                     first = re.search(r'data-hash="([0-9A-F]{40})"', site.get('/target/big/')).group(1)
                     path = '/target/big/torrent/%s/' % first
                 known = site.known(path)
-                ms = rtorrent_time_per(pid, lambda: site.refresh(path, known), args.repeat, spacing, idle_rate) * 1000
-                row('rTorrent time per %s' % what, ms, 'ms', raw)
+                times = rtorrent_times(pid, lambda: site.refresh(path, known), args.repeat, spacing, idle_rate)
+                ms = statistics.median(times) * 1000
+                row('rTorrent time per %s, median' % what, ms, 'ms', raw)
+                if path in whole:
+                    row('… with the whole list every 30 s, per refresh every %d s' % args.refresh,
+                        ms + whole[path] / per_full, 'ms', raw)
 
             busy, memory = {}, None
             for live, path, counts, what in ((True, '/target/big/', (1, 4, 8, 16), 'polling, by name'),
