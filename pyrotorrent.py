@@ -279,6 +279,13 @@ class Lists(Pages):
         """The listing of the rows a page shows, from one shared torrent_rows round trip; None
         when its order or membership may have changed (a view's size, the views, a row gone)."""
         hashes, views = known['hashes'], known['views']
+        # newest first, the rows are the deepest in rTorrent's list (it keeps load order), where
+        # each hash lookup scans longest: one pass over the view costs it less (oldest first, more)
+        if query.sort == 'added' and query.reverse and known['added'] and query.tracker is None:   # its rows lack trackers
+            try:
+                return self.refreshed_added(backend, query, known)
+            except NotImplementedError:     # a client without it: the rows by hash
+                pass
         try:
             (header, torrents, sizes), _ = self.app.shared.get(
                 (backend.name, 'rows', tuple(hashes), tuple(views)),
@@ -292,15 +299,44 @@ class Lists(Pages):
                            total=known['total'] if filtered else known['size'], view_total=known['size'],
                            labels=None, view_sizes=sizes)
 
+    def refreshed_added(self, backend, query, known):
+        """Sorted by date added, the rows a page shows are found again in ONE shared pass
+        over the view (torrent_rows_added): every torrent added since the page's oldest row
+        (newest first; until its newest, oldest first), which holds the page and all that
+        ranks before it, a torrent added since included.  None when the page would change
+        (a torrent added or gone, a view's size): the whole list then, counts and all."""
+        oldest, newest = known['added']
+        bound, views = (oldest if query.reverse else newest), known['views']
+        (header, torrents, sizes), _ = self.app.shared.get(
+            (backend.name, 'added', query.view, bound, query.reverse, tuple(views)),
+            lambda: backend.torrent_rows_added(query.view, bound, query.reverse, views), keep=self.app.live_keep)
+        if sizes.get(query.view) != known['size'] or header.views != views:
+            return None
+        text = query.text.casefold()
+        rows = [t for t in torrents if (not text or text in t.name.casefold())
+                and (query.label is None or t.label == query.label)]
+        rows.sort(key=lambda t: t.name.casefold())          # as torrent_list orders them
+        rows.sort(key=lambda t: t.added, reverse=query.reverse)
+        first = (query.page - 1) * query.per_page
+        page = rows[first:first + query.per_page]
+        if [t.hash for t in page] != known['hashes']:
+            return None
+        filtered = query.text or query.label is not None
+        return TorrentList(header=header, query=query, torrents=page,
+                           total=known['total'] if filtered else known['size'], view_total=known['size'],
+                           labels=None, view_sizes=sizes)
+
     @staticmethod
     def known_text(name, listing):
         """What a list part shows, for live.js to send back with its refreshes ('' for more
         than LIVE_MAX_ROWS rows: those refresh in full)."""
         if len(listing.torrents) > LIVE_MAX_ROWS:
             return ''
+        added = [t.added for t in listing.torrents if isinstance(t.added, int)]
         return urlencode([('target', name), ('view', listing.query.view), ('size', listing.view_total),
                           ('total', listing.total)] + [('v', v) for v in listing.header.views]
-                         + [('h', ''.join(t.hash for t in listing.torrents))])
+                         + [('h', ''.join(t.hash for t in listing.torrents))]
+                         + ([('a', '%d:%d' % (min(added), max(added)))] if added else []))
 
     @expose('/api/target/<name>/torrents', 'viewer')
     def on_api_torrents(self, request, name):
@@ -726,7 +762,11 @@ class Settings(Pages):
         store = self.app.store()
         if isinstance(store, StoreError):
             return self.target_page(request, 'settings/page.html', name, status=503, store_error=str(store))
-        fields, groups, live, restarted = settings.view(store, backend)
+        if self.app.is_refresh(request):    # one round trip, shared by its viewers
+            (fields, groups, live, restarted), _ = self.app.shared.get(
+                (name, 'settings'), lambda: settings.view(store, backend), keep=self.app.live_keep)
+        else:
+            fields, groups, live, restarted = settings.view(store, backend)
         caps = backend.CAPABILITIES
         return self.target_page(request, 'settings/page.html', name, status=status, fields=fields,
                                 groups=groups, live=live, restarted=restarted, problem=problem,
@@ -865,16 +905,30 @@ class Statistics(Pages):
             return self.error(request, 503, 'No statistics yet', 'pyroTorrent keeps statistics in its store, '
                               'which the worker (python pyrotorrent.py worker) writes: %s.' % exc, False,
                               target=name)
-        month = stats.month_start(now, reader.zone)
-        tables = {kind: self.by_key(reader, names, kind, month) for kind in ('tracker', 'label')}
-        context = dict(charts=[reader.chart(names, r, now=now) for r in stats.RANGES],
-                       summary=reader.summary(names, now), cap=self.monthly_cap(names), tables=tables,
+        if self.app.is_refresh(request):    # the live parts alone, shared by their viewers
+            context, _ = self.app.shared.get(('stats', tuple(names), bool(name)),
+                                             lambda: self.stats_context(reader, names, name, now, live=True),
+                                             keep=self.app.live_keep)
+        else:
+            context = self.stats_context(reader, names, name, now)
+        if name:
+            return self.target_page(request, 'stats/stats.html', name, chart_svg=_chart_svg, **context)
+        return self.render('stats/stats.html', request, chart_svg=_chart_svg, **context)
+
+    def stats_context(self, reader, names, name, now, live=False):
+        """What the statistics page shows; live=True: only its live parts (the last sample,
+        the totals, the cap, the targets' table, the last hour), what a refresh needs."""
+        context = dict(charts=[reader.chart(names, r, now=now) for r in stats.RANGES if not live or r == 'hour'],
+                       summary=reader.summary(names, now), cap=self.monthly_cap(names),
                        began=reader.began(names), sampled=reader.sampled(names), names=names,
-                       events=reader.events(names, now - 31 * stats.DAY, now)[-20:], chart_svg=_chart_svg)
-        if name:         # no per-torrent table: at 10,000 torrents it costs more than the rest (by=torrent)
-            return self.target_page(request, 'stats/stats.html', name, **context)
-        context['per_target'] = [(n, reader.summary([n], now)) for n in names]
-        return self.render('stats/stats.html', request, **context)
+                       tables={}, events=[], per_target=None)
+        if not live:
+            month = stats.month_start(now, reader.zone)
+            context['tables'] = {kind: self.by_key(reader, names, kind, month) for kind in ('tracker', 'label')}
+            context['events'] = reader.events(names, now - 31 * stats.DAY, now)[-20:]
+        if not name:     # no per-torrent table: at 10,000 torrents it costs more than the rest (by=torrent)
+            context['per_target'] = [(n, reader.summary([n], now)) for n in names]
+        return context
 
     @expose('/api/stats', 'viewer', endpoint='api_stats_all')
     @expose('/api/target/<name>/stats', 'viewer')
@@ -1408,8 +1462,15 @@ def known_pages(request):
         if len(hashes) % 40 or len(hashes) > 40 * LIVE_MAX_ROWS or re.search('[^0-9A-F]', hashes):
             continue
         known[(target, view)] = {'size': size, 'total': total, 'views': fields.get('v', []),
-                                 'hashes': [hashes[i:i + 40] for i in range(0, len(hashes), 40)]}
+                                 'hashes': [hashes[i:i + 40] for i in range(0, len(hashes), 40)],
+                                 'added': _added_range(fields.get('a', [''])[0])}
     return known
+
+
+def _added_range(text):
+    """(oldest, newest) unix times from a known part's 'a' ('OLDEST:NEWEST'), else None."""
+    match = re.fullmatch('([0-9]{1,18}):([0-9]{1,18})', text)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def _json_batch(request):

@@ -479,6 +479,14 @@ class Backend:
         torrents active now by rate, in a fixed number of round trips."""
         raise NotImplementedError
 
+    def torrent_rows_added(self, view, bound, newer, views):
+        """(Header, [Torrent], {view: size}) in one round trip: every torrent of `view`
+        added at or after the unix time `bound` (newer=True; at or before it otherwise),
+        names and labels included: what a refresh of a list sorted by date added needs
+        (its page and everything ranked before it).  A client without it raises
+        NotImplementedError and its refreshes use torrent_rows."""
+        raise NotImplementedError
+
     def torrent(self, info_hash):
         """(Header, Torrent) for one torrent; NotFound if the client has no such torrent."""
         raise NotImplementedError

@@ -1,12 +1,18 @@
-"""Live pages in a real browser during a real transfer: headless Chromium, pyroTorrent
+"""Live pages in a real browser during a real transfer (the list, the torrent page, the front
+page, the settings and statistics pages): headless Chromium, pyroTorrent
 under `pyrotorrent.py --http` with REFRESH_SECONDS = 1, a seeder and a throttled leecher of
 their own (127.0.0.91, 127.0.0.92) on the swarm's tracker, and a spare target (127.0.0.93)
 that goes down and comes back.  Figures change without a reload; what the user touched
 (focus, ticked boxes, typed text, a chosen option, the scroll position) survives."""
 import os
+import time
 
 import pytest
 
+from lib.format import FILTERS
+from lib.store import Store
+from model.rtorrent import RTorrent
+from model.stats import Policy, Sampler, time_zone
 from tests import rig, webapp
 
 webdriver = pytest.importorskip('selenium.webdriver')
@@ -188,3 +194,67 @@ def test_a_target_that_goes_down_says_so_and_recovers_by_itself(driver, server, 
     wait(driver, lambda d: not d.find_elements(By.ID, 'live-problem'), 'the banner to go once it answers', 60)
     assert driver.execute_script('return document.documentElement.dataset.stale') is None
     assert driver.find_element(By.CSS_SELECTOR, 'p.summary').text.startswith('3 of 3')
+
+
+@pytest.fixture(scope='module')
+def kept(transfer, tmp_path_factory):
+    """(URL, store path): pyroTorrent with a store of its own, for the settings and
+    statistics pages."""
+    seeder, leecher, spare, _ = transfer
+    workdir = str(tmp_path_factory.mktemp('live-pages-kept'))
+    path = os.path.join(workdir, 'store.sqlite3')
+    Store.open(path)
+    with webapp.http_server(workdir, {
+            'BASE_URL': '/torrent', 'STATIC_URL': '/torrent/static', 'REFRESH_SECONDS': 1,
+            'STORE': path, 'TIME_ZONE': 'UTC',
+            'targets': {'leecher': {'url': leecher.url}, 'spare': {'url': spare.url, 'timeout': 3}}}) as url:
+        yield url, path
+
+
+def test_the_settings_page_shows_a_limit_set_in_rtorrent_and_keeps_a_half_typed_value(driver, kept, transfer):
+    seeder, leecher, spare, info_hash = transfer
+    url, _ = kept
+    spare.call('throttle.global_down.max_rate.set_kb', '', 0)
+    open_page(driver, url + '/target/spare/settings')
+    now = '#setting-down_limit td.live'
+    assert driver.find_element(By.CSS_SELECTOR, now).text.strip() == 'unlimited'
+    # the user starts typing a new limit in the very row whose figure is about to change
+    field = driver.find_element(By.CSS_SELECTOR, '#setting-down_limit input[name=down_limit]')
+    field.send_keys('640 Ki')
+    try:
+        spare.call('throttle.global_down.max_rate.set_kb', '', 777)      # from outside pyroTorrent
+        wait(driver, lambda d: '777' in d.find_element(By.CSS_SELECTOR, now).text,
+             'the in-effect limit to follow rtorrent')
+        assert driver.find_element(By.CSS_SELECTOR, now).text.strip() == FILTERS['limit'](777 * 1024)
+        assert still_the_same_page(driver)
+        assert driver.execute_script('return document.activeElement.name') == 'down_limit'
+        assert field.get_attribute('value') == '640 Ki'
+        refreshed = driver.execute_script('return document.documentElement.dataset.refreshed')
+        wait(driver, lambda d: d.execute_script('return document.documentElement.dataset.refreshed') != refreshed,
+             'one more refresh')
+        assert field.get_attribute('value') == '640 Ki'
+    finally:
+        spare.call('throttle.global_down.max_rate.set_kb', '', 0)
+
+
+def test_the_statistics_page_follows_the_samples_without_a_reload(driver, kept, transfer):
+    seeder, leecher, spare, info_hash = transfer
+    url, path = kept
+    sampler = Sampler(Store.open(path), Policy(seconds=1, zone=time_zone('UTC')))
+    backend = RTorrent(leecher.url, name='leecher')
+    sampler.sample(backend)
+    time.sleep(1.1)
+    sampler.sample(backend)
+    open_page(driver, url + '/target/leecher/stats/')
+    hour = "return document.querySelector('#range-hour h2 small').textContent"
+    totals = "return document.querySelector('dl.totals').textContent"
+    before = driver.execute_script(hour), driver.execute_script(totals)
+    assert before[0].startswith('↓ ')
+    driver.execute_script("document.querySelector('#range-hour details').open = true")
+    for _ in range(2):      # the leecher keeps downloading: each sample counts more bytes
+        time.sleep(1.1)
+        sampler.sample(backend)
+    wait(driver, lambda d: d.execute_script(hour) != before[0], "the last hour's figure to follow the samples")
+    assert driver.execute_script(totals) != before[1]
+    assert still_the_same_page(driver)
+    assert driver.execute_script("return document.querySelector('#range-hour details').open") is True

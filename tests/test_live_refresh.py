@@ -4,13 +4,16 @@ viewer; the whole list when they can; a page load always asks afresh."""
 import html
 import re
 import threading
+import time
+import xmlrpc.client
 
 import pytest
 
 from werkzeug.test import Client
 
+from lib import bencode
 from tests import rig
-from tests.webapp import RoundTrips, Rows, client, page_text
+from tests.webapp import RoundTrips, Rows, backends, client, page_text
 
 REFRESH = {'X-Requested-With': 'refresh'}
 KNOWN = re.compile(r'data-live-known="([^"]*)"')
@@ -55,7 +58,8 @@ def test_a_refresh_sorted_by_name_is_one_round_trip_for_the_header_and_the_rows_
         fresh = answer.get_data(as_text=True)
         # the same rows in the same order, their figures filled in; names not asked again
         assert [r['hash'] for r in Rows(fresh).rows] == [r['hash'] for r in Rows(page).rows]
-        assert fresh.count('class="name" data-live-keep') == len(Rows(page).rows)
+        if 'sort=added' not in url:        # sorted by date added, names come along (below)
+            assert fresh.count('class="name" data-live-keep') == len(Rows(page).rows)
         assert re.search(r'<select name="label"[^>]* data-live="labels"[^>]* data-live-keep>', fresh)
         assert re.search(r'<select name="tracker"[^>]* data-live="trackers"[^>]* data-live-keep>', fresh)
         summary = re.compile(r'<p class="summary"[^>]*>(.*?)</p>', re.S)
@@ -72,6 +76,78 @@ def test_a_refresh_sorted_by_a_moving_figure_fetches_the_whole_list(daemon):
     fresh = refresh(web, '/target/box/?sort=down&order=desc', page).get_data(as_text=True)
     assert trips.calls == {'box': 2}
     assert 'data-live-keep' not in fresh
+
+
+class Commands:
+    """The commands each request to the backends names (a system.multicall's inner ones)."""
+
+    def __init__(self, test_client):
+        self.sent = []
+        for backend in backends(test_client).values():
+            real = backend.transport.request
+
+            def request(body, real=real):
+                params, method = xmlrpc.client.loads(body)
+                self.sent.append([c['methodName'] for c in params[0]] if method == 'system.multicall' else [method])
+                return real(body)
+            backend.transport.request = request
+
+
+@pytest.mark.parametrize('order', ['desc', 'asc'])
+def test_a_refresh_newest_first_is_one_pass_over_the_view_with_no_hash_lookup(daemon, order):
+    url = '/target/box/?sort=added&order=%s' % order
+    web = live_client(daemon)
+    page = web.get(url).get_data(as_text=True)
+    sent = Commands(web)
+    fresh = refresh(web, url, page).get_data(as_text=True)
+    assert len(sent.sent) == 1
+    if order == 'desc':         # the newest: deepest in rtorrent's list, where a lookup costs most
+        assert 'd.multicall.filtered' in sent.sent[0] and 'branch' not in sent.sent[0]
+        assert [r for r in Rows(fresh).rows] == [r for r in Rows(page).rows]     # names, figures, order
+    else:                       # the oldest: the first of its list, a lookup each is cheaper
+        assert 'd.multicall.filtered' not in sent.sent[0] and sent.sent[0].count('branch') == 10
+        assert [r['hash'] for r in Rows(fresh).rows] == [r['hash'] for r in Rows(page).rows]
+    assert 'data-live-keep' in fresh and known(fresh) == known(page)
+
+
+def newest_first(web, page=None):
+    url = '/target/box/?sort=added&order=desc'
+    return (refresh(web, url, page) if page else web.get(url)).get_data(as_text=True)
+
+
+def test_a_torrent_added_or_removed_by_another_client_shows_in_the_newest_first_refresh(daemon):
+    web = live_client(daemon, REFRESH_SECONDS=1)       # an answer is kept 0.9 s
+    page = newest_first(web)
+    added = other = None
+    total = daemon.call('view.size', '', 'main')
+    time.sleep(1.1)                     # d.load_date counts seconds: the new one is the newest
+    added = daemon.load(rig.synthetic_torrents(1, start=700, seed='live-refresh')[0], start=False)
+    try:
+        fresh = newest_first(web, page)
+        rows = [r['hash'] for r in Rows(fresh).rows]
+        assert rows[0] == added and rows[1:] == [r['hash'] for r in Rows(page).rows][:-1]
+        assert '%d of %d torrents' % (total + 1, total + 1) in page_text(fresh)
+        # one added and one not shown removed within an interval: the view's size is the
+        # same, the newest-first rows still change (the next interval's refresh)
+        oldest = sorted(set(daemon.hashes()) - set(rows))[0]      # not on the page
+        time.sleep(1.1)
+        other = daemon.load(rig.synthetic_torrents(1, start=701, seed='live-refresh')[0], start=False)
+        daemon.call('d.erase', oldest)
+        again = newest_first(web, fresh)
+        assert [r['hash'] for r in Rows(again).rows] == [other] + rows[:-1]
+        assert '%d of %d torrents' % (total + 1, total + 1) in page_text(again)
+        # a shown row removed: gone from the refreshed rows
+        daemon.call('d.erase', added)
+        time.sleep(1.0)
+        last = newest_first(web, again)
+        assert added not in [r['hash'] for r in Rows(last).rows]
+        assert [r['hash'] for r in Rows(last).rows][:1] == [other]
+    finally:          # the module's 30 torrents again, and only them
+        mine = dict((bencode.info_hash(t), t) for t in rig.synthetic_torrents(30, seed='live-refresh'))
+        have = set(daemon.hashes())
+        daemon.multicall([('d.erase', [h]) for h in have - set(mine)])
+        for h in set(mine) - have:
+            daemon.load(mine[h], start=False)
 
 
 def test_a_page_load_asks_afresh_every_time(daemon):

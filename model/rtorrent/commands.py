@@ -91,6 +91,11 @@ def packed(fields):
 
 
 ROW = ('branch', 'value=1', packed(ROW_FIELDS))
+# The torrents added at or after a time (or at or before it), by ADDED_ROWS: these fields,
+# the last the packed ROW_FIELDS; NEWER / OLDER take the bound as a whole number.
+ADDED_ROWS = (TORRENT['hash'] + '=', TORRENT['name'] + '=', TORRENT['label'] + '=', packed(ROW_FIELDS))
+ADDED_NEWER = 'greater=%s=,value=%%d' % TORRENT['added']     # added > N
+ADDED_OLDER = 'less=%s=,value=%%d' % TORRENT['added']        # added < N
 DETAIL_ROW = ('branch', 'value=1', packed(DETAIL_FIELDS))
 
 # A torrent's files, peers and trackers: each is one X.multicall over the torrent (one
@@ -193,6 +198,10 @@ SYSTEM = {
 # The command that runs d.* commands over a whole view.  rTorrent 0.9 calls it
 # d.multicall2; 0.16 makes d.multicall the main name again (d.multicall2 an alias).
 VIEW_MULTICALL = ('d.multicall2', 'd.multicall')
+# One pass over a view keeping the torrents a condition (on d.load_date) holds for: no hash
+# lookups (about 1 ms each deep in a list of 10,000; the pass about 20 ms).  Since 0.9.7:
+# used when the daemon lists it (Connection.offers).
+FILTERED_MULTICALL = 'd.multicall.filtered'
 
 # Adding torrents.  The load command by (what is added, start it now); the option commands
 # ride along as load's extra arguments, so rtorrent applies them while loading: nothing
@@ -301,7 +310,7 @@ def _allowed():
                   TORRENT_GROUP):
         for value in table.values():
             names.update((value,) if isinstance(value, str) else value)
-    names.update(VIEW_MULTICALL + (REQUEST_LIMIT,) + SNAPSHOT_TRACKERS)
+    names.update(VIEW_MULTICALL + (FILTERED_MULTICALL, REQUEST_LIMIT,) + SNAPSHOT_TRACKERS)
     bad = sorted(n for n in names if n.startswith(FORBIDDEN))
     if bad:
         raise RuntimeError('model/rtorrent/commands.py lists forbidden commands: %s' % ', '.join(bad))

@@ -75,7 +75,8 @@ class Connection:
 
     def offers(self):
         """What this daemon offers, asked once (one round trip) and kept in a Beaker cache:
-        {'multicall': its view multicall command, 'api_version': system.api_version}."""
+        {'multicall': its view multicall command, 'api_version': system.api_version,
+        'filtered': whether it has commands.FILTERED_MULTICALL}."""
         cache = _cache.get_cache('rtorrent-methods', type='memory', expire=self.cache_seconds)
         # Keyed by this object too: a new app (or a restarted daemon behind a new config)
         # asks again rather than trusting another instance's answer.
@@ -97,7 +98,8 @@ class Connection:
         if not found or missing or 'd.get_name' in methods:
             raise Unsupported(self, 'it is rTorrent %s and lacks %s; pyroTorrent needs '
                               'rTorrent 0.9 or newer' % (version, ', '.join(missing or ['d.multicall2'])))
-        return {'multicall': found[0], 'api_version': None if isinstance(api_version, Fault) else api_version}
+        return {'multicall': found[0], 'api_version': None if isinstance(api_version, Fault) else api_version,
+                'filtered': commands.FILTERED_MULTICALL in methods}
 
 
 def _check_allowed(methods):

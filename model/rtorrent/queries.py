@@ -246,6 +246,43 @@ class Queries:
         sizes = answer[n + len(order):]
         return header, torrents, {v: s for v, s in zip(views, sizes) if isinstance(s, int)}
 
+    def torrent_rows_added(self, view, bound, newer, views):
+        """(Header, [Torrent], {view: size}) in ONE round trip: every torrent of `view` added
+        at or after `bound` (newer=True; at or before it otherwise), with name, label and
+        figures, in the view's order.  What a refresh of a list sorted by date added needs:
+        those torrents are the page and all that ranks before it, and one that was added
+        since is among them.  One pass of rTorrent over the view (d.multicall.filtered on
+        d.load_date), no hash lookup: the newest rows are the deepest in its list, where a
+        lookup costs it about 1 ms at 10,000 torrents, the pass about 20 ms in all."""
+        if not isinstance(bound, int) or isinstance(bound, bool) or not 0 <= bound < 2 ** 63:
+            raise ValueError('the date added must be a unix time, not %r' % (bound,))
+        if not self.offers().get('filtered'):
+            raise NotImplementedError('%s lacks %s' % (self.client, commands.FILTERED_MULTICALL))
+        condition = commands.ADDED_NEWER % (bound - 1) if newer else commands.ADDED_OLDER % (bound + 1)
+        views = list(views)
+        calls = self._header_calls() + [(commands.FILTERED_MULTICALL,
+                                         ['', view, condition] + list(commands.ADDED_ROWS))]
+        calls += [(commands.SYSTEM['view_size'], ['', v]) for v in views]
+        answer = self.multicall(calls)
+        n = len(commands.GLOBAL)
+        header = self._header(self._checked(answer[:n]))
+        found = answer[n]
+        if isinstance(found, Fault):
+            if view not in header.views:
+                raise NotFound("%s '%s' has no view named '%s' (it has %s)"
+                               % (self.client, self.name, view, ', '.join(header.views)))
+            raise CommandFault(self, '%s: %s' % (commands.FILTERED_MULTICALL, found.text))
+        try:
+            hashes = [h for h, _, _, _ in found]
+            rows = self._unpack([p for _, _, _, p in found], commands.ROW_FIELDS, hashes)
+            for row, (h, name, label, _) in zip(rows, found):
+                row.update(hash=h, name=name, label=label)
+        except (TypeError, ValueError) as exc:
+            raise BadAnswer(self, 'the torrents added since %d: %s' % (bound, exc)) from None
+        sizes = answer[n + 1:]
+        return (header, [self._torrent(row) for row in rows],
+                {v: s for v, s in zip(views, sizes) if isinstance(s, int)})
+
     def torrent(self, info_hash):
         info_hash = self._hash(info_hash)
         field_names = commands.PAGE_FIELDS
