@@ -783,12 +783,12 @@ class Statistics(Pages):
                               target=name)
         month = stats.month_start(now, reader.zone)
         tables = {kind: self.by_key(reader, names, kind, month) for kind in ('tracker', 'label')}
-        context = dict(charts=[reader.chart(names, r, now=now) for r in stats.RANGES],
-                       summary=reader.summary(names, now), cap=self.monthly_cap(names), tables=tables,
+        charts, summary = [reader.chart(names, r, now=now) for r in stats.RANGES], reader.summary(names, now)
+        context = dict(charts=charts, summary=summary, cap=self.monthly_cap(names), tables=tables,
                        began=reader.began(names), sampled=reader.sampled(names), names=names,
                        events=reader.events(names, now - 31 * stats.DAY, now)[-20:], chart_svg=_chart_svg)
         if name:         # no per-torrent table: at 10,000 torrents it costs more than the rest (by=torrent)
-            return self.target_page(request, 'stats/stats.html', name, **context)
+            return self.target_page(request, 'stats/stats.html', name, glance=(charts[0], summary), **context)
         context['per_target'] = [(n, reader.summary([n], now)) for n in names]
         return self.render('stats/stats.html', request, **context)
 
