@@ -39,7 +39,7 @@ from werkzeug.utils import redirect
 
 from lib import auth, download
 from lib import config as configuration
-from lib import fetch, metafile, paths, sessions, svgchart
+from lib import metafile, paths, sessions, svgchart
 from lib.format import FILTERS, size as format_size
 from lib.paths import PathNotFound
 from lib.shared import Shared
@@ -582,6 +582,7 @@ class Adding(Pages):
             raise ValueError('%d items at once is too many; add at most %d in one go.'
                              % (len(files) + len(links), MAX_ADD_ITEMS))
         options = self.add_options(fields, self.app.config.target(name), backend.CAPABILITIES.priorities)
+        from lib import fetch       # requests: loaded by the first add, never by the worker
         policy = fetch.Policy.from_config(self.app.config)
         items = [_upload_item(filename, data) for filename, data in files]
         items += fetch.fetch_metafiles(links, policy)     # side by side, on threads of this request's own

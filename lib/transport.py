@@ -107,17 +107,25 @@ class SCGITransport:
             raise TransportError(_reason(exc)) from exc
         finally:
             sock.close()
-        return self._strip_headers(b''.join(chunks))
+        return self._strip_headers(chunks)
 
-    def _strip_headers(self, answer):
-        if not answer:
+    def _strip_headers(self, chunks):
+        """The body after the SCGI header block, joined once (the chunks are let go: a
+        10,000-torrent answer is never held twice over and a third time as its body)."""
+        if not any(chunks):
             raise TransportError('the connection closed without an answer')
-        head, sep, body = answer.partition(b'\r\n\r\n')
+        head = b''
+        while chunks and b'\r\n\r\n' not in head:          # the headers: the first bytes
+            head += chunks.pop(0)
+        head, sep, rest = head.partition(b'\r\n\r\n')
         if not sep:
             raise TransportError('the answer is not SCGI (no header block)')
         status = head.split(b'\r\n', 1)[0]
         if status.startswith(b'Status:') and not status[7:].strip().startswith(b'200'):
             raise TransportError('it answered %s' % status[7:].strip().decode('latin-1'))
+        chunks.insert(0, rest)
+        body = b''.join(chunks)
+        chunks.clear()
         return body
 
 

@@ -36,6 +36,7 @@ import datetime
 import ipaddress
 import logging
 import os
+import sys
 import time
 import urllib.parse
 import zoneinfo
@@ -160,7 +161,7 @@ class Sampler:
     def __init__(self, store, policy=None):
         self.store = store
         self.policy = policy or Policy()
-        self._known = {}            # target -> {hash: [up, down, label, tracker, name]}
+        self._known = {}            # target -> {hash: (up, down, label, tracker, name)}, texts interned
         self._wrote = {}            # target -> sampled_at this sampler wrote last
         self._series = {}           # target -> {(kind, key): id}
 
@@ -195,7 +196,8 @@ class Sampler:
             return self._known[target]
         rows = self.store.run([('SELECT hash, up_total, down_total, label, tracker, name FROM stats_torrent '
                                 'WHERE target = ?', (target,))], write=False)
-        self._known[target] = {h: [up, down, label, tracker, name] for h, up, down, label, tracker, name in rows}
+        self._known[target] = {h: (up, down, sys.intern(label), sys.intern(tracker), name)
+                               for h, up, down, label, tracker, name in rows}
         self._series.pop(target, None)
         return self._known[target]
 
@@ -210,7 +212,7 @@ class Sampler:
             seen.add(t.hash)
             old = known.get(t.hash)
             if t.tracker is not None:
-                tracker, name = tracker_domain(t.tracker), t.name or ''
+                tracker, name = sys.intern(tracker_domain(t.tracker)), t.name or ''
             else:
                 tracker, name = (old[3], old[4]) if old else ('', '')
             if old is None:
@@ -229,9 +231,9 @@ class Sampler:
                     c = credit[key]
                     c[0] += up
                     c[1] += down
-            row = [t.up_total, t.down_total, t.label, tracker, name]
+            row = (t.up_total, t.down_total, t.label, tracker, name)
             if row != old:
-                changed.append((target, t.hash) + tuple(row))
+                changed.append((target, t.hash) + row)
                 known[t.hash] = row
         gone = [h for h in known if h not in seen]
         for h in gone:
