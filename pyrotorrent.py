@@ -126,7 +126,8 @@ class Pages(Area):
     def target_page(self, request, template, name, backend=None, **context):
         """A page about one target: its name, URL and what its client can do come along."""
         backend = backend or self.backend(name)
-        context.setdefault('glance', self.app.stats_glance([name]).get(name))
+        if 'glance' not in context:         # (the stats page brings its own)
+            context['glance'] = self.app.stats_glance([name]).get(name)
         context.setdefault('chart_svg', _chart_svg)
         return self.render(template, request, target=name, url=backend.url, caps=backend.CAPABILITIES,
                            client=backend.client, speed_groups=self.app.speed_groups(name), **context)

@@ -38,7 +38,8 @@ sys.path.insert(0, ROOT)
 from lib import xmlrpc  # noqa: E402
 from lib.store import Store  # noqa: E402
 from model.rtorrent import RTorrent, commands, multicall_body  # noqa: E402
-from model.stats import DAY, HOUR, KEEP, MINUTE, Policy, Sampler, bucket_start, time_zone  # noqa: E402
+from model.stats import DAY, HOUR, KEEP, MINUTE, Policy, Reader, Sampler, bucket_start, month_start, \
+    time_zone  # noqa: E402
 from tests import rig  # noqa: E402
 from tests.bench.bench_list import LIST_COLUMNS  # noqa: E402
 from tests.webapp import client  # noqa: E402
@@ -190,6 +191,12 @@ def main():
             times.append((time.perf_counter() - t0) * 1000)
         rows.append(('GET /target/big/stats/ (hour to year, tables), median', statistics.median(times), None))
         rows.append(('GET /target/big/stats/ (hour to year, tables), best', min(times), None))
+        fresh, month = Reader(Store.open(year_path), time_zone('UTC')), month_start(time.time(), time_zone('UTC'))
+        t0 = time.perf_counter()
+        for kind in ('tracker', 'label'):
+            fresh.by_key_since(['big'], kind, month)
+        rows.append(("  the tables' settled days, summed (a fresh Reader; once a month)",
+                     (time.perf_counter() - t0) * 1000, None))
         api = '/api/target/big/stats?range=year&by=label'
         assert web.get(api).status_code == 200
         rows.append(('GET /api/target/big/stats?range=year&by=label', median_ms(lambda: web.get(api), args.repeat), None))
