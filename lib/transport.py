@@ -20,6 +20,7 @@ from lib.deadline import Deadline
 
 MAX_ANSWER_BYTES = 64 * 1024 * 1024     # far above a 10,000-torrent list (5.7 MB)
 CHUNK = 262144
+HEADERS_MAX = 65536      # an SCGI header block is a few lines: none within this, not SCGI
 
 
 class TransportError(Exception):
@@ -115,7 +116,7 @@ class SCGITransport:
         if not any(chunks):
             raise TransportError('the connection closed without an answer')
         head = b''
-        while chunks and b'\r\n\r\n' not in head:          # the headers: the first bytes
+        while chunks and b'\r\n\r\n' not in head and len(head) < HEADERS_MAX:     # the first bytes
             head += chunks.pop(0)
         head, sep, rest = head.partition(b'\r\n\r\n')
         if not sep:
