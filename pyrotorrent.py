@@ -40,7 +40,7 @@ from werkzeug.utils import redirect
 
 from lib import auth, download
 from lib import config as configuration
-from lib import fetch, metafile, paths, sessions, svgchart
+from lib import metafile, paths, sessions, svgchart
 from lib.format import FILTERS, size as format_size
 from lib.paths import PathNotFound
 from lib.shared import Shared
@@ -128,7 +128,8 @@ class Pages(Area):
     def target_page(self, request, template, name, backend=None, **context):
         """A page about one target: its name, URL and what its client can do come along."""
         backend = backend or self.backend(name)
-        context.setdefault('glance', self.app.stats_glance([name]).get(name))
+        if 'glance' not in context:         # (the stats page brings its own)
+            context['glance'] = self.app.stats_glance([name]).get(name)
         context.setdefault('chart_svg', _chart_svg)
         return self.render(template, request, target=name, url=backend.url, caps=backend.CAPABILITIES,
                            client=backend.client, speed_groups=self.app.speed_groups(name), **context)
@@ -688,6 +689,7 @@ class Adding(Pages):
             raise ValueError('%d items at once is too many; add at most %d in one go.'
                              % (len(files) + len(links), MAX_ADD_ITEMS))
         options = self.add_options(fields, self.app.config.target(name), backend.CAPABILITIES.priorities)
+        from lib import fetch       # requests: loaded by the first add, never by the worker
         policy = fetch.Policy.from_config(self.app.config)
         items = [_upload_item(filename, data) for filename, data in files]
         items += fetch.fetch_metafiles(links, policy)     # side by side, on threads of this request's own
@@ -912,7 +914,8 @@ class Statistics(Pages):
         else:
             context = self.stats_context(reader, names, name, now)
         if name:
-            return self.target_page(request, 'stats/stats.html', name, chart_svg=_chart_svg, **context)
+            return self.target_page(request, 'stats/stats.html', name, chart_svg=_chart_svg,
+                                    glance=(context['charts'][0], context['summary']), **context)   # its own hour
         return self.render('stats/stats.html', request, chart_svg=_chart_svg, **context)
 
     def stats_context(self, reader, names, name, now, live=False):
@@ -1421,9 +1424,10 @@ class AddBatch(typing.NamedTuple):
 def _add_heading(result, error):
     """The word the add page puts before a result's reason: 'Refused' (pyroTorrent's rules or
     checks turned it down), 'Not fetched' (its link failed) or 'Not added' (the client's side)."""
+    from lib.fetch import FetchError        # loaded by the add that gave this result already
     if result.status != 'refused':
         return None
-    if isinstance(error, fetch.FetchError):
+    if isinstance(error, FetchError):
         return 'Refused' if error.refused else 'Not fetched'
     return 'Refused' if error is not None else 'Not added'
 

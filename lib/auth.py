@@ -21,8 +21,11 @@ ROLE_SAYS = {
 }
 HASH_METHODS = ('scrypt:', 'pbkdf2:')
 # Checked against when the name is unknown, so a wrong name costs the same time as a
-# wrong password and the answer's timing does not tell which it was.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+# wrong password and the answer's timing does not tell which it was.  Werkzeug's default
+# scrypt of a random password that was thrown away: made once here, not at every import
+# (scrypt's 32 MB would be every process's peak memory, the worker's too).
+_DUMMY_HASH = ('scrypt:32768:8:1$oRoucaCuOqL9a0XB$492a2881e34cc93434900e02d69a3e60f2f135c9e1f2119d5a5917654ae73a7'
+               '3b4f7a0e22540ef962bde40d05e78a1a02657cb20f0871badde5d7300c2d6a8e3')
 
 
 def hash_password(password):

@@ -10,19 +10,13 @@ form stores no session.  purge_expired() deletes the file store's expired sessio
 worker (pyrotorrent.py worker) runs it at most every PURGE_EVERY seconds (purger()), so
 it must run as the web server's user, or with a session.data_dir both may write.
 """
-import hashlib
-import hmac
-import http.cookies
 import os
 import secrets
 import stat
-import sys
 import tempfile
 import time
 
 from beaker import util as beaker_util
-from beaker.middleware import SessionMiddleware
-from beaker.session import Session, SessionObject
 
 IDLE_SECONDS = 3600
 STORE_SECONDS = 5           # a shared session store (redis) must answer within this
@@ -108,110 +102,6 @@ def _ours(path, fix, owners=None):
                               'chmod go-w it, or set session_options["session.data_dir"]' % path)
     if fix and stat.S_IMODE(info.st_mode) & 0o077:
         os.chmod(path, 0o700)
-
-
-class LazySession(SessionObject):
-    """Beaker's lazy session, plus a CSRF token for a visitor whose session is not stored:
-    an HMAC of a random seed kept in the CSRF_COOKIE cookie (so a token planted without
-    that cookie, or made for another browser, is worth nothing)."""
-
-    def __init__(self, environ, csrf_key, **params):
-        super().__init__(environ, **params)
-        cookie = http.cookies.SimpleCookie()
-        try:
-            cookie.load(environ.get('HTTP_COOKIE', ''))
-        except http.cookies.CookieError:
-            pass
-        seed = cookie[CSRF_COOKIE].value if CSRF_COOKIE in cookie else None
-        self.__dict__.update(_csrf_key=csrf_key, _csrf_seed=seed, _csrf_new=None)
-
-    def is_stored(self):
-        """True once this session has been (or is being) saved: there is something to keep."""
-        return not self.is_new or self.dirty()
-
-    def anonymous_csrf_token(self):
-        seed = self.__dict__['_csrf_seed'] or self.__dict__['_csrf_new']
-        if not seed:
-            seed = self.__dict__['_csrf_new'] = secrets.token_urlsafe(24)
-        return self._sign(seed)
-
-    def anonymous_csrf_valid(self, sent):
-        seed = self.__dict__['_csrf_seed']
-        return bool(seed and sent) and hmac.compare_digest(self._sign(seed).encode(), str(sent).encode())
-
-    def _sign(self, seed):
-        return hmac.new(self.__dict__['_csrf_key'], seed.encode(), hashlib.sha256).hexdigest()
-
-    def csrf_cookie(self):
-        """The Set-Cookie value for a seed made in this request, else None."""
-        seed = self.__dict__['_csrf_new']
-        if not seed:
-            return None
-        params = self.__dict__['_params']
-        cookie = http.cookies.SimpleCookie()
-        cookie[CSRF_COOKIE] = seed
-        morsel = cookie[CSRF_COOKIE]
-        morsel['path'] = params.get('cookie_path', '/')
-        morsel['httponly'] = True
-        morsel['samesite'] = params.get('samesite', 'Lax')
-        if params.get('secure'):
-            morsel['secure'] = True
-        return morsel.OutputString()
-
-
-class StoreSession(Session):
-    """Beaker's Session, except that a store that fails to answer (redis timing out) is not
-    taken for a corrupt session: Beaker would invalidate it and ask the store again (a
-    second wait), and log the user out for a hiccup.  lib.web answers a 503 in words."""
-
-    def invalidate(self):
-        failed = sys.exc_info()[1]          # called from Beaker's except block while loading
-        if failed is not None and store_failure(failed):
-            raise failed
-        super().invalidate()
-
-
-class Sessions(SessionMiddleware):
-    """Beaker's SessionMiddleware, except that the cookie is marked Secure when this
-    request came over HTTPS (unless config.py says session.secure itself), and a visitor's
-    session is stored only when there is something to keep (the worker purges expired
-    ones: purger())."""
-
-    def __init__(self, app, session_options):
-        super().__init__(app, session_options)
-        self.forced_secure = 'session.secure' in session_options
-        if self.options.get('type') in (None, 'file', 'dbm'):
-            private_dir(self.options['data_dir'])
-        self.csrf_key = csrf_key(self.options)
-        if self.options.get('type') != 'cookie':
-            self.options['session_class'] = StoreSession
-        if not self.options.get('secret'):
-            # The session cookie is signed (Beaker's SignedCookie) even without session.secret:
-            # a made-up id is then a new session, never loaded, so a flood of them cannot make
-            # Beaker create a lock file (and folders) for each.
-            self.options['secret'] = hmac.new(self.csrf_key, b'session cookie', hashlib.sha256).hexdigest()
-
-    def __call__(self, environ, start_response):
-        opts = self.options
-        if not self.forced_secure and _https(environ):
-            opts = dict(opts, secure=True)
-        session = LazySession(environ, self.csrf_key, **opts)
-        environ[self.environ_key] = session
-        environ['beaker.get_session'] = self._get_session
-
-        def session_start_response(status, headers, exc_info=None):
-            if session.accessed() and not environ.get(BROKEN):
-                session.persist()
-                if session.__dict__['_headers']['set_cookie']:
-                    cookie = session.__dict__['_headers']['cookie_out']
-                    if cookie:
-                        headers.append(('Set-Cookie', cookie))
-            csrf_cookie = session.csrf_cookie()
-            if csrf_cookie:
-                headers.append(('Set-Cookie', csrf_cookie))
-            return start_response(status, headers, exc_info)
-        return self.wrap_app(environ, session_start_response)
-
 
 
 def csrf_key(options):
@@ -300,3 +190,13 @@ def purge_expired(session_options, now=None):
 
 def _https(environ):
     return environ.get('wsgi.url_scheme') == 'https' or environ.get('HTTPS', '').lower() in ('on', '1')
+
+
+def __getattr__(name):
+    """Sessions and LazySession (the WSGI middleware) live in lib/session_middleware.py and
+    load on first use: Beaker's middleware imports every Beaker backend (redis's client
+    among them), which the worker, using only purger(), does without (8 MB)."""
+    if name in ('Sessions', 'LazySession'):
+        from lib import session_middleware
+        return getattr(session_middleware, name)
+    raise AttributeError('module %r has no attribute %r' % (__name__, name))

@@ -20,6 +20,7 @@ from lib.deadline import Deadline
 
 MAX_ANSWER_BYTES = 64 * 1024 * 1024     # far above a 10,000-torrent list (5.7 MB)
 CHUNK = 262144
+HEADERS_MAX = 65536      # an SCGI header block is a few lines: none within this, not SCGI
 
 
 class TransportError(Exception):
@@ -107,17 +108,25 @@ class SCGITransport:
             raise TransportError(_reason(exc)) from exc
         finally:
             sock.close()
-        return self._strip_headers(b''.join(chunks))
+        return self._strip_headers(chunks)
 
-    def _strip_headers(self, answer):
-        if not answer:
+    def _strip_headers(self, chunks):
+        """The body after the SCGI header block, joined once (the chunks are let go: a
+        10,000-torrent answer is never held twice over and a third time as its body)."""
+        if not any(chunks):
             raise TransportError('the connection closed without an answer')
-        head, sep, body = answer.partition(b'\r\n\r\n')
+        head = b''
+        while chunks and b'\r\n\r\n' not in head and len(head) < HEADERS_MAX:     # the first bytes
+            head += chunks.pop(0)
+        head, sep, rest = head.partition(b'\r\n\r\n')
         if not sep:
             raise TransportError('the answer is not SCGI (no header block)')
         status = head.split(b'\r\n', 1)[0]
         if status.startswith(b'Status:') and not status[7:].strip().startswith(b'200'):
             raise TransportError('it answered %s' % status[7:].strip().decode('latin-1'))
+        chunks.insert(0, rest)
+        body = b''.join(chunks)
+        chunks.clear()
         return body
 
 

@@ -24,8 +24,8 @@ def dumps(method, params):
     return xmlrpc.client.dumps(tuple(params), method, encoding='utf-8', allow_none=False).encode('utf-8')
 
 
-_HEAD = '<methodResponse><params><param>'
-_TAIL = '</param></params></methodResponse>'
+_HEAD = b'<methodResponse><params><param>'
+_TAIL = b'</param></params></methodResponse>'
 
 # Order matters.  The first passes take the commonest neighbours (the boundaries between
 # rtorrent's rows, then strings and i8s side by side) in one go; then the remaining
@@ -33,7 +33,7 @@ _TAIL = '</param></params></methodResponse>'
 # Only typed values are rewritten, so an untyped <value>text</value> keeps its tags and
 # the '<' check below sends it to xmlrpc.client.
 _ROW = '</data></array></value><value><array><data><value>'
-_REWRITES = (
+_REWRITES = tuple((old.encode(), new.encode()) for old, new in (
     ('</string></value>' + _ROW + '<string>', '"],["'),     # d.multicall2's rows, whole
     ('</i8></value>' + _ROW + '<string>', '],["'),
     ('</string></value>' + _ROW + '<i8>', '"],['),
@@ -62,8 +62,9 @@ _REWRITES = (
     ('</member>', ''),
     ('<name>', '"'),
     ('</name>', '":'),
-)
-_ENTITIES = (('&lt;', '<'), ('&gt;', '>'), ('&quot;', '\\"'), ('&apos;', "'"), ('&amp;', '&'))
+))
+_ENTITIES = tuple((old.encode(), new.encode()) for old, new in (
+    ('&lt;', '<'), ('&gt;', '>'), ('&quot;', '\\"'), ('&apos;', "'"), ('&amp;', '&')))
 _decoder = json.JSONDecoder(strict=False)  # strict=False: tabs and newlines inside names are data
 
 
@@ -89,40 +90,46 @@ _SLOW = object()
 
 
 def _fast(data):
-    try:
-        text = data.decode('utf-8')
-    except UnicodeDecodeError:
-        return _SLOW
+    # Rewritten as bytes, decoded once at the end: the answer is never held twice over as
+    # bytes and text (10,000 torrents: megabytes less at the peak).  Every pattern is ASCII,
+    # which UTF-8 never uses inside a multi-byte character, so bytes and text match alike.
+    text = data
     # Text content never holds a raw '<'; when it holds no raw '>' either, every '>' ends a
     # tag, and '>' line break '<' is layout between two tags, unless a whole text is one
     # line break.  rtorrent's layout is CRLF.
-    if text.count('<') != text.count('>'):
+    if text.count(b'<') != text.count(b'>'):
         return _SLOW
-    for newline in ('\r\n', '\n'):
+    for newline in (b'\r\n', b'\n'):
         if newline in text:
-            if '>%s</string>' % newline in text or '>%s</name>' % newline in text:
+            if b'>%s</string>' % newline in text or b'>%s</name>' % newline in text:
                 return _SLOW
-            text = text.replace('>%s<' % newline, '><')
-    if '\r' in text:        # XML's end-of-line handling, as expat does it
-        text = text.replace('\r\n', '\n').replace('\r', '\n')
+            text = text.replace(b'>%s<' % newline, b'><')
     start = text.find(_HEAD)
     end = text.rfind(_TAIL)
     if start < 0 or end < start:
         return _SLOW
+    if not (text[:start].isascii() and text[end:].isascii()):
+        return _SLOW            # (the answer is UTF-8 as a whole: the middle is checked below)
     text = text[start + len(_HEAD):end]
-    if '\\' in text:
-        text = text.replace('\\', '\\\\')
-    if '"' in text:
-        text = text.replace('"', '\\"')
+    if b'\r' in text:        # XML's end-of-line handling, as expat does it (the tail's CRLF: no pass)
+        text = text.replace(b'\r\n', b'\n').replace(b'\r', b'\n')
+    if b'\\' in text:
+        text = text.replace(b'\\', b'\\\\')
+    if b'"' in text:
+        text = text.replace(b'"', b'\\"')
     for old, new in _REWRITES:
         text = text.replace(old, new)
-    if '<' in text:          # a type this path does not know (double, base64, untyped string...)
+    if b'<' in text:          # a type this path does not know (double, base64, untyped string...)
         return _SLOW
-    if '&' in text:
-        if '&#' in text:
+    if b'&' in text:
+        if b'&#' in text:
             return _SLOW
         for old, new in _ENTITIES:
             text = text.replace(old, new)
+    try:
+        text = text.decode('utf-8')
+    except UnicodeDecodeError:
+        return _SLOW
     try:
         return _decoder.decode(text)
     except ValueError:

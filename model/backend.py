@@ -163,10 +163,10 @@ class Torrent:
         return data
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Seen:
     """One torrent as the worker sees it each tick (Backend.snapshot): what schedules,
-    rules and events look at."""
+    rules and events look at.  Slots: the worker holds 10,000 of them."""
     hash: str
     name: str
     label: str

@@ -18,6 +18,7 @@ Besides these the worker records what it did: 'schedule' (a profile applied, tor
 stopped or started) and 'rule' (what a rule did, to which torrents, and why).
 """
 import hashlib
+import json
 import time
 
 from model.backend import same_run
@@ -45,10 +46,10 @@ def look(store, backend, seen, instance, now=None, stalled_after=STALLED_AFTER):
     """Compare this look ([model.backend.Seen]) with the last; keep both the look and the
     events in one transaction.  The events that are new, as lib.store.StoredEvents."""
     now = time.time() if now is None else now
-    before = store.seen(backend.name)
+    before = store.seen(backend.name, decoded=False)       # each torrent's decoded when its turn comes
     first = TARGET_ITEM not in before
     events, put = [], {}
-    old_target = before.pop(TARGET_ITEM, ({}, now))[0]
+    old_target = json.loads(before.pop(TARGET_ITEM, ('{}', now))[0])
     if not first and not same_run(old_target.get('instance'), instance):
         events.append({'key': 'restarted:%s' % instance, 'kind': 'restarted', 'at': now,
                        'detail': {'instance': instance, 'was': old_target.get('instance'), 'client': backend.client}})
@@ -56,6 +57,7 @@ def look(store, backend, seen, instance, now=None, stalled_after=STALLED_AFTER):
         put[TARGET_ITEM] = {'instance': instance, 'since': now}
     for t in seen:
         old = before.pop(t.hash, (None, None))[0]
+        old = None if old is None else json.loads(old)
         data = dict(old or {'since': now, 'moving_at': None, 'active_at': now})
         data.update(complete=t.complete, name=t.name, label=t.label, message=t.message)
         # only what changes is written: a torrent that is not downloading keeps no clock
@@ -86,6 +88,7 @@ def look(store, backend, seen, instance, now=None, stalled_after=STALLED_AFTER):
         if data != old:
             put[t.hash] = data
     for item, (old, _) in before.items():
+        old = json.loads(old)
         events.append({'key': 'removed:%s:%.0f' % (item, old.get('since', 0)), 'kind': 'removed', 'at': now,
                        'subject': item, 'detail': {'name': old.get('name'), 'label': old.get('label')}})
     return store.record(backend.name, events, put=put, drop=list(before), now=now)

@@ -35,6 +35,7 @@ import dataclasses
 import datetime
 import logging
 import os
+import sys
 import time
 import zoneinfo
 
@@ -137,7 +138,7 @@ class Sampler:
     def __init__(self, store, policy=None):
         self.store = store
         self.policy = policy or Policy()
-        self._known = {}            # target -> {hash: [up, down, label, tracker, name]}
+        self._known = {}            # target -> {hash: (up, down, label, tracker, name)}, texts interned
         self._wrote = {}            # target -> sampled_at this sampler wrote last
         self._series = {}           # target -> {(kind, key): id}
 
@@ -172,7 +173,8 @@ class Sampler:
             return self._known[target]
         rows = self.store.run([('SELECT hash, up_total, down_total, label, tracker, name FROM stats_torrent '
                                 'WHERE target = ?', (target,))], write=False)
-        self._known[target] = {h: [up, down, label, tracker, name] for h, up, down, label, tracker, name in rows}
+        self._known[target] = {h: (up, down, sys.intern(label), sys.intern(tracker), name)
+                               for h, up, down, label, tracker, name in rows}
         self._series.pop(target, None)
         return self._known[target]
 
@@ -187,7 +189,7 @@ class Sampler:
             seen.add(t.hash)
             old = known.get(t.hash)
             if t.tracker is not None:
-                tracker, name = tracker_domain(t.tracker), t.name or ''
+                tracker, name = sys.intern(tracker_domain(t.tracker)), t.name or ''
             else:
                 tracker, name = (old[3], old[4]) if old else ('', '')
             if old is None:
@@ -206,9 +208,9 @@ class Sampler:
                     c = credit[key]
                     c[0] += up
                     c[1] += down
-            row = [t.up_total, t.down_total, t.label, tracker, name]
+            row = (t.up_total, t.down_total, t.label, tracker, name)
             if row != old:
-                changed.append((target, t.hash) + tuple(row))
+                changed.append((target, t.hash) + row)
                 known[t.hash] = row
         gone = [h for h in known if h not in seen]
         for h in gone:
@@ -371,9 +373,12 @@ class Reader:
     """What pages ask of the statistics: charts, totals, tables by key, events.  `targets` is
     a list of target names (one for a target's page, all visible ones for the overview)."""
 
+    SETTLED = DAY             # a day bucket this much older than now is never written again
+
     def __init__(self, store, zone=None):
         self.store = store
         self.zone = zone or time_zone()
+        self._settled = {}    # (targets, kind, resolution, before) -> {key: (up, down)}: see by_key_since
 
     @staticmethod
     def _in(targets):
@@ -410,15 +415,43 @@ class Reader:
 
     def by_key_since(self, targets, kind, since, resolution=DAY):
         """[{key, name, up, down, gone, month_up, month_down}]: all time and since `since` (a
-        bucket start, e.g. this month's), in ONE query; most bytes since first, then all time."""
+        bucket start, e.g. this month's); most bytes since first, then all time.
+
+        All time is the settled part (the buckets that began over a day before `since`: the
+        sampler only ever adds to the bucket holding its own `now`, and prune never deletes
+        the days of a target, tracker or label) summed once a month and kept, plus the
+        recent part read each time: a year of a tracker's or label's days is thousands of
+        rows, its recent part a few dozen each."""
+        cut = int(since) - self.SETTLED
+        keep = kind in ('target', 'tracker', 'label')      # a torrent's series may be pruned
+        settled = self._settled.get((tuple(targets), kind, resolution, cut)) if keep else None
+        if settled is None:
+            rows = self.store.run([(
+                'SELECT s.key, SUM(b.up), SUM(b.down) FROM stats_bucket b JOIN stats_series s ON s.id = b.series '
+                'WHERE s.target IN (%s) AND s.kind = ? AND b.resolution = ? AND b.start < ? GROUP BY s.key'
+                % self._in(targets), tuple(targets) + (kind, resolution, cut))], write=False)
+            settled = {k: (int(u), int(d)) for k, u, d in rows}
+            if keep:
+                if len(self._settled) > 64:         # old months, other sets of targets
+                    self._settled.clear()
+                self._settled[(tuple(targets), kind, resolution, cut)] = settled
         rows = self.store.run([(
-            'SELECT s.key, MAX(s.name), SUM(b.up), SUM(b.down), MIN(CASE WHEN s.gone_at IS NULL THEN 0 ELSE 1 END), '
-            'SUM(CASE WHEN b.start >= ? THEN b.up ELSE 0 END), SUM(CASE WHEN b.start >= ? THEN b.down ELSE 0 END) '
-            'FROM stats_bucket b JOIN stats_series s ON s.id = b.series WHERE s.target IN (%s) AND s.kind = ? '
-            'AND b.resolution = ? GROUP BY s.key' % self._in(targets),
-            (int(since), int(since)) + tuple(targets) + (kind, resolution))], write=False)
-        out = [{'key': k, 'name': n or '', 'up': int(u), 'down': int(d), 'gone': bool(g),
-                'month_up': int(mu), 'month_down': int(md)} for k, n, u, d, g, mu, md in rows]
+            'SELECT s.key, MAX(s.name), MIN(CASE WHEN s.gone_at IS NULL THEN 0 ELSE 1 END), COUNT(b.start), '
+            'COALESCE(SUM(b.up), 0), COALESCE(SUM(b.down), 0), '
+            'COALESCE(SUM(CASE WHEN b.start >= ? THEN b.up ELSE 0 END), 0), '
+            'COALESCE(SUM(CASE WHEN b.start >= ? THEN b.down ELSE 0 END), 0) '
+            'FROM stats_series s LEFT JOIN stats_bucket b ON b.series = s.id AND b.resolution = ? AND b.start >= ? '
+            'WHERE s.target IN (%s) AND s.kind = ? GROUP BY s.key' % self._in(targets),
+            (int(since), int(since), resolution, cut) + tuple(targets) + (kind,))], write=False)
+        out = []
+        for k, n, g, count, u, d, mu, md in rows:
+            old = settled.get(k)
+            if old is None and not count:
+                continue                             # no bucket at all: not in the table
+            if old is not None:
+                u, d = u + old[0], d + old[1]
+            out.append({'key': k, 'name': n or '', 'up': int(u), 'down': int(d), 'gone': bool(g),
+                        'month_up': int(mu), 'month_down': int(md)})
         return sorted(out, key=lambda r: (-(r['month_up'] + r['month_down']), -(r['up'] + r['down']), r['key']))
 
     def events(self, targets, start, end, kinds=None):

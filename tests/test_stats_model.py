@@ -290,3 +290,43 @@ def test_a_sampler_whose_worker_lost_its_lease_counts_nothing(store):
     new = Sampler(OnLease(store, 'worker', 'new'), Policy(seconds=60, zone=BERLIN))
     new.sample(client, now=now + 60)
     assert total(store) == (10, 500)
+
+
+def test_the_tables_by_tracker_and_label_add_the_kept_past_to_what_moved_since(store):
+    """The month and all-time table: its settled past is summed once and kept by the Reader,
+    yet a sample into the last day before the month, one after it, a new label and the
+    next month all show at once, the same as summing every bucket."""
+    box, s, reader = Totals(), sampler(store), Reader(store, BERLIN)
+    box.add('A' * 40, label='Linux')
+    box.add('B' * 40, label='BSD', tracker='udp://open.other.net:1337')
+    t = at(2026, 1, 20, 12)
+    s.sample(box, now=t)
+
+    def moved(now, **by_hash):
+        for h, (up, down) in by_hash.items():
+            box.move(h * 40, up, down)
+        s.sample(box, now=now)
+
+    def table(kind, now):
+        return {r['key']: (r['month_down'], r['down']) for r in reader.by_key_since(['box'], kind, month_start(now, BERLIN))}
+
+    moved(t + 60, A=(1, 100), B=(0, 7))                       # January
+    march = at(2026, 3, 5, 9)
+    assert table('label', march) == {'Linux': (0, 100), 'BSD': (0, 7)}
+    moved(at(2026, 2, 28, 23, 59), A=(0, 20))                  # the last day before March, sampled late
+    assert table('label', march) == {'Linux': (0, 120), 'BSD': (0, 7)}
+    moved(at(2026, 3, 1, 0, 1), A=(0, 3))
+    box.add('C' * 40, label='new')
+    moved(at(2026, 3, 2, 8), B=(0, 1))
+    moved(at(2026, 3, 2, 8, 1), C=(0, 5))
+    assert table('label', march) == {'Linux': (3, 123), 'BSD': (1, 8), 'new': (5, 5)}
+    assert table('tracker', march) == {'example.org': (8, 128), 'other.net': (1, 8)}
+    april = at(2026, 4, 2, 10)
+    moved(april, A=(0, 1000))
+    assert table('label', april) == {'Linux': (1000, 1123), 'BSD': (0, 8), 'new': (0, 5)}
+    fresh = Reader(store, BERLIN)          # nothing kept: the same figures, from every bucket
+    for kind in ('label', 'tracker'):
+        assert fresh.by_key_since(['box'], kind, month_start(april, BERLIN)) == \
+            reader.by_key_since(['box'], kind, month_start(april, BERLIN))
+    rows = reader.by_key_since(['box'], 'label', month_start(april, BERLIN))
+    assert [r['key'] for r in rows] == ['Linux', 'BSD', 'new']         # most this month, then all time

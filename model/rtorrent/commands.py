@@ -42,9 +42,13 @@ TORRENT = {
 # What the worker looks at every tick (model/events.py): one view multicall over 'main',
 # these fields of every torrent and its tracker URLs (a t.multicall nested in it works on
 # 0.9.8: a list of [url] a tracker).
-SNAPSHOT_FIELDS = ('hash', 'name', 'label', 'size', 'completed', 'down_rate', 'up_rate', 'ratio',
-                   'started', 'active', 'hashing', 'complete', 'finished', 'added', 'message',
-                   'priority', 'group', 'down_total')
+# The worker's look at every torrent (Backend.snapshot): the hash, the numbers and the
+# message packed in one text a torrent (the message last: only it may hold ':'), the other
+# texts apart.  Five values a torrent instead of nineteen: an answer of 3 MB, not 8, at
+# 10,000 torrents, and what the worker holds while decoding it shrinks as much.
+SNAPSHOT_PACKED = ('hash', 'size', 'completed', 'down_rate', 'up_rate', 'ratio', 'started', 'active',
+                   'hashing', 'complete', 'finished', 'added', 'priority', 'down_total', 'message')
+SNAPSHOT_TEXTS = ('name', 'label', 'group')
 SNAPSHOT_TRACKERS = ('t.multicall', 't.url')
 # The views that hold only started torrents (all of them, the incomplete ones): what a paused
 # or seed-only profile looks at each tick, instead of every torrent.

@@ -1,10 +1,10 @@
 """Talking to one rtorrent: XML-RPC over a lib.transport, one command or a batch in one
-system.multicall, and what the daemon offers (asked once, kept in a Beaker cache).
+system.multicall, and what the daemon offers (asked once, kept cache_seconds).
 
 Only commands from this folder's commands.py tables ever leave: a name built from
 anything else (a user's text above all) is a bug, stopped before sending.
 """
-from beaker.cache import CacheManager
+import time
 
 from lib import xmlrpc
 from lib.transport import TransportError, TransportTimeout
@@ -12,8 +12,6 @@ from model.errors import BadAnswer, CommandFault, TimedOut, Unreachable, Unsuppo
 from model.rtorrent import commands
 
 MAX_REQUEST = 500_000   # rtorrent's default network.xmlrpc.size_limit is 524,288 bytes: split below it
-
-_cache = CacheManager(cache_regions={})
 
 
 class Fault:
@@ -74,13 +72,18 @@ class Connection:
     # -- what the daemon offers -------------------------------------------------------
 
     def offers(self):
-        """What this daemon offers, asked once (one round trip) and kept in a Beaker cache:
+        """What this daemon offers, asked once (one round trip) and kept cache_seconds by
+        this object (a new app, or a restarted daemon behind a new config, asks again):
         {'multicall': its view multicall command, 'api_version': system.api_version,
-        'filtered': whether it has commands.FILTERED_MULTICALL}."""
-        cache = _cache.get_cache('rtorrent-methods', type='memory', expire=self.cache_seconds)
-        # Keyed by this object too: a new app (or a restarted daemon behind a new config)
-        # asks again rather than trusting another instance's answer.
-        return cache.get_value(key='%s#%x' % (self.url, id(self)), createfunc=self._detect)
+        'filtered': whether it has commands.FILTERED_MULTICALL}.
+        Kept here rather than in Beaker's cache, whose import loads every Beaker backend
+        (redis's client among them: 8 MB more in the worker)."""
+        kept = getattr(self, '_offers', None)
+        if kept is not None and (self.cache_seconds is None or time.monotonic() < kept[0]):
+            return kept[1]
+        offers = self._detect()
+        self._offers = (time.monotonic() + (self.cache_seconds or 0), offers)
+        return offers
 
     def view_multicall(self):
         return self.offers()['multicall']

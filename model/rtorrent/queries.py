@@ -1,6 +1,7 @@
 """What pages read: the torrent list (two round trips), one torrent, the torrent page
 (one round trip), names for a confirmation."""
 import collections
+import sys
 import time
 
 from lib.download import session_metafile
@@ -13,6 +14,12 @@ from model.rtorrent.connection import Fault
 from model.rtorrent.files import RTorrentFile
 from lib.paths import inside_any
 from model.rtorrent.rows import NAME_COMMAND, SORT_FIELDS, SORT_KEYS, _state, _unique
+
+_SNAPSHOT_PACKED = commands.packed(commands.SNAPSHOT_PACKED)
+
+
+def _intern(text):
+    return sys.intern(text) if type(text) is str else text
 
 
 # The list's tracker filter: each torrent's tracker domain is kept in the process by info
@@ -194,21 +201,24 @@ class Queries:
         return torrents
 
     def snapshot(self):
-        """[Seen] of every torrent of the main view, in one round trip."""
-        fields = commands.SNAPSHOT_FIELDS
+        """[Seen] of every torrent of the main view, in one round trip.  The decoded answer
+        is let go row by row as its Seen is made; repeated texts (labels, groups, tracker
+        URLs, messages) are one string each."""
+        texts = [commands.TORRENT[f] + '=' for f in commands.SNAPSHOT_TEXTS]
         trackers = '%s=,%s=' % commands.SNAPSHOT_TRACKERS
-        rows = self.call(self.view_multicall(), '', 'main', *[commands.TORRENT[f] + '=' for f in fields], trackers)
+        rows = self.call(self.view_multicall(), '', 'main', _SNAPSHOT_PACKED, *texts, trackers)
         seen = []
         try:
-            for values in rows:
-                row = dict(zip(fields, values))
+            for i, values in enumerate(rows):
+                rows[i] = None
+                row = self._unpack(values[:1], commands.SNAPSHOT_PACKED)[0]
                 seen.append(Seen(
-                    hash=row['hash'], name=row['name'], label=row['label'], state=_state(row),
+                    hash=row['hash'], name=values[1], label=_intern(values[2]), state=_state(row),
                     size=row['size'], completed=row['completed'], down_rate=row['down_rate'],
                     up_rate=row['up_rate'], ratio=row['ratio'] / 1000.0, finished=row['finished'],
-                    added=row['added'], message=row['message'], priority=row['priority'], group=row['group'],
-                    downloaded=row['down_total'],
-                    trackers=tuple(t[0] for t in values[len(fields)] if t)))
+                    added=row['added'], message=_intern(row['message']), priority=row['priority'],
+                    group=_intern(values[3]), downloaded=row['down_total'],
+                    trackers=tuple(_intern(t[0]) for t in values[4] if t)))
         except (TypeError, ValueError, KeyError, IndexError) as exc:
             raise BadAnswer(self, 'the torrents of the main view: %s' % exc) from None
         return seen

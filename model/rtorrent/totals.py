@@ -6,6 +6,8 @@ walks the list once.  Totals are d.up.total / d.down.total (payload, kept in the
 never the rates (60-second moving averages) nor throttle.global_*.total (reset on
 restart, protocol overhead included).
 """
+import sys
+
 from model.backend import TorrentTotals, TransferTotals
 from model.errors import BadAnswer, CommandFault
 from model.rtorrent import commands
@@ -22,15 +24,17 @@ class Totals:
         for value in (pid, rows):
             if isinstance(value, Fault):
                 raise CommandFault(self, '%s (fault %s)' % (value.text, value.code))
-        unpacked = self._unpack([row[0] for row in rows], commands.TOTALS_FIELDS)
+        torrents = []
         try:
-            if details:
-                torrents = [TorrentTotals(r['hash'], r['up_total'], r['down_total'], r['label'], r['added'],
-                                          row[2][0][0] if row[2] else '', row[1])
-                            for r, row in zip(unpacked, rows)]
-            else:
-                torrents = [TorrentTotals(r['hash'], r['up_total'], r['down_total'], r['label'], r['added'])
-                            for r in unpacked]
+            for i, row in enumerate(rows):
+                rows[i] = None                  # the decoded answer goes as its totals are made
+                r = self._unpack(row[:1], commands.TOTALS_FIELDS)[0]
+                label = sys.intern(r['label'])
+                if details:
+                    torrents.append(TorrentTotals(r['hash'], r['up_total'], r['down_total'], label, r['added'],
+                                                  row[2][0][0] if row[2] else '', row[1]))
+                else:
+                    torrents.append(TorrentTotals(r['hash'], r['up_total'], r['down_total'], label, r['added']))
         except (IndexError, TypeError) as exc:
             raise BadAnswer(self, 'the transfer totals came back malformed: %s' % exc) from None
         return TransferTotals(instance=pid, torrents=torrents, details=details)

@@ -3,6 +3,7 @@
 year of simulated history, the year's page, the worker's memory.
 
     .venv/bin/python tests/bench/bench_stats.py [--torrents 10000] [--repeat 7] [--active 0.1]
+        [--workdir DIR] [--bind 127.0.0.73] [--worker-seconds 60]
 
 Prints a table (medians of --repeat runs, in milliseconds; ratios to the raw 16-field list
 round trip measured in the same run):
@@ -13,8 +14,13 @@ round trip measured in the same run):
   - a year of history for the torrents written into a fresh store (each day a fraction
     --active of the torrents moves data during 4 hours; 20 trackers, 50 labels; retention as
     model.stats.KEEP), its size on disk,
-  - GET /target/big/stats/ over that store (every range: hour to year), and the API's year,
-  - the worker process's peak memory after a few samples of the 10,000.
+  - GET /target/big/stats/ over that store (every range: hour to year): its first request
+    (which sums the settled days of the tracker and label tables once a month) and then
+    the median and the best of --repeat, and the API's year,
+  - the real `pyrotorrent.py worker` process over --worker-seconds at 10,000 torrents
+    (statistics every 10 s, a look for events every 15 s): its peak resident memory
+    (VmHWM) and its largest resident memory read each second (VmRSS),
+  - the machine's load average, at the start and at the end: this machine is shared.
 No timed assertions: figures for docs/performance.rst.
 """
 import argparse
@@ -32,7 +38,8 @@ sys.path.insert(0, ROOT)
 from lib import xmlrpc  # noqa: E402
 from lib.store import Store  # noqa: E402
 from model.rtorrent import RTorrent, commands, multicall_body  # noqa: E402
-from model.stats import DAY, HOUR, KEEP, MINUTE, Policy, Sampler, bucket_start, time_zone  # noqa: E402
+from model.stats import DAY, HOUR, KEEP, MINUTE, Policy, Reader, Sampler, bucket_start, month_start, \
+    time_zone  # noqa: E402
 from tests import rig  # noqa: E402
 from tests.bench.bench_list import LIST_COLUMNS  # noqa: E402
 from tests.webapp import client  # noqa: E402
@@ -48,8 +55,8 @@ def median_ms(fn, repeat):
     return statistics.median(times) * 1000
 
 
-def daemon_with(n, workdir):
-    """A running rtorrent (127.0.0.73) holding n torrents: from workdir's saved session, or
+def daemon_with(n, workdir, bind='127.0.0.73'):
+    """A running rtorrent (at bind) holding n torrents: from workdir's saved session, or
     bench_list's saved one copied, or loaded now."""
     saved = os.path.join(workdir, 'session')
     have = len([f for f in os.listdir(saved) if f.endswith('.torrent')]) if os.path.isdir(saved) else 0
@@ -58,12 +65,19 @@ def daemon_with(n, workdir):
         shutil.rmtree(saved, ignore_errors=True)
         shutil.copytree(theirs, saved, ignore=shutil.ignore_patterns('rtorrent.lock'))
         have = n
-    daemon = rig.RTorrentDaemon(workdir, bind='127.0.0.73', timeout=300)
+    daemon = rig.RTorrentDaemon(workdir, bind=bind, timeout=300)
     daemon.start(timeout=300)
     if have != n:
         daemon.load_many(rig.synthetic_torrents(n), batch=200)
     daemon.wait(lambda: daemon.call('view.size', '', 'main') == n, 300, 'rtorrent to list %d torrents' % n)
     return daemon
+
+
+def memory(pid):
+    """(VmHWM, VmRSS) of a process, in KiB."""
+    with open('/proc/%d/status' % pid) as f:
+        fields = dict(line.split(':', 1) for line in f)
+    return int(fields['VmHWM'].split()[0]), int(fields['VmRSS'].split()[0])
 
 
 def simulate_year(path, n, active, zone, seed=1):
@@ -118,13 +132,16 @@ def main():
     parser.add_argument('--repeat', type=int, default=7)
     parser.add_argument('--active', type=float, default=0.1, help='share of torrents moving data on a day')
     parser.add_argument('--workdir', help='rtorrent folder kept between runs')
+    parser.add_argument('--bind', default='127.0.0.73', help="rtorrent's own loopback address")
+    parser.add_argument('--worker-seconds', type=float, default=60, help='how long the worker process runs')
     args = parser.parse_args()
     n = args.torrents
     workdir = args.workdir or os.path.join(tempfile.gettempdir(), 'pyrotorrent-bench-stats-%d' % n)
     os.makedirs(workdir, exist_ok=True)
     scratch = rig.make_workdir('pyrotorrent-bench-stats-')
-    daemon = daemon_with(n, workdir)
+    daemon = daemon_with(n, workdir, args.bind)
     rows = []
+    load_before = os.getloadavg()
     try:
         backend = RTorrent(daemon.url, name='big', timeout=300)
         raw_calls = [commands.TORRENT[f] + '=' for f in LIST_COLUMNS]
@@ -162,25 +179,48 @@ def main():
         rows.append(('a year of history: %d buckets, MB on disk (%.0f s to write)'
                      % (count, time.perf_counter() - t0), size / 1e6, None))
         web = client({'big': daemon.url}, STORE=year_path, TIME_ZONE='UTC')
-        for what, url in (('GET /target/big/stats/ (hour to year, tables)', '/target/big/stats/'),
-                          ('GET /api/target/big/stats?range=year&by=label', '/api/target/big/stats?range=year&by=label')):
-            assert web.get(url).status_code == 200
-            rows.append((what, median_ms(lambda: web.get(url), args.repeat), None))
+        page = '/target/big/stats/'
+        t0 = time.perf_counter()
+        assert web.get(page).status_code == 200
+        rows.append(('GET /target/big/stats/, its first request (settled days summed)',
+                     (time.perf_counter() - t0) * 1000, None))
+        times = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            web.get(page)
+            times.append((time.perf_counter() - t0) * 1000)
+        rows.append(('GET /target/big/stats/ (hour to year, tables), median', statistics.median(times), None))
+        rows.append(('GET /target/big/stats/ (hour to year, tables), best', min(times), None))
+        fresh, month = Reader(Store.open(year_path), time_zone('UTC')), month_start(time.time(), time_zone('UTC'))
+        t0 = time.perf_counter()
+        for kind in ('tracker', 'label'):
+            fresh.by_key_since(['big'], kind, month)
+        rows.append(("  the tables' settled days, summed (a fresh Reader; once a month)",
+                     (time.perf_counter() - t0) * 1000, None))
+        api = '/api/target/big/stats?range=year&by=label'
+        assert web.get(api).status_code == 200
+        rows.append(('GET /api/target/big/stats?range=year&by=label', median_ms(lambda: web.get(api), args.repeat), None))
 
         cfg = write_config(os.path.join(scratch, 'config.py'), targets={'big': {'url': daemon.url, 'timeout': 300}},
                            STORE=os.path.join(scratch, 'worker.sqlite3'), WORKER_TICK_SECONDS=1, STATS_SECONDS=10)
         worker = WorkerProcess(cfg, os.path.join(scratch, 'worker.log'))
         try:
             worker.wait_log('statistics begin', 120)
-            time.sleep(25)                  # two more samples
-            with open('/proc/%d/status' % worker.pid) as f:
-                peak = next(int(line.split()[1]) for line in f if line.startswith('VmHWM:'))
+            largest, began = 0, time.monotonic()
+            while time.monotonic() - began < args.worker_seconds:
+                time.sleep(1)
+                peak, resident = memory(worker.pid)
+                largest = max(largest, resident)
         finally:
             worker.stop()
-        rows.append(('worker process peak memory (MB), 3 samples of %d' % n, peak / 1024, None))
+        samples = 1 + int(args.worker_seconds // 10)
+        rows.append(('worker process peak memory (VmHWM, MB), %d samples of %d' % (samples, n), peak / 1024, None))
+        rows.append(('  its largest resident memory read each second (VmRSS, MB)', largest / 1024, None))
     finally:
         daemon.stop()
-    print('\n%-66s %10s %8s' % ('statistics, %d torrents' % n, 'ms / MB', 'ratio'))
+    print('\nload average (1, 5, 15 min): %.2f %.2f %.2f before, %.2f %.2f %.2f after'
+          % (load_before + os.getloadavg()))
+    print('%-66s %10s %8s' % ('statistics, %d torrents' % n, 'ms / MB', 'ratio'))
     for what, value, ratio in rows:
         print('%-66s %10.1f %8s' % (what, value, '' if ratio is None else '%.2f×' % ratio))
 
