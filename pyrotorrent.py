@@ -735,12 +735,12 @@ class Adding(Pages):
 
     @staticmethod
     def labels(backend):
-        """The labels the target's torrents have, for the label box to suggest: the counts the
-        list page's label filter shows (its first round trip, and one row); none if it cannot say."""
+        """The labels the target's torrents have, for the label box to suggest (Backend.labels:
+        for rTorrent one round trip of one field a torrent); none if it cannot say."""
         if backend.CAPABILITIES.labels == 'none':
             return []
         try:
-            counts = backend.torrent_list(ListQuery(per_page=1)).labels or {}
+            counts = backend.labels()
         except BackendError:
             return []
         return sorted((label for label in counts if label), key=str.casefold)

@@ -474,6 +474,11 @@ class Backend:
         refreshes fetch the whole torrent_list."""
         raise NotImplementedError
 
+    def labels(self):
+        """{label: number of torrents} of every torrent ('' for none): what the add page's
+        label box suggests.  This default asks the list; a client may ask less."""
+        return dict(self.torrent_list(ListQuery(per_page=1)).labels or {})
+
     def overview(self, limit=10):
         """An Overview: the header, the counts by state of every torrent, and the first `limit`
         torrents active now by rate, in a fixed number of round trips."""

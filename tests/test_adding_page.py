@@ -245,6 +245,13 @@ def test_the_label_box_suggests_the_targets_labels_as_text(web, daemon):
     assert form.suggestions == sorted(labels, key=str.casefold)
     assert {'Linux ISOs', hostile, 'alpha'} <= set(form.suggestions)
     assert '<script>alert(1)' not in page and '&lt;script&gt;alert(1)&lt;/script&gt;&#34;q&#39;s' in page
+    # rTorrent's one-field label query counts what the list's own query counts
+    from model.backend import Backend, ListQuery
+    from model.rtorrent import RTorrent
+    backend = RTorrent(daemon.url)
+    counted = backend.labels()
+    assert counted == Backend.labels(backend) == backend.torrent_list(ListQuery(per_page=1)).labels
+    assert counted[hostile] == 1 and sum(counted.values()) == len(daemon.hashes())
 
 
 def test_a_target_that_cannot_answer_still_shows_the_form(tmp_path):

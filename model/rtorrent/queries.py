@@ -44,6 +44,15 @@ class Queries:
         """The setup manual's connection test."""
         return self.call(commands.GLOBAL['library_version'])
 
+    def labels(self):
+        """{label: count} in one round trip of one field a torrent (the list's first asks
+        hash, name and keys too: 2.65x the raw 2-field round trip against about 1x)."""
+        answer = self.call(self.view_multicall(), '', 'main', commands.TORRENT['label'] + '=')
+        try:
+            return dict(collections.Counter(row[0] for row in answer))
+        except (TypeError, IndexError) as exc:
+            raise BadAnswer(self, 'the labels came back malformed: %s' % exc) from None
+
     def torrent_list(self, query):
         if query.sort not in SORT_FIELDS:
             raise ValueError('unknown sort column %r' % query.sort)
