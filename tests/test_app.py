@@ -220,7 +220,7 @@ def test_manual_test_snippet_works(swarm, tmp_path, monkeypatch):
     monkeypatch.setenv('PYROTORRENT_CONFIG', str(path))
     r = RTorrent()
     assert r.name == 'home' and r.get_libtorrent_version() == '0.13.8'
-    assert r.offers() == {'multicall': 'd.multicall2', 'api_version': '10'}   # rtorrent says it as text
+    assert r.offers() == {'multicall': 'd.multicall2', 'api_version': '10', 'filtered': True}   # rtorrent says it as text
 
 
 @pytest.fixture(scope='module')
