@@ -17,7 +17,6 @@ measured in the same run:
 import argparse
 import os
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
@@ -31,15 +30,7 @@ from model.rtorrent import RTorrent  # noqa: E402
 from pyrotorrent import Adding, make_app  # noqa: E402
 from tests import rig  # noqa: E402
 from tests.webapp import from_address  # noqa: E402
-
-
-def best_ms(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1000
+from tests.bench.timing import best_ms  # noqa: E402
 
 
 def main():

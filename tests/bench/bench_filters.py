@@ -36,6 +36,7 @@ from pyrotorrent import make_app  # noqa: E402
 from tests import rig  # noqa: E402
 from tests.bench.bench_list import LIST_COLUMNS  # noqa: E402
 from tests.webapp import from_address  # noqa: E402
+from tests.bench.timing import timed  # noqa: E402
 
 TRACKERS = ['http://tracker.alpha.example:6969/announce', 'https://bt.beta.example/announce?passkey=abc',
             'http://tr.gamma.example.org/announce', 'udp://open.delta.example:1337',
@@ -47,15 +48,6 @@ PAGES = [
     ('list page, tracker + name search "jazz"', '/target/big/?tracker=example.org&q=jazz'),
     ('JSON API, tracker filter', '/api/target/big/torrents?tracker=delta.example'),
 ]
-
-
-def timed(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return min(times), statistics.median(times)
 
 
 def daemon_with(n, workdir):

@@ -37,6 +37,7 @@ from model.rtorrent import commands  # noqa: E402
 from pyrotorrent import make_app  # noqa: E402
 from tests import rig  # noqa: E402
 from tests.webapp import from_address, login  # noqa: E402
+from tests.bench.timing import median_ms  # noqa: E402
 
 # What a UI that asks for every column of every torrent would fetch: the list's columns
 # with the flags behind its state (16 fields).
@@ -51,15 +52,6 @@ PAGES = [
     ('list page, sorted by state (4 numbers a torrent)', '/target/big/?sort=state'),
     ('JSON API, sorted by name (first page)', '/api/target/big/torrents?sort=name'),
 ]
-
-
-def median_ms(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def daemon_with(n, workdir, bind='127.0.0.20'):

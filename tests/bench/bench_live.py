@@ -40,6 +40,7 @@ from lib.transport import transport_for  # noqa: E402
 from model.rtorrent import commands  # noqa: E402
 from tests import rig  # noqa: E402
 from tests.bench.bench_list import LIST_COLUMNS, daemon_with, peak_memory_kib  # noqa: E402
+from tests.bench.timing import best_ms  # noqa: E402
 
 KNOWN = re.compile(r'data-live-known="([^"]*)"')
 
@@ -100,16 +101,6 @@ def rtorrent_time_per(pid, action, count, spacing, idle_rate):
         time.sleep(spacing)
     busy = cpu_seconds(pid) - start_cpu - idle_rate * (time.monotonic() - start)
     return max(0.0, busy) / count
-
-
-def best_ms(fn, repeat):
-    """The shortest of `repeat` wall times of fn(), in ms: the machine is shared."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1000
 
 
 def rtorrent_times(pid, action, count, spacing, idle_rate):

@@ -15,7 +15,6 @@ import datetime
 import os
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
@@ -25,17 +24,9 @@ from model import schedule, tasks  # noqa: E402
 from model.rtorrent import RTorrent  # noqa: E402
 from model.rtorrent import commands  # noqa: E402
 from tests.bench.bench_list import LIST_COLUMNS, daemon_with  # noqa: E402
+from tests.bench.timing import best_ms  # noqa: E402
 
 UTC = datetime.timezone.utc
-
-
-def best_ms(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1000
 
 
 def main():

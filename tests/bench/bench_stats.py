@@ -44,15 +44,7 @@ from tests import rig  # noqa: E402
 from tests.bench.bench_list import LIST_COLUMNS  # noqa: E402
 from tests.webapp import client  # noqa: E402
 from tests.workers import WorkerProcess, write_config  # noqa: E402
-
-
-def median_ms(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+from tests.bench.timing import median_ms  # noqa: E402
 
 
 def daemon_with(n, workdir, bind='127.0.0.73'):
