@@ -272,20 +272,15 @@ def client_values(desired, layer=None, native=False):
         elif layer:
             out.update({f: layer[f] for f in ('down_limit', 'up_limit') if f in layer})
             out['alt_enabled'] = False
-        for field in COUNT_FIELDS:
-            if field in desired:
-                out[field] = desired[field]
-        if 'encryption' in desired:
-            out['encryption'] = ENCRYPTION[desired['encryption']][0]
-        return out
-    out = {}
-    alt = desired.get('alt_enabled', False) or bool(layer and layer.get('alt'))
-    for field in ('down_limit', 'up_limit'):
-        source = ('alt_' + field) if alt else field
-        if layer and field in layer:
-            out[field] = layer[field]
-        elif source in desired:
-            out[field] = desired[source]
+    else:
+        out = {}
+        alt = desired.get('alt_enabled', False) or bool(layer and layer.get('alt'))
+        for field in ('down_limit', 'up_limit'):
+            source = ('alt_' + field) if alt else field
+            if layer and field in layer:
+                out[field] = layer[field]
+            elif source in desired:
+                out[field] = desired[source]
     for field in COUNT_FIELDS:
         if field in desired:
             out[field] = desired[field]

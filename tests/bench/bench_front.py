@@ -17,10 +17,8 @@ same run:
 """
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
@@ -32,16 +30,8 @@ from lib.transport import transport_for  # noqa: E402
 from model.rtorrent import RTorrent, commands  # noqa: E402
 from pyrotorrent import ACTIVE_ROWS, make_app  # noqa: E402
 from bench_list import LIST_COLUMNS, daemon_with  # noqa: E402  (beside this script)
+from tests.bench.timing import timed  # noqa: E402
 from tests.webapp import from_address  # noqa: E402
-
-
-def times_ms(fn, repeat):
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - start) * 1000)
-    return min(out), statistics.median(out)
 
 
 def main():
@@ -58,7 +48,7 @@ def main():
         transport = transport_for(daemon.url, 300)
         body = xmlrpc.dumps('d.multicall2', ['', 'main'] + [commands.TORRENT[f] + '=' for f in LIST_COLUMNS])
         answer = transport.request(body)
-        raw = times_ms(lambda: transport.request(body), args.repeat)
+        raw = timed(lambda: transport.request(body), args.repeat)
         rows.append(('raw d.multicall2 round trip, %d fields, %.1f MB' % (len(LIST_COLUMNS), len(answer) / 1e6), raw))
         fields = (commands.OVERVIEW_FIELDS, commands.OVERVIEW_STOPPED_FIELDS, commands.OVERVIEW_FIELDS)
         views = xmlrpc.dumps('system.multicall', [[
@@ -67,28 +57,28 @@ def main():
         answer = transport.request(views)
         rows.append(("raw overview multicalls over 'started', 'stopped' (%d fields), 'hashing', %.1f MB"
                      % (len(commands.OVERVIEW_STOPPED_FIELDS), len(answer) / 1e6),
-                     times_ms(lambda: transport.request(views), args.repeat)))
+                     timed(lambda: transport.request(views), args.repeat)))
         every = xmlrpc.dumps('d.multicall2', ['', 'main', commands.packed(commands.OVERVIEW_FIELDS)])
         answer = transport.request(every)
         rows.append(("for comparison: %d fields packed over 'main', %.1f MB"
                      % (len(commands.OVERVIEW_FIELDS), len(answer) / 1e6),
-                     times_ms(lambda: transport.request(every), args.repeat)))
+                     timed(lambda: transport.request(every), args.repeat)))
         backend = RTorrent(daemon.url, name='big', timeout=300)
         overview = backend.overview(ACTIVE_ROWS)
         assert overview.total == args.torrents, overview.total
         rows.append(('RTorrent.overview(): header, counts, active now (%d active)' % overview.active_total,
-                     times_ms(lambda: backend.overview(ACTIVE_ROWS), args.repeat)))
+                     timed(lambda: backend.overview(ACTIVE_ROWS), args.repeat)))
         deepest = [h for h, in daemon.rows(['d.hash'])][-ACTIVE_ROWS:]
         branch, condition, row = commands.ROW
         calls = [c for h in deepest for c in ((branch, [h, condition, row, '']), (commands.TORRENT['name'], [h]),
                                                (commands.TORRENT['label'], [h]))]
         rows.append(('its 2nd round trip when %d are active (the deepest in the list)' % ACTIVE_ROWS,
-                     times_ms(lambda: backend.multicall(calls), args.repeat)))
+                     timed(lambda: backend.multicall(calls), args.repeat)))
         settings = {'targets': {'big': {'url': daemon.url, 'timeout': 300}}, 'BASE_URL': '', 'PAGE_SIZE': 50}
         web = Client(from_address(make_app(config.from_dict(settings))))
         for label, url in (('WSGI: the front page', '/'), ('WSGI: the list page, sorted by name', '/target/big/')):
             assert web.get(url).status_code == 200, url
-            rows.append((label, times_ms(lambda: web.get(url), args.repeat)))
+            rows.append((label, timed(lambda: web.get(url), args.repeat)))
     finally:
         daemon.stop()
 
