@@ -166,15 +166,9 @@ def from_dict(values, path='config.py'):
             fail('FETCH_ALLOW_PRIVATE must be True or False, not %r' % (values['FETCH_ALLOW_PRIVATE'],))
         settings['FETCH_ALLOW_PRIVATE'] = values['FETCH_ALLOW_PRIVATE']
     if 'FETCH_ALLOW_NETWORKS' in values:
-        networks = values['FETCH_ALLOW_NETWORKS']
-        if isinstance(networks, str) or not isinstance(networks, (list, tuple)):
-            fail('FETCH_ALLOW_NETWORKS must be a list of networks like ["192.168.1.0/24"], not %r' % (networks,))
-        for network in networks:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except (ValueError, TypeError):
-                fail('FETCH_ALLOW_NETWORKS: %r is not a network like "192.168.1.0/24" or "fd00::/8"' % (network,))
-        settings['FETCH_ALLOW_NETWORKS'] = tuple(networks)
+        settings['FETCH_ALLOW_NETWORKS'] = _networks(values['FETCH_ALLOW_NETWORKS'], 'FETCH_ALLOW_NETWORKS',
+                                                     ' like ["192.168.1.0/24"]',
+                                                     'like "192.168.1.0/24" or "fd00::/8"', fail)
     if 'ALLOWED_HOSTS' in values:
         hosts = values['ALLOWED_HOSTS']
         if isinstance(hosts, str) or not isinstance(hosts, (list, tuple)) or not all(
@@ -284,20 +278,24 @@ def _stats_settings(values, settings, fail):
     metrics = values.get('METRICS', ())
     if metrics in (None, False):
         metrics = ()
-    if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
-        fail("METRICS must be a list of networks that may read /metrics, like ['127.0.0.1/32'], not %r"
-             % (metrics,))
-    import ipaddress
-    for network in metrics:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except (ValueError, TypeError):
-            fail('METRICS: %r is not a network (like "127.0.0.1/32" or "10.0.0.0/8")' % (network,))
-    settings['METRICS'] = tuple(metrics)
+    settings['METRICS'] = _networks(metrics, 'METRICS', " that may read /metrics, like ['127.0.0.1/32']",
+                                    '(like "127.0.0.1/32" or "10.0.0.0/8")', fail)
     if 'METRICS_TORRENTS' in values:
         if not isinstance(values['METRICS_TORRENTS'], bool):
             fail('METRICS_TORRENTS must be True or False, not %r' % (values['METRICS_TORRENTS'],))
         settings['METRICS_TORRENTS'] = values['METRICS_TORRENTS']
+
+
+def _networks(value, key, what, example, fail):
+    """A config key's list of networks (CIDR texts), as a tuple; fail() in words otherwise."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        fail('%s must be a list of networks%s, not %r' % (key, what, value))
+    for network in value:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except (ValueError, TypeError):
+            fail('%s: %r is not a network %s' % (key, network, example))
+    return tuple(value)
 
 
 def _users(users, target_names, fail):
