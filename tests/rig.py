@@ -33,6 +33,7 @@ Measured here (2 cores, Debian 12, rtorrent 0.9.8):
 """
 import atexit
 import base64
+import contextlib
 import ctypes
 import http.client
 import json
@@ -827,6 +828,17 @@ class RTorrentDaemon:
                            % (h, _torrent_name(torrent_bytes))) from None
         return h
 
+    def seed(self, torrent_bytes, directory, tracker, label=None, timeout=30.0):
+        """load() a torrent whose data is in `directory`, let `tracker` (an OpenTracker)
+        allow it, and wait until this daemon has checked the data and announced it: a peer
+        that loads it then finds a seeder.  Returns the info hash."""
+        h = self.load(torrent_bytes, directory=directory, label=label)
+        tracker.allow([h])
+        self.wait(lambda: self.call('d.complete', h) == 1
+                  and self.call('t.multicall', h, '', 't.success_counter=')[0][0] >= 1,
+                  timeout, 'the seeder to check its data and announce %s' % h)
+        return h
+
     def load_many(self, torrents, batch=200, start=False, directory=None, label=None):
         """Load many .torrent bodies with system.multicall batches; returns their info hashes.
 
@@ -1040,6 +1052,23 @@ SWARM_TORRENTS = [
     ('plain-small.txt', 4 * 1024, 1, None, False),
     ('plain-large.iso', 20 * 1024 * 1024, 1, 'Linux ISOs', True),
 ]
+
+
+@contextlib.contextmanager
+def seeder_and_leecher(workdir, seeder_bind, leecher_bind, down_kib):
+    """(seeder, leecher), two rtorrent daemons started in workdir/seeder and workdir/leecher,
+    the leecher's downloads throttled to down_kib KiB/s (so a transfer lasts long enough to
+    be watched); both stopped afterwards."""
+    seeder = RTorrentDaemon(os.path.join(workdir, 'seeder'), bind=seeder_bind)
+    leecher = RTorrentDaemon(os.path.join(workdir, 'leecher'), bind=leecher_bind,
+                             extra_rc='throttle.global_down.max_rate.set_kb = %d' % down_kib)
+    try:
+        seeder.start()
+        leecher.start()
+        yield seeder, leecher
+    finally:
+        leecher.stop()
+        seeder.stop()
 
 
 class Swarm:

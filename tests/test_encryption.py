@@ -30,11 +30,7 @@ def share(seeder, tracker, workdir, name):
     data = os.path.join(workdir, 'data')
     path = rig.make_payload(data, name, 2 * 1024 * 1024)
     torrent = rig.make_torrent(path, tracker.announce_url, os.path.join(workdir, name + '.torrent'), piece_size_exp=16)
-    info_hash = seeder.load(torrent, directory=data)
-    tracker.allow([info_hash])
-    seeder.wait(lambda: seeder.call('d.complete', info_hash) == 1
-                and seeder.call('t.multicall', info_hash, '', 't.success_counter=')[0][0] >= 1,
-                30, 'the seeder to check and announce %s' % name)
+    info_hash = seeder.seed(torrent, data, tracker)
     return torrent, info_hash
 
 

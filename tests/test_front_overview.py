@@ -38,11 +38,7 @@ def box(tmp_path_factory):
         path = rig.make_payload(data, 'Front transfer.bin', SIZE)
         torrent = rig.make_torrent(path, tracker.announce_url, os.path.join(workdir, 'front.torrent'),
                                    piece_size_exp=18)
-        info_hash = seeder.load(torrent, directory=data, label='live')
-        tracker.allow([info_hash])
-        seeder.wait(lambda: seeder.call('d.complete', info_hash) == 1
-                    and seeder.call('t.multicall', info_hash, '', 't.success_counter=')[0][0] >= 1,
-                    30, 'the seeder to check the file and announce it')
+        info_hash = seeder.seed(torrent, data, tracker, label='live')
         leecher.load_many(rig.synthetic_torrents(6, seed='front'))       # stopped, nothing done
         leecher.load(torrent, directory=leecher.download_dir, label='live')
         leecher.wait(lambda: leecher.call('d.down.rate', info_hash) > 0

@@ -21,26 +21,14 @@ def transfer(swarm, tmp_path_factory):
     path = rig.make_payload(data, 'Live transfer.bin', SIZE)
     torrent = rig.make_torrent(path, swarm.tracker.announce_url, os.path.join(workdir, 'live.torrent'),
                                piece_size_exp=18)
-    seeder = rig.RTorrentDaemon(os.path.join(workdir, 'seeder'), bind='127.0.0.5')
-    leecher = rig.RTorrentDaemon(os.path.join(workdir, 'leecher'), bind='127.0.0.6',
-                                 extra_rc='throttle.global_down.max_rate.set_kb = %d' % (RATE // 1024))
-    seeder.start()
-    leecher.start()
-    try:
-        info_hash = seeder.load(torrent, directory=data, label='live')
-        swarm.tracker.allow([info_hash])
-        seeder.wait(lambda: seeder.call('d.complete', info_hash) == 1
-                    and seeder.call('t.multicall', info_hash, '', 't.success_counter=')[0][0] >= 1,
-                    30, 'the seeder to check the file and announce it')
+    with rig.seeder_and_leecher(workdir, '127.0.0.5', '127.0.0.6', RATE // 1024) as (seeder, leecher):
+        info_hash = seeder.seed(torrent, data, swarm.tracker, label='live')
         leecher.load_many(rig.synthetic_torrents(5, seed='live'))    # stopped, nothing done
         leecher.load(torrent, directory=leecher.download_dir, label='live')
         leecher.wait(lambda: leecher.call('d.down.rate', info_hash) > 0
                      and leecher.call('d.completed_bytes', info_hash) > 0, 60,
                      'the leecher to start downloading from the seeder')
         yield seeder, leecher, info_hash
-    finally:
-        leecher.stop()
-        seeder.stop()
 
 
 def torrent_of(web, target, info_hash):

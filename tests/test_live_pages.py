@@ -45,11 +45,7 @@ def transfer(swarm, tmp_path_factory):
     for daemon in (seeder, leecher, spare):
         daemon.start()
     try:
-        info_hash = seeder.load(torrent, directory=data, label='live')
-        swarm.tracker.allow([info_hash])
-        seeder.wait(lambda: seeder.call('d.complete', info_hash) == 1
-                    and seeder.call('t.multicall', info_hash, '', 't.success_counter=')[0][0] >= 1,
-                    30, 'the seeder to check the file and announce it')
+        info_hash = seeder.seed(torrent, data, swarm.tracker, label='live')
         leecher.load_many(rig.synthetic_torrents(5, seed='live-pages'))
         leecher.load(torrent, directory=leecher.download_dir, label='live')
         spare.load_many(rig.synthetic_torrents(3, seed='live-spare'))

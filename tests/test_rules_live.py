@@ -26,11 +26,7 @@ def pair(swarm, tmp_path_factory):
     seeder = rig.RTorrentDaemon(os.path.join(workdir, 'seeder'), bind='127.0.0.81').start()
     leecher = rig.RTorrentDaemon(os.path.join(workdir, 'leecher'), bind='127.0.0.82').start()
     try:
-        info_hash = seeder.load(torrent, directory=data, label='ratio-test')
-        swarm.tracker.allow([info_hash])
-        seeder.wait(lambda: seeder.call('d.complete', info_hash) == 1
-                    and seeder.call('t.multicall', info_hash, '', 't.success_counter=')[0][0] >= 1,
-                    30, 'the seeder to check the file and announce it')
+        info_hash = seeder.seed(torrent, data, swarm.tracker, label='ratio-test')
         yield {'seeder': seeder, 'leecher': leecher, 'hash': info_hash, 'torrent': torrent, 'workdir': workdir}
     finally:
         leecher.stop()

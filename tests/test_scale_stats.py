@@ -19,14 +19,8 @@ RATE_KB = 384                   # the leecher's limit: the transfer lasts about 
 @pytest.fixture(scope='module')
 def pair(swarm, tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('scale-stats'))
-    seeder = rig.RTorrentDaemon(os.path.join(workdir, 'seeder'), bind='127.0.0.73')
-    leecher = rig.RTorrentDaemon(os.path.join(workdir, 'leecher'), bind='127.0.0.74',
-                                 extra_rc='throttle.global_down.max_rate.set_kb = %d' % RATE_KB)
-    seeder.start()
-    leecher.start()
-    yield swarm.tracker, seeder, leecher, workdir
-    leecher.stop()
-    seeder.stop()
+    with rig.seeder_and_leecher(workdir, '127.0.0.73', '127.0.0.74', RATE_KB) as (seeder, leecher):
+        yield swarm.tracker, seeder, leecher, workdir
 
 
 def holder_pid(store):
@@ -50,10 +44,7 @@ def test_the_active_worker_killed_mid_transfer_loses_and_doubles_nothing(pair, p
         payload = rig.make_payload(data, 'failover.bin', SIZE)
         torrent = rig.make_torrent(payload, tracker.announce_url, os.path.join(workdir, 'failover.torrent'),
                                    piece_size_exp=18)
-        h = seeder.load(torrent, directory=data)
-        tracker.allow([h])
-        seeder.wait(lambda: seeder.call('d.complete', h) == 1 and seeder.call(
-            't.multicall', h, '', 't.success_counter=')[0][0] >= 1, 30, 'the seeder to announce')
+        h = seeder.seed(torrent, data, tracker)
         leecher.load(torrent, directory=leecher.download_dir)
         reader = Reader(store)
         rig.wait_for(lambda: 0 < reader.total(['leecher'], resolution=DAY)[1] < SIZE, 60,

@@ -27,14 +27,8 @@ STEP = 0.5                      # seconds between samples
 @pytest.fixture(scope='module')
 def pair(swarm, tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('stats-live'))
-    seeder = rig.RTorrentDaemon(os.path.join(workdir, 'seeder'), bind='127.0.0.70')
-    leecher = rig.RTorrentDaemon(os.path.join(workdir, 'leecher'), bind='127.0.0.71',
-                                 extra_rc='throttle.global_down.max_rate.set_kb = %d' % RATE_KB)
-    seeder.start()
-    leecher.start()
-    yield swarm.tracker, seeder, leecher, workdir
-    leecher.stop()
-    seeder.stop()
+    with rig.seeder_and_leecher(workdir, '127.0.0.70', '127.0.0.71', RATE_KB) as (seeder, leecher):
+        yield swarm.tracker, seeder, leecher, workdir
 
 
 class Run:
@@ -67,10 +61,7 @@ class Run:
         path = rig.make_payload(data, name + '.bin', SIZE)
         torrent = rig.make_torrent(path, self.tracker.announce_url, os.path.join(self.workdir, name + '.torrent'),
                                    piece_size_exp=18)
-        self.hash = self.seeder.load(torrent, directory=data, label=label)
-        self.tracker.allow([self.hash])
-        self.seeder.wait(lambda: self.seeder.call('d.complete', self.hash) == 1 and self.seeder.call(
-            't.multicall', self.hash, '', 't.success_counter=')[0][0] >= 1, 30, 'the seeder to announce')
+        self.hash = self.seeder.seed(torrent, data, self.tracker, label=label)
         self.sample()
         self.leecher.load(torrent, directory=self.leecher.download_dir, label=label)
         self.sample()
