@@ -18,6 +18,8 @@ import time
 
 from beaker import util as beaker_util
 
+from lib.transport import redacted
+
 IDLE_SECONDS = 3600
 STORE_SECONDS = 5           # a shared session store (redis) must answer within this
 BROKEN = 'pyrotorrent.session_store_failed'     # environ key: the store failed, do not save
@@ -65,9 +67,7 @@ def describe_store(options):
     url = options.get('url')
     if not isinstance(url, str):
         return kind
-    import re
-    return '%s at %s' % (kind[len('ext:'):] if kind.startswith('ext:') else kind,
-                         re.sub(r'//[^@/]*@', '//***@', url.split('?', 1)[0]))
+    return '%s at %s' % (kind[len('ext:'):] if kind.startswith('ext:') else kind, redacted(url.split('?', 1)[0]))
 
 
 def private_dir(path):
