@@ -369,9 +369,10 @@ class PostgresEngine:
             # A process frozen inside a transaction (SIGSTOP, a hung host) would hold its row
             # locks, the lease's among them, for ever: the server ends such a transaction
             # (rolled back: nothing of it is written), and no statement waits unbounded.
-            for name, seconds in (('idle_in_transaction_session_timeout', IDLE_IN_TRANSACTION_SECONDS),
-                                  ('lock_timeout', BUSY_SECONDS), ('statement_timeout', STATEMENT_SECONDS)):
-                db.execute("SELECT set_config(%s, %s, false)", (name, '%dms' % (seconds * 1000)))
+            db.execute('SELECT set_config(%s, %s, false), set_config(%s, %s, false), set_config(%s, %s, false)',
+                       ('idle_in_transaction_session_timeout', '%dms' % (IDLE_IN_TRANSACTION_SECONDS * 1000),
+                        'lock_timeout', '%dms' % (BUSY_SECONDS * 1000),
+                        'statement_timeout', '%dms' % (STATEMENT_SECONDS * 1000)))    # one round trip
             return db
         except self.psycopg.Error as exc:
             raise StoreError('the store %s cannot be opened: %s' % (self.where, _first_line(exc))) from None
