@@ -42,6 +42,7 @@ from lib import auth, download
 from lib import config as configuration
 from lib import metafile, paths, sessions, svgchart
 from lib.format import FILTERS, size as format_size
+from lib.idle_rows import IdleRows
 from lib.paths import PathNotFound
 from lib.shared import Shared
 from lib.store import Store, StoreError, store_exists
@@ -50,7 +51,7 @@ from lib.wsgi import under_base_url
 from model import UnknownClient, backend_for
 from model import events, rules, schedule, settings, stats
 from model.backend import (ACTION_HELP, COLUMNS, DESCENDING_FIRST, FILTER_STATES, MAX_LABEL, OVERVIEW_STATES, STATES,
-                           AddOptions, ListQuery, TorrentList, check_text)
+                           AddOptions, ListQuery, TorrentList, check_text, is_idle)
 from model.errors import BackendError, NotFound, TimedOut, Unreachable
 
 # What an action's message says it did ('Stopped 3 torrents.').
@@ -103,6 +104,7 @@ STABLE_SORTS = frozenset(('name', 'label', 'size', 'added'))
 LIVE_KEEP = 0.9             # of REFRESH_SECONDS: an answer serves every viewer asking within it
 LIVE_FULL_SECONDS = 30      # the whole list (label counts, names, new torrents) at least this often
 LIVE_MAX_ROWS = 100         # rows a page says it shows; more would not fit a request header
+IDLE_ROWS = 5000            # stopped rows kept for refreshes a process (lib.idle_rows): 0.5 KB each, 2.4 MB
 ACTIVE_ROWS = 10            # the front page's "active now" rows a target, fastest first
 
 
@@ -269,17 +271,26 @@ class Lists(Pages):
         # a stamp kept LIVE_FULL_SECONDS from a whole list: a refresh that finds none (age 0) is one
         _, since_full = shared.get(('full due',) + key, lambda: True, keep=LIVE_FULL_SECONDS)
         if not self.app.is_refresh(request):
-            return backend.torrent_list(query)
+            return self.looked_at(name, backend.torrent_list(query))
         if known and query.sort in STABLE_SORTS and not query.state and since_full > 0:   # a state filter: may change
             listing = self.refreshed_rows(backend, query, known)
             if listing is not None:
                 return listing
-        return shared.get(('list',) + key, lambda: backend.torrent_list(query), keep=keep)[0]
+        listing, age = shared.get(('list',) + key, lambda: backend.torrent_list(query), keep=keep)
+        return self.looked_at(name, listing) if age == 0 else listing
+
+    def looked_at(self, name, listing):
+        """A list asked of the client: its stopped rows are kept for refreshes (IdleRows);
+        a page of more than LIVE_MAX_ROWS refreshes in full, so none of its rows."""
+        if len(listing.torrents) <= LIVE_MAX_ROWS:
+            self.app.idle_rows.seen(name, listing.torrents, listing.view_sizes)
+        return listing
 
     def refreshed_rows(self, backend, query, known):
-        """The listing of the rows a page shows, from one shared torrent_rows round trip; None
-        when its order or membership may have changed (a view's size, the views, a row gone)."""
-        hashes, views = known['hashes'], known['views']
+        """The listing of the rows a page shows, from one shared torrent_rows round trip
+        (two when a row kept idle was started or checked since); None when its order or
+        membership may have changed (a view's size, the views, a row gone)."""
+        hashes, views = [h.upper() for h in known['hashes']], known['views']
         # newest first, the rows are the deepest in rTorrent's list (it keeps load order), where
         # each hash lookup scans longest: one pass over the view costs it less (oldest first, more)
         if query.sort == 'added' and query.reverse and known['added'] and query.tracker is None:   # its rows lack trackers
@@ -287,18 +298,38 @@ class Lists(Pages):
                 return self.refreshed_added(backend, query, known)
             except NotImplementedError:     # a client without it: the rows by hash
                 pass
+        idle, sizes_then = self.app.idle_rows.usable(backend.name, hashes, backend.wake_views)
         try:
-            (header, torrents, sizes), _ = self.app.shared.get(
-                (backend.name, 'rows', tuple(hashes), tuple(views)),
-                lambda: backend.torrent_rows(hashes, views), keep=self.app.live_keep)
+            header, torrents, sizes = self.rows_of(backend, hashes, views, idle, sizes_then)
         except NotImplementedError:         # a client without it: the whole list
             return None
         if sizes.get(query.view) != known['size'] or header.views != views or None in torrents.values():
             return None
         filtered = query.text or query.label is not None or query.tracker is not None or query.state
-        return TorrentList(header=header, query=query, torrents=list(torrents.values()),
+        return TorrentList(header=header, query=query, torrents=[torrents[h] for h in hashes],
                            total=known['total'] if filtered else known['size'], view_total=known['size'],
                            labels=None, view_sizes=sizes)
+
+    def rows_of(self, backend, hashes, views, idle, sizes_then):
+        """(header, {hash: Torrent or None}, sizes) of these rows, shared; those of `idle`
+        (IdleRows) from what it kept, unless the client says they woke or a view's size
+        changed since the look they came from (sizes_then): those are asked again."""
+        shared, keep = self.app.shared, self.app.live_keep
+        ask = (backend.name, 'rows', tuple(views))
+        (header, torrents, sizes, woke), age = shared.get(
+            ask + (tuple(hashes), tuple(sorted(idle))), lambda: backend.torrent_rows(hashes, views, idle), keep=keep)
+        if idle and sizes != sizes_then:
+            woke = set(idle)
+        if woke:
+            self.app.idle_rows.forget(backend.name, woke)
+            woke = sorted(woke)
+            (_, again, _, _), _ = shared.get(ask + (tuple(woke), ()), lambda: backend.torrent_rows(woke, views), keep=keep)
+            torrents = dict(torrents, **again)
+        if age == 0:
+            self.app.idle_rows.seen(backend.name, [t for t in torrents.values() if t is not None], sizes)
+        # a kept row shows no name or label (a refresh never asks them: they may have changed)
+        kept = {h: dataclasses.replace(t, name=None, label=None) for h, t in idle.items() if h not in torrents}
+        return header, dict(torrents, **kept), sizes
 
     def refreshed_added(self, backend, query, known):
         """Sorted by date added, the rows a page shows are found again in ONE shared pass
@@ -451,6 +482,7 @@ class Torrents(Pages):
 
     def run_action(self, backend, action, hashes, values):
         """[ActionResult] of one action; BadRequest in words for a value it cannot take."""
+        self.app.idle_rows.forget(backend.name, hashes)      # their rows are asked again, not kept
         try:
             if action in backend.ACTIONS and action != 'erase':      # erase: on_erase, on_api_action
                 return backend.act(action, hashes)
@@ -1274,6 +1306,7 @@ class PyroTorrent(App):
         super().__init__(config, areas, self.backends, os.path.join(HERE, 'templates'),
                          url_map=url_map if url_map is not None else globals()['url_map'])
         self.shared = Shared()          # one question in flight per target, however many ask
+        self.idle_rows = IdleRows(is_idle, keep=LIVE_FULL_SECONDS, limit=IDLE_ROWS)    # stopped rows a refresh need not ask
         self._store = None
         self.time_zone = schedule.time_zone(config.TIME_ZONE)      # the schedules' (config.py checked it)
         self.live_keep = LIVE_KEEP * config.REFRESH_SECONDS

@@ -330,6 +330,12 @@ def is_active_now(down_rate, up_rate, state):
     return state in ('downloading', 'seeding') and (down_rate > 0 or up_rate > 0)
 
 
+def is_idle(torrent):
+    """Stopped, not checking, no rate left over: a row whose figures stay as they are until
+    it is started or checked (what a refresh may keep instead of asking: lib.idle_rows)."""
+    return torrent.state in ('stopped', 'complete') and not torrent.down_rate and not torrent.up_rate
+
+
 PRIORITIES = {0: 'off', 1: 'low', 2: 'normal', 3: 'high'}          # a torrent's (d.priority)
 MAX_DIRECTORY = 4096          # bytes of a download directory (Linux PATH_MAX)
 MAX_LABEL = 1024              # bytes of a label
@@ -467,11 +473,19 @@ class Backend:
         """A TorrentList for a ListQuery, in a fixed number of round trips."""
         raise NotImplementedError
 
-    def torrent_rows(self, hashes, views):
-        """(Header, {hash: Torrent or None (gone)}, {view: size}) in one round trip: the
+    # The views whose torrents are the only ones whose figures can change while they are
+    # stopped (rTorrent: started, checking): what torrent_rows(idle=...) asks instead of
+    # the idle rows.  Empty: the client looks every row up.
+    wake_views = ()
+
+    def torrent_rows(self, hashes, views, idle=()):
+        """(Header, {hash: Torrent or None (gone)}, {view: size}, woke) in one round trip: the
         figures of torrents a page already shows, for a refresh (Torrent.name and .label
-        may be None: not asked).  A client without it raises NotImplementedError and its
-        refreshes fetch the whole torrent_list."""
+        may be None: not asked).  idle: hashes among them the caller saw stopped and idle and
+        keeps the figures of; a client may leave them out of torrents and return in `woke`
+        those that were started or checked since (the caller asks them again); a client that
+        looks them up like the others returns an empty woke.  A client without it raises
+        NotImplementedError and its refreshes fetch the whole torrent_list."""
         raise NotImplementedError
 
     def labels(self):

@@ -12,7 +12,9 @@ import pytest
 from werkzeug.test import Client
 
 from lib import bencode
+from lib.metafile import is_info_hash
 from tests import rig
+from model.backend import ListQuery
 from tests.webapp import RoundTrips, Rows, backends, client, page_text
 
 REFRESH = {'X-Requested-With': 'refresh'}
@@ -82,13 +84,15 @@ class Commands:
     """The commands each request to the backends names (a system.multicall's inner ones)."""
 
     def __init__(self, test_client):
-        self.sent = []
+        self.sent, self.named = [], []      # per request: the commands; the torrents they name
         for backend in backends(test_client).values():
             real = backend.transport.request
 
             def request(body, real=real):
                 params, method = xmlrpc.client.loads(body)
-                self.sent.append([c['methodName'] for c in params[0]] if method == 'system.multicall' else [method])
+                inner = params[0] if method == 'system.multicall' else [{'methodName': method, 'params': params}]
+                self.sent.append([c['methodName'] for c in inner])
+                self.named.append({c['params'][0] for c in inner if c['params'] and isinstance(c['params'][0], str) and is_info_hash(c['params'][0])})
                 return real(body)
             backend.transport.request = request
 
@@ -276,3 +280,96 @@ def test_refresh_seconds_zero_keeps_nothing(daemon):
     assert 'live.js' not in web.get('/target/box/').get_data(as_text=True)
     assert web.application.pyrotorrent.live_keep == 0
 
+
+
+def next_interval(web):
+    """Wait out the answers kept for this interval (REFRESH_SECONDS = 1 keeps them 0.9 s);
+    the stamp that brings the whole list every LIVE_FULL_SECONDS stays."""
+    assert web.application.pyrotorrent.live_keep <= 0.9
+    time.sleep(0.95)
+
+
+def test_stopped_rows_seen_idle_twice_are_kept_not_looked_up(daemon):
+    """A lookup by hash scans rTorrent's whole list; a stopped row's figures do not move, so
+    after two looks found it idle a refresh asks the started and hashing views instead."""
+    web = live_client(daemon, REFRESH_SECONDS=1)
+    page = web.get('/target/box/').get_data(as_text=True)
+    shown = [r['hash'] for r in Rows(page).rows]
+    assert len(shown) == 10 and all(daemon.call('d.state', h) == 0 for h in shown)
+    sent = Commands(web)
+    first = refresh(web, '/target/box/', page).get_data(as_text=True)      # the second look
+    assert sent.named == [set(shown)] and sent.sent[0].count('branch') == 10
+    for _ in range(2):
+        next_interval(web)
+        fresh = refresh(web, '/target/box/', page).get_data(as_text=True)
+        assert sent.named[-1] == set() and sent.sent[-1].count('branch') == 0
+        assert sent.sent[-1].count('d.multicall2') == 2              # 'started' and 'hashing'
+        assert Rows(fresh).rows == Rows(first).rows                  # the same rows and figures
+        assert 'data-live-keep' in fresh and known(fresh) == known(page)
+    assert len(sent.sent) == 3
+
+
+def test_a_kept_row_started_from_outside_is_asked_again(daemon):
+    """The model's side: an idle row found in the 'started' view comes back in `woke`."""
+    web = live_client(daemon, REFRESH_SECONDS=1)
+    backend = backends(web)['box']
+    h, other = daemon.hashes()[:2]
+    views = backend.torrent_list(ListQuery()).header.views
+    header, torrents, sizes, woke = backend.torrent_rows([h, other], views, idle=[h])
+    assert set(torrents) == {other} and woke == set() and sizes['main'] == daemon.call('view.size', '', 'main')
+    daemon.call('d.start', h)
+    try:
+        daemon.wait(lambda: daemon.call('d.state', h) == 1, 10, 'rtorrent to start it')
+        header, torrents, sizes, woke = backend.torrent_rows([h, other], views, idle=[h.lower()])
+        assert woke == {h} and set(torrents) == {other}
+    finally:
+        daemon.call('d.stop', h)
+        daemon.call('d.close', h)
+
+
+def test_a_kept_row_started_from_outside_shows_started_at_the_next_refresh(daemon):
+    web = live_client(daemon, REFRESH_SECONDS=1)
+    page = web.get('/target/box/').get_data(as_text=True)
+    shown = [r['hash'] for r in Rows(page).rows]
+    refresh(web, '/target/box/', page)          # idle at two looks: kept from now on
+    sent = Commands(web)
+    daemon.call('d.start', shown[3])
+    try:
+        daemon.wait(lambda: daemon.call('d.state', shown[3]) == 1, 10, 'rtorrent to start it')
+        next_interval(web)
+        fresh = refresh(web, '/target/box/', page).get_data(as_text=True)
+        assert shown[3] in set().union(*sent.named)                  # asked again
+        row = [r for r in Rows(fresh).rows if r['hash'] == shown[3]][0]
+        assert 'stopped' not in row['cells'] and any(c.startswith(('downloading', 'checking')) for c in row['cells'])
+    finally:
+        daemon.call('d.stop', shown[3])
+        daemon.call('d.close', shown[3])
+
+
+def test_a_check_that_ended_between_two_refreshes_shows(daemon, tmp_path):
+    """A stopped torrent checked from outside is in the 'hashing' view only while it is
+    checked; one found complete leaves 'incomplete', and that view's size tells."""
+    data = str(tmp_path / 'data')
+    payload = rig.make_payload(data, 'aaa checked meanwhile.bin', 1024 * 1024)
+    h = daemon.load(rig.make_torrent(payload, 'http://127.0.0.1:1/announce', str(tmp_path / 'c.torrent')),
+                    directory=data, start=False)
+    try:
+        web = live_client(daemon, REFRESH_SECONDS=1)
+        page = web.get('/target/box/').get_data(as_text=True)
+        assert [r['hash'] for r in Rows(page).rows][0] == h          # 'aaa' sorts first
+        assert daemon.call('d.completed_bytes', h) == 0
+        refresh(web, '/target/box/', page)
+        next_interval(web)
+        sent = Commands(web)
+        kept = refresh(web, '/target/box/', page).get_data(as_text=True)
+        assert sent.named == [set()]                                # all ten kept
+        daemon.call('d.check_hash', h)
+        daemon.wait(lambda: daemon.call('d.complete', h) == 1 and daemon.call('d.hashing', h) == 0, 30,
+                    'rtorrent to check it')
+        next_interval(web)
+        fresh = refresh(web, '/target/box/', page).get_data(as_text=True)
+        assert h in set().union(*sent.named[1:])
+        before, after = Rows(kept).rows[0]['cells'], Rows(fresh).rows[0]['cells']
+        assert 'stopped' in before and 'complete' in after, (before, after)
+    finally:
+        daemon.call('d.erase', h)

@@ -60,6 +60,7 @@ class RTorrent(Totals, Settings, Queries, Actions, Adding, Rows, Connection, Bac
         transfer_totals=True,
         free_space='local',       # 0.9.8 has no global command for it (d.free_diskspace: open torrents only)
     )
+    wake_views = commands.WAKE_VIEWS
 
     def __init__(self, target=None, name=None, timeout=None, cache_seconds=600, max_answer_bytes=MAX_ANSWER_BYTES):
         if target is None:

@@ -54,6 +54,9 @@ SNAPSHOT_TRACKERS = ('t.multicall', 't.url')
 # or seed-only profile looks at each tick, instead of every torrent.
 STARTED_VIEWS = {False: 'started', True: 'leeching'}
 STARTED_FIELDS = ('hash', 'hashing')
+# A stopped torrent's figures change only once it is started or checked: then rTorrent
+# lists it in one of these views (what a refresh asks instead of looking up idle rows).
+WAKE_VIEWS = ('started', 'hashing')
 # One row of the torrent list in ONE command.  rtorrent 0.9.8 finds a torrent by hash with
 # a linear scan (0.33 ms a command at position 10,000), so a command per field and row
 # costs 82 ms for a page of 50 rows at 10,000 torrents; this costs 8 ms.  `branch` runs
