@@ -13,9 +13,16 @@ ratio to the raw d.multicall2 round trip of the 16 list fields measured in the s
     /proc/PID/task/*/schedstat: utime + stime in ns), the best and the median of refreshes
     spaced beyond the sharing window, its idle rate (measured once it settled) taken off; for the lists,
     also with the whole list that comes every 30 s spread over its refreshes;
+  - what a by-name refresh asks, through the model: torrent_rows of the page's 50 rows,
+    each looked up by hash (rows moving data), and kept idle (lib.idle_rows: stopped rows
+    seen idle twice; the 'started' and 'hashing' views are asked instead);
   - viewers polling: 1, 4, 8, 16 browsers (threads), each with its own session and the
     known-state header live.js sends, polling every --refresh seconds from a random phase
-    for --window seconds: p50 / p95 latency, and rTorrent's busy time per second;
+    for --window seconds: p50 / p95 latency, rTorrent's busy time per second (its idle
+    rate measured just before each window taken off; by name also with the whole list
+    that comes once every 30 s evened out to window / 30 of them at its measured cost),
+    and the round trips pyroTorrent sent it, counted by a relay in front of its SCGI
+    socket (CountingRelay);
   - the same viewers doing what the pages did before issue 15 (every refresh a whole list,
     unshared), for comparison;
   - the FastCGI process's peak memory (VmHWM).
@@ -25,6 +32,7 @@ import html
 import os
 import random
 import re
+import socket
 import statistics
 import sys
 import tempfile
@@ -37,7 +45,8 @@ sys.path.insert(0, ROOT)
 
 from lib import xmlrpc  # noqa: E402
 from lib.transport import transport_for  # noqa: E402
-from model.rtorrent import commands  # noqa: E402
+from model.backend import ListQuery  # noqa: E402
+from model.rtorrent import RTorrent, commands  # noqa: E402
 from tests import rig  # noqa: E402
 from tests.bench.bench_list import LIST_COLUMNS, daemon_with, peak_memory_kib  # noqa: E402
 from tests.bench.timing import best_ms  # noqa: E402
@@ -71,6 +80,53 @@ def settle(pid, limit=0.02, timeout=300):
     start, began = cpu_seconds(pid), time.monotonic()
     time.sleep(10)
     return (cpu_seconds(pid) - start) / (time.monotonic() - began)
+
+
+def _unix(path):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(300)
+    sock.connect(path)
+    return sock
+
+
+class CountingRelay:
+    """A TCP relay in front of rtorrent's SCGI port that counts connections: pyroTorrent
+    opens one a round trip, so these are the times it asked rTorrent (exact, where
+    rTorrent's CPU time per second carries the noise of its own idle work)."""
+
+    def __init__(self, daemon):
+        if daemon.scgi == 'unix':
+            self.connect = lambda: _unix(daemon.socket_path)
+        else:
+            self.connect = lambda: socket.create_connection(('127.0.0.1', daemon.scgi_port), timeout=300)
+        self.count, self.lock = 0, threading.Lock()
+        self.server = socket.create_server(('127.0.0.1', 0), backlog=128)
+        self.url = 'scgi://127.0.0.1:%d' % self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.count += 1
+            upstream = self.connect()
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink):
+        try:
+            while data := source.recv(1 << 16):
+                sink.sendall(data)
+            sink.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def close(self):
+        self.server.close()
 
 
 class Site:
@@ -115,11 +171,13 @@ def rtorrent_times(pid, action, count, spacing, idle_rate):
     return times
 
 
-def viewers(site, pid, path, count, seconds, window, idle_rate, live=True):
+def viewers(site, pid, path, count, seconds, window, idle_rate, live=True, relay=None):
     """count viewers polling path every `seconds` for `window` seconds: (latencies in s,
-    rTorrent busy seconds per second, its idle rate taken off)."""
+    rTorrent busy seconds per second, its idle rate taken off, how many whole lists were
+    fetched: answers without data-live-keep, one fetch shared by those within a refresh,
+    round trips to rTorrent per second through the relay)."""
     known = site.known(path) if live else None
-    latencies, lock, stop = [], threading.Lock(), time.monotonic() + window
+    latencies, wholes, lock, stop = [], [], threading.Lock(), time.monotonic() + window
     rng = random.Random(count)
 
     def viewer(phase):
@@ -127,20 +185,26 @@ def viewers(site, pid, path, count, seconds, window, idle_rate, live=True):
         while time.monotonic() < stop:
             began = time.monotonic()
             if live:
-                site.refresh(path, known)
+                whole = 'data-live-keep' not in site.refresh(path, known)
             else:
-                site.get(path)          # before issue 15: every refresh was a whole, unshared list
+                whole = bool(site.get(path))      # before issue 15: every refresh a whole, unshared list
             took = time.monotonic() - began
             with lock:
                 latencies.append(took)
+                if whole:
+                    wholes.append(began)
             time.sleep(max(0.0, seconds - took))
     threads = [threading.Thread(target=viewer, args=(rng.uniform(0, seconds),)) for _ in range(count)]
-    start_cpu, start = cpu_seconds(pid), time.monotonic()
+    asked, start_cpu, start = relay.count, cpu_seconds(pid), time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return latencies, max(0.0, (cpu_seconds(pid) - start_cpu) / (time.monotonic() - start) - idle_rate)
+    took = time.monotonic() - start
+    wholes.sort()
+    fetched = sum(1 for i, t in enumerate(wholes) if i == 0 or t - wholes[i - 1] > 0.9 * seconds)
+    return (latencies, max(0.0, (cpu_seconds(pid) - start_cpu) / took - idle_rate),
+            fetched if live else len(wholes), (relay.count - asked) / took)
 
 
 def percentile(values, p):
@@ -178,12 +242,22 @@ def main():
             raw, 'ms', raw)
         row('… rTorrent CPU time of that round trip', raw_cpu, 'ms', raw)
         row('rTorrent idle CPU (10,000 stopped torrents; taken off below)', idle_rate * 1000, 'ms/s')
+        # What a by-name refresh asks, through the model: the page's 50 rows looked up by hash
+        # (rows moving data; a row's first looks) or kept idle (stopped at two looks: lib.idle_rows)
+        backend = RTorrent(daemon.url, timeout=300)
+        listing = backend.torrent_list(ListQuery(per_page=50))
+        page, views = [t.hash for t in listing.torrents], listing.header.views
+        for what, idle in (('each looked up by hash', ()), ('kept idle: the started and hashing views instead', page)):
+            times = rtorrent_times(pid, lambda: backend.torrent_rows(page, views, idle), args.repeat, 0.2, idle_rate)
+            row('torrent_rows of the 50 rows by name, %s, best of %d' % (what, args.repeat), min(times) * 1000, 'ms', raw)
+            row('… median', statistics.median(times) * 1000, 'ms', raw)
 
+        relay = CountingRelay(daemon)     # pyroTorrent asks through it
         socket_path = os.path.join(fcgi_dir, 'torrent.sock')
         cfg = os.path.join(fcgi_dir, 'config.py')
         with open(cfg, 'w') as f:
             f.write('BASE_URL = "/torrent"\nPAGE_SIZE = 50\nREFRESH_SECONDS = %d\n'
-                    'targets = {"big": {"url": %r, "timeout": 300}}\n' % (args.refresh, daemon.url))
+                    'targets = {"big": {"url": %r, "timeout": 300}}\n' % (args.refresh, relay.url))
         with open(os.path.join(ROOT, 'docs', 'examples', 'lighttpd-prefix.conf')) as f:
             snippet = f.read().replace('/tmp/torrent.sock-1', socket_path).replace('/home/rtorrent/pyrotorrent', ROOT)
         port = rig.free_port()
@@ -229,21 +303,38 @@ def main():
                 if not live and memory is None:        # the old way's peak apart
                     memory = peak_memory_kib(app.pid) / 1024
                 for n in counts:
-                    latencies, per_second = viewers(site, pid, path, n, args.refresh, args.window, idle_rate, live)
+                    # rTorrent's own idle work (10,000 torrents) moves by a few ms/s from minute to
+                    # minute: measured again just before each window, and that is taken off
+                    idle_now = settle(pid)
+                    latencies, per_second, fetched, trips = viewers(site, pid, path, n, args.refresh,
+                                                                    args.window, idle_now, live, relay)
                     label = '%d viewer%s %s every %d s' % (n, '' if n == 1 else 's', what, args.refresh)
                     row(label + ': p50', percentile(latencies, 50) * 1000, 'ms', raw)
                     row(label + ': p95', percentile(latencies, 95) * 1000, 'ms', raw)
                     row(label + ': rTorrent busy', per_second * 1000, 'ms/s', raw)
+                    row('… its idle CPU just before, taken off', idle_now * 1000, 'ms/s')
+                    rows.append(('… round trips to rTorrent a second', trips, '/s', None))
                     busy[(live, path, n)] = per_second
-            one = busy[(True, '/target/big/', 1)]
-            for n in (4, 16):
-                rows.append(('busy time at %d viewers vs 1 viewer, by name' % n, None, '',
-                             '%+.0f %%' % ((busy[(True, '/target/big/', n)] / one - 1) * 100)))
+                    busy[('trips' if live else 'trips before', path, n)] = trips
+                    if live and path in whole:
+                        # The whole list comes once every 30 s: by phase alone a window holds one
+                        # more or one fewer than window / 30; evened out at its own measured cost
+                        even = per_second - (fetched - args.window / 30.0) * whole[path] / 1000 / args.window
+                        rows.append(('… whole lists fetched in the window', fetched, '', None))
+                        row('… busy with the whole lists evened out to one per 30 s', even * 1000, 'ms/s', raw)
+                        busy[('even', path, n)] = even
+            for kind, what in ((True, 'busy time'), ('even', 'busy time, the whole lists evened out,'),
+                               ('trips', 'round trips to rTorrent')):
+                one = busy[(kind, '/target/big/', 1)]
+                for n in (4, 16):
+                    rows.append(('%s at %d viewers vs 1 viewer, by name' % (what, n), None, '',
+                                 '%+.0f %%' % ((busy[(kind, '/target/big/', n)] / one - 1) * 100)))
             rows.append(('FastCGI process peak memory (VmHWM), live pages only', memory, 'MB', None))
             rows.append(('… after 8 viewers reloading whole lists as before', peak_memory_kib(app.pid) / 1024, 'MB', None))
         finally:
             lighttpd.stop()
             app.stop()
+            relay.close()
     finally:
         daemon.stop()
 
@@ -253,7 +344,7 @@ def main():
     print('| %s | %9s | %-5s | %-12s |' % ('what'.ljust(width), 'value', 'unit', 'vs. raw'))
     print('|%s|%s|%s|%s|' % ('-' * (width + 2), '-' * 11, '-' * 7, '-' * 14))
     for what, value, unit, note in rows:
-        print('| %s | %9s | %-5s | %-12s |' % (what.ljust(width), '' if value is None else '%.1f' % value, unit, note))
+        print('| %s | %9s | %-5s | %-12s |' % (what.ljust(width), '' if value is None else '%.1f' % value if value >= 10 or unit != '/s' else '%.2f' % value, unit, note or ''))
 
 
 if __name__ == '__main__':
