@@ -322,6 +322,12 @@ def test_a_kept_row_started_from_outside_is_asked_again(daemon):
         daemon.wait(lambda: daemon.call('d.state', h) == 1, 10, 'rtorrent to start it')
         header, torrents, sizes, woke = backend.torrent_rows([h, other], views, idle=[h.lower()])
         assert woke == {h} and set(torrents) == {other}
+        daemon.call('d.stop', h)
+        daemon.call('d.close', h)
+        # a view rtorrent does not have (it answers a fault): nothing counts as kept
+        backend.wake_views = ('started', 'no such view')
+        header, torrents, sizes, woke = backend.torrent_rows([h, other], views, idle=[h])
+        assert woke == {h} and set(torrents) == {other}
     finally:
         daemon.call('d.stop', h)
         daemon.call('d.close', h)

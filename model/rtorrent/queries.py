@@ -253,7 +253,8 @@ class Queries:
         are not looked up (each lookup scans rTorrent's list, about 0.6 ms at 10,000); the
         round trip asks the hashes of the 'started' and 'hashing' views instead (a stopped
         torrent changes only by entering one), and `woke` is the set of idle ones found
-        there, to be asked again.  torrents holds no entry for an idle hash."""
+        there, to be asked again (all of them if rTorrent lacks one of those views).
+        torrents holds no entry for an idle hash."""
         idle = {self._hash(h) for h in idle}
         order = [h for h in map(self._hash, _unique(hashes)) if h not in idle]
         views = list(views)
@@ -274,8 +275,9 @@ class Queries:
         sizes = answer[n + len(order):n + len(order) + len(views)]
         woke = set()
         for view, rows in zip(watch, answer[n + len(order) + len(views):]):
-            if isinstance(rows, Fault):
-                raise CommandFault(self, 'the torrents of the %s view: %s' % (view, rows.text))
+            if isinstance(rows, Fault):     # a client without that view: nothing is known kept
+                woke |= idle
+                continue
             try:
                 woke.update(h for h, in rows if h in idle)
             except (TypeError, ValueError) as exc:
