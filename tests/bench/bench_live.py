@@ -112,7 +112,11 @@ class CountingRelay:
                 return
             with self.lock:
                 self.count += 1
-            upstream = self.connect()
+            try:
+                upstream = self.connect()
+            except OSError:             # rtorrent not answering: this request fails, not the relay
+                client.close()
+                continue
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
