@@ -13,7 +13,6 @@ lib/web.py is the core every area shares (dispatch, who may pass, pages, JSON, e
 import argparse
 import base64
 import binascii
-import csv
 import dataclasses
 import datetime
 import io
@@ -38,7 +37,7 @@ from werkzeug.wrappers import Response
 from werkzeug.datastructures import MultiDict
 from werkzeug.utils import redirect
 
-from lib import auth, download
+from lib import auth, csvsafe, download
 from lib import config as configuration
 from lib import metafile, paths, sessions, svgchart
 from lib.format import FILTERS, size as format_size
@@ -983,7 +982,7 @@ class Statistics(Pages):
     def on_stats_csv(self, request, name=None):
         names, chart, by, rows = self.stats_query(request, name)
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csvsafe.writer(out)      # no cell a spreadsheet would run as a formula
         if by:
             writer.writerow([by, 'name', 'down_bytes', 'up_bytes', 'removed'])
             for row in rows:
