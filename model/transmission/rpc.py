@@ -156,6 +156,8 @@ class Connection:
             answer = simplejson.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadAnswer(self, 'the answer to %s is not JSON (%s)' % (method, exc)) from None
+        except RecursionError:        # the C parser stops at Python's recursion limit
+            raise BadAnswer(self, 'the answer to %s is nested too deeply to be read' % method) from None
         if not isinstance(answer, dict) or not isinstance(answer.get('arguments', {}), dict):
             raise BadAnswer(self, 'the answer to %s is not a JSON-RPC answer' % method)
         if answer.get('result') != 'success':
