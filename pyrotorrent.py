@@ -13,7 +13,6 @@ lib/web.py is the core every area shares (dispatch, who may pass, pages, JSON, e
 import argparse
 import base64
 import binascii
-import csv
 import dataclasses
 import datetime
 import io
@@ -38,7 +37,7 @@ from werkzeug.wrappers import Response
 from werkzeug.datastructures import MultiDict
 from werkzeug.utils import redirect
 
-from lib import auth, download
+from lib import auth, csvsafe, download
 from lib import config as configuration
 from lib import metafile, paths, sessions, svgchart
 from lib.format import FILTERS, size as format_size
@@ -672,7 +671,7 @@ class Downloads(Pages):
 class Adding(Pages):
     """Adding torrents: uploads, direct links, magnet links."""
 
-    @expose('/target/<name>/add', 'user', GET + POST)
+    @expose('/target/<name>/add', 'user', GET + POST, uploads=True)
     def on_add(self, request, name):
         """The add form (a GET adds nothing; ?magnet= fills the links in, for the browser's
         magnet: handler), and on POST the result of each item, rendered at once: a refresh
@@ -693,7 +692,7 @@ class Adding(Pages):
         return self.render_add(request, name, dict(request.form.to_dict(), links='\n'.join(retry)),
                                results=batch.results, shown=shown, retried=len(retry))
 
-    @expose('/api/target/<name>/add', 'user', POST)
+    @expose('/api/target/<name>/add', 'user', POST, uploads=True)
     def on_api_add(self, request, name):
         try:
             results = self.add(request, name).results
@@ -983,7 +982,7 @@ class Statistics(Pages):
     def on_stats_csv(self, request, name=None):
         names, chart, by, rows = self.stats_query(request, name)
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csvsafe.writer(out)      # no cell a spreadsheet would run as a formula
         if by:
             writer.writerow([by, 'name', 'down_bytes', 'up_bytes', 'removed'])
             for row in rows:
@@ -1143,10 +1142,11 @@ class Schedules(Pages):
                 rules.save(store, name, kept, self.who(request))
                 self.tell(request, "Rule '%s' removed." % form['delete'])
                 return redirect(back, 303)
-            if form.get('toggle'):
-                kept = [dict(r, enabled=not r.get('enabled', True)) if r['name'] == form['toggle'] else r for r in kept]
-                rules.save(store, name, kept, self.who(request))
-                return redirect(back, 303)
+            for state in ('enable', 'disable'):     # the state to set, not a flip: sent twice, the same
+                if form.get(state):
+                    kept = [dict(r, enabled=state == 'enable') if r['name'] == form[state] else r for r in kept]
+                    rules.save(store, name, kept, self.who(request))
+                    return redirect(back, 303)
             new = _rule_form(form)
             context = self.rule_context(name, kept + [new])
             rule = rules.validate(new, context)
