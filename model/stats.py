@@ -34,11 +34,10 @@ import collections
 import dataclasses
 import datetime
 import logging
-import os
 import sys
 import time
-import zoneinfo
 
+from lib.zone import time_zone
 from model.backend import same_run, tracker_domain    # the list's tracker filter uses it too
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -54,27 +53,6 @@ log = logging.getLogger('pyrotorrent.worker')
 
 
 # -- time ---------------------------------------------------------------------------------
-
-def time_zone(name=None):
-    """The zone days are counted in: TIME_ZONE, else the system's (/etc/localtime), else UTC.
-    ValueError in words for an unknown name."""
-    if name:
-        try:
-            return zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError("TIME_ZONE '%s' is not a time zone this machine knows (e.g. 'Europe/Berlin', "
-                             "'UTC'; see /usr/share/zoneinfo)" % name) from None
-    if os.environ.get('TZ'):
-        try:
-            return zoneinfo.ZoneInfo(os.environ['TZ'].lstrip(':'))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass
-    try:
-        with open('/etc/localtime', 'rb') as f:
-            return zoneinfo.ZoneInfo.from_file(f, key='localtime')
-    except (OSError, ValueError):
-        return datetime.timezone.utc
-
 
 def bucket_start(t, resolution, zone):
     """Where the bucket holding unix time t begins: its minute, its local hour (a zone 5:30
