@@ -10,8 +10,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UTC = datetime.timezone.utc
 
@@ -67,7 +65,6 @@ def test_schedule_slot_follows_both_changes_with_the_system_zone():
     assert got['zone'] == 'Europe/Berlin'          # the pages name the zone, not an offset
 
 
-@pytest.mark.parametrize('tz', [':Europe/Berlin'])
-def test_tz_with_a_colon_is_the_same_zone(tz):
-    got = probe(tz)
+def test_tz_with_a_colon_is_the_same_zone():
+    got = probe(':Europe/Berlin')
     assert got['worker'] == [day * 24 + hour for _, (day, hour) in INSTANTS]
