@@ -1775,17 +1775,19 @@ def passwd():
 def worker(config_path):
     """The worker: ticks over every target until SIGTERM or Ctrl-C (lib/worker.py)."""
     from lib.webhook import Webhook
-    from lib.worker import Task, Worker
+    from lib.worker import Task, Worker, open_store
     from model.tasks import tasks_for
     logging.basicConfig(level=logging.INFO, format='%(asctime)s pyrotorrent worker: %(levelname)s %(message)s')
     try:
         config = configuration.load(config_path)
-        store = Store.open(config.store_url, config.store_base)
         backends = {t.name: backend_for(t, cache_seconds=config.CACHE_SECONDS,
                                                max_answer_bytes=config.MAX_ANSWER_BYTES) for t in config.targets}
+        store = open_store(config.store_url, config.store_base, config.WORKER_TICK_SECONDS)   # waits, says why
     except (configuration.ConfigError, StoreError, UnknownClient) as exc:
         print('pyrotorrent: %s' % exc, file=sys.stderr)
         return 2
+    if store is None:               # stopped while waiting for the store
+        return 0
     from model.stats import Policy
     policy = Policy.from_config(config)
     hook = Webhook(config.WEBHOOK_URL, store).start() if config.WEBHOOK_URL else None
