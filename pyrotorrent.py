@@ -46,7 +46,7 @@ from lib.idle_rows import IdleRows
 from lib.paths import PathNotFound
 from lib.shared import Shared
 from lib.store import Store, StoreError, store_exists
-from lib.web import GET, POST, PUBLIC, App, Area, expose, forwarded, route_map, unguarded  # noqa: F401
+from lib.web import GET, POST, PUBLIC, App, Area, expose, forwarded, route_map, serve_static, unguarded  # noqa: F401
 from lib.wsgi import under_base_url
 from model import UnknownClient, backend_for
 from model import events, rules, schedule, settings, stats
@@ -1737,13 +1737,12 @@ def main(argv=None):
         print('pyrotorrent: %s: %s' % (config.path, exc), file=sys.stderr)
         return 2
     if args.http:
-        from werkzeug.middleware.shared_data import SharedDataMiddleware
         from werkzeug.serving import run_simple
         host, port = _address(parser, args.http)
         if config.AUTH and not config.users and not _loopback_host(host):
             parser.error('%s is not a loopback address, and config.py declares no users: add users '
                          '(python pyrotorrent.py passwd), or set AUTH = False to serve everyone' % host)
-        static = SharedDataMiddleware(app, {config.STATIC_URL: os.path.join(HERE, 'static')})
+        static = serve_static(app, config.STATIC_URL, os.path.join(HERE, 'static'))
         run_simple(host, port, static, threaded=True, use_reloader=False)
         return 0
     from flup.server.fcgi import WSGIServer

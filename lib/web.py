@@ -5,8 +5,10 @@ Nothing here knows torrents: pyrotorrent.py groups its handlers by area (a class
 `Area` whose methods are marked with `expose`) and hands them to `App`, which builds one
 Werkzeug Map from them.  Every link is built from an endpoint name (`url_for`).
 """
+import hashlib
 import ipaddress
 import logging
+import os
 import socket
 from urllib.parse import quote
 
@@ -35,6 +37,10 @@ SECURITY_HEADERS = (
     ('X-Content-Type-Options', 'nosniff'),
     ('Referrer-Policy', 'same-origin'),
 )
+# Every answer of the app depends on who asks (pages, the API's CSRF token, downloads):
+# no browser or proxy may keep one.  Static files are the opposite (serve_static).
+PRIVATE = ('Cache-Control', 'no-store')
+STATIC_MAX_AGE = 365 * 24 * 3600        # static URLs carry their file's fingerprint (static())
 
 
 class Route(Rule):
@@ -115,7 +121,8 @@ class App:
         self.jinja = Environment(loader=FileSystemLoader(template_folder),
                                  autoescape=True, trim_blocks=True, lstrip_blocks=True)
         self.jinja.filters.update(FILTERS)
-        self.jinja.globals.update(static_url=config.STATIC_URL, csrf_field=auth.CSRF_FIELD)
+        self.jinja.globals.update(static_url=config.STATIC_URL, csrf_field=auth.CSRF_FIELD,
+                                  static=StaticURLs(config.STATIC_URL, static_folder(template_folder)))
 
     # -- links ------------------------------------------------------------------------
 
@@ -315,9 +322,40 @@ class App:
         request = Request(environ)
         request.max_content_length = self.config.MAX_UPLOAD_BYTES   # larger: 413, the body unread
         response = self.dispatch(request)
-        for header, value in SECURITY_HEADERS:
+        for header, value in SECURITY_HEADERS + (PRIVATE,):
             response.headers.setdefault(header, value)
         return response(environ, start_response)
+
+
+def static_folder(template_folder):
+    """The static folder beside the templates' one."""
+    return os.path.join(os.path.dirname(os.path.abspath(template_folder)), 'static')
+
+
+class StaticURLs:
+    """static('style.css') in a template: STATIC_URL/style.css?v=<its content's hash>, so
+    a file may be cached for a year and a changed one is fetched again at once."""
+
+    def __init__(self, base, folder):
+        self.base, self.folder, self.versions = base.rstrip('/'), folder, {}
+
+    def __call__(self, name):
+        version = self.versions.get(name)
+        if version is None:
+            try:
+                with open(os.path.join(self.folder, name), 'rb') as f:
+                    version = hashlib.sha256(f.read()).hexdigest()[:12]
+            except OSError:
+                version = ''            # not here (another static folder is served): unversioned
+            self.versions[name] = version
+        return '%s/%s%s' % (self.base, name, '?v=' + version if version else '')
+
+
+def serve_static(app, url, folder):
+    """The app with `folder` served at `url` (pyrotorrent.py --http): ETag, Last-Modified,
+    and a year's Cache-Control (the URLs are versioned: StaticURLs)."""
+    from werkzeug.middleware.shared_data import SharedDataMiddleware
+    return SharedDataMiddleware(app, {url: folder}, cache_timeout=STATIC_MAX_AGE)
 
 
 def _own_names():
