@@ -121,6 +121,7 @@ class App:
         self.jinja = Environment(loader=FileSystemLoader(template_folder),
                                  autoescape=True, trim_blocks=True, lstrip_blocks=True)
         self.jinja.filters.update(FILTERS)
+        self.store_names = store_names(config)
         self.jinja.globals.update(static_url=config.STATIC_URL, csrf_field=auth.CSRF_FIELD,
                                   static=StaticURLs(config.STATIC_URL, static_folder(template_folder)))
 
@@ -137,11 +138,13 @@ class App:
         context.setdefault('target', None)
         user = getattr(request, 'user', None)
         session = request.environ.get('beaker.session')
+        context = {k: self.for_viewer(request, v) if isinstance(v, str) else v for k, v in context.items()}
+        messages = [[kind, self.for_viewer(request, text)] for kind, text in self.messages(request)]
         html = self.jinja.get_template(template).render(
             base_url=request.script_root, user=user, targets=self.visible_targets(user),
             open_access=self.open_access(), csrf_token=lambda: auth.csrf_token(session),
             url_for=lambda endpoint, **values: self.url_for(request, endpoint, **values),
-            messages=self.messages(request), **context)
+            messages=messages, **context)
         return Response(html, status=status, mimetype='text/html')
 
     @staticmethod
@@ -173,6 +176,7 @@ class App:
 
     def error(self, request, status, title, message, api, details=None, **context):
         """The error as JSON (under /api/) or as a page; details (a dict) go into both."""
+        message = self.for_viewer(request, message)
         if api:
             return self.json({'error': dict(details or {}, status=status, title=title, message=message)}, status)
         context.setdefault('target', request.target_name)
@@ -206,6 +210,16 @@ class App:
         log.error('%s %s failed', request.method, request.full_path, exc_info=exc)
         return self.error(request, 500, 'Internal Server Error',
                           'pyroTorrent failed to build this page; the details are in its log.', api)
+
+    def for_viewer(self, request, text):
+        """`text` as this user may see it: where the store lives (its file, folder or URL,
+        which store errors name) only for an admin, or with open access (no users)."""
+        user = getattr(request, 'user', None)
+        if not text or (user is not None and user.can('admin')) or self.open_access():
+            return text
+        for name in self.store_names:
+            text = text.replace(name, '(its location is shown to admins)')
+        return text
 
     # -- who may pass -----------------------------------------------------------------
 
@@ -325,6 +339,20 @@ class App:
         for header, value in SECURITY_HEADERS + (PRIVATE,):
             response.headers.setdefault(header, value)
         return response(environ, start_response)
+
+
+def store_names(config):
+    """How store errors name the store (lib.store: its path and folder, or its URL without
+    the password), longest first."""
+    from lib import store
+    try:
+        where = store.engine_for(config.store_url, config.store_base).where
+    except store.StoreError:
+        return []
+    names = {where}
+    if store.store_kind(config.store_url) != 'postgresql':
+        names.add(os.path.dirname(where))
+    return sorted((n for n in names if len(n) > 1), key=len, reverse=True)
 
 
 def static_folder(template_folder):
