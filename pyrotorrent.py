@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:            # spawn-fcgi may start us from any folder
     sys.path.insert(0, HERE)
 
-from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, Conflict, HTTPException, ServiceUnavailable
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.wrappers import Response
 from werkzeug.datastructures import MultiDict
@@ -883,7 +883,10 @@ class Settings(Pages):
         backend = self.backend(name)
         if not backend.CAPABILITIES.settings_write:
             raise BadRequest('%s has no settings pyroTorrent can set' % backend.client)
-        report = settings.apply(store, backend, clean, request.user.name or 'local', everything=everything)
+        try:
+            report = settings.apply(store, backend, clean, request.user.name or 'local', everything=everything)
+        except settings.Busy as exc:
+            raise Conflict('Nothing was changed: %s.' % exc) from None
         report.notes[:0] = list(notes)
         return report
 
@@ -895,6 +898,8 @@ class Settings(Pages):
             kept = settings.keep_live(store, self.backend(name), fields, request.user.name or 'local')
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
+        except settings.Busy as exc:
+            raise Conflict('Nothing was changed: %s.' % exc) from None
         self.tell(request, 'pyroTorrent now keeps %s\'s value of %s.' % (self.backend(name).client, ', '.join(kept)))
 
     def tell_report(self, request, name, report):
