@@ -46,6 +46,7 @@ from lib.idle_rows import IdleRows
 from lib.paths import PathNotFound
 from lib.shared import Shared
 from lib.store import Store, StoreError, store_exists
+from lib.transport import redacted
 from lib.web import GET, POST, PUBLIC, App, Area, expose, forwarded, route_map, serve_static, unguarded  # noqa: F401
 from lib.wsgi import under_base_url
 from model import UnknownClient, backend_for
@@ -1401,8 +1402,11 @@ class PyroTorrent(App):
         if getattr(self, '_stats_reader', None) is None:
             store = self.existing_store()       # pages only read it: the worker makes the store
             if store is None:
+                failed = self.store() if _store_exists(self.config) else None
+                if isinstance(failed, StoreError):
+                    raise failed                # it is there but cannot be opened: say why
                 raise StoreError('the store %s does not exist yet: the worker (python pyrotorrent.py worker) '
-                                 'makes it' % self.config.store_url)
+                                 'makes it' % redacted(self.config.store_url))
             self._stats_reader = stats.Reader(store, stats.time_zone(self.config.TIME_ZONE))
         return self._stats_reader
 

@@ -32,6 +32,8 @@ import time
 import urllib.parse
 import uuid
 
+from lib.transport import redacted
+
 # The schema, one migration a version, applied in order inside one transaction each.
 # Never edit one that has shipped: add the next.  Never drop data.
 MIGRATIONS = (
@@ -262,10 +264,7 @@ def store_exists(url, base=None):
 
 
 def _redact(url):
-    parts = urllib.parse.urlsplit(url)
-    if parts.password:
-        return url.replace(':%s@' % parts.password, ':***@')
-    return url
+    return redacted(url)                # lib.transport's: the one way a URL is shown
 
 
 # -- engines: the only code that knows which database it speaks to ------------------------

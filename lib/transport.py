@@ -13,6 +13,7 @@ target that floods cannot fill pyroTorrent's memory.
 """
 import base64
 import http.client
+import re
 import socket
 import urllib.parse
 
@@ -251,13 +252,19 @@ TRANSPORTS = {
 }
 
 
+SECRET_PARAMS = re.compile(r'(?i)(^|[?&;])((?:ssl)?password|passwd|pass|secret|token)=[^&;#]*')
+
+
 def redacted(url):
-    """The URL as pages and messages may show it: a password in it becomes ***."""
+    """The URL as pages and messages may show it: a password in it becomes ***, in its user
+    part or in its query (libpq takes ?password=, redis ?password= too)."""
     parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = '%s:***@%s' % (parts.username, parts.netloc.rpartition('@')[2])
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    query = SECRET_PARAMS.sub(r'\1\2=***', parts.query)
+    if parts.password is None and query == parts.query:
+        return url                      # unchanged, to the letter (sqlite:////path stays so)
+    if parts.password is not None:
+        parts = parts._replace(netloc='%s:***@%s' % (parts.username, parts.netloc.rpartition('@')[2]))
+    return urllib.parse.urlunsplit(parts._replace(query=query))
 
 
 def transport_for(url, timeout=10.0, max_bytes=MAX_ANSWER_BYTES):
