@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:            # spawn-fcgi may start us from any folder
     sys.path.insert(0, HERE)
 
-from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, Conflict, HTTPException, ServiceUnavailable
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.wrappers import Response
 from werkzeug.datastructures import MultiDict
@@ -45,7 +45,8 @@ from lib.idle_rows import IdleRows
 from lib.paths import PathNotFound
 from lib.shared import Shared
 from lib.store import Store, StoreError, store_exists
-from lib.web import GET, POST, PUBLIC, App, Area, expose, forwarded, route_map, unguarded  # noqa: F401
+from lib.transport import redacted
+from lib.web import GET, POST, PUBLIC, App, Area, expose, forwarded, route_map, serve_static, unguarded  # noqa: F401
 from lib.wsgi import under_base_url
 from model import UnknownClient, backend_for
 from model import events, rules, schedule, settings, stats
@@ -152,7 +153,9 @@ class Accounts(Pages):
         if not config.users:
             return redirect(next_url, 303)
         if request.method != 'POST':
-            return self.render('login.html', request, next_url=next_url)
+            session = request.environ['beaker.session']
+            return self.render('login.html', request, next_url=next_url,
+                               ended=hasattr(session, 'ended') and session.ended())
         name, password = request.form.get('name', ''), request.form.get('password', '')
         keys = throttle.keys(name, request.remote_addr)
         wait = throttle.begin(keys)     # counted as a failure before the slow hash runs
@@ -880,7 +883,10 @@ class Settings(Pages):
         backend = self.backend(name)
         if not backend.CAPABILITIES.settings_write:
             raise BadRequest('%s has no settings pyroTorrent can set' % backend.client)
-        report = settings.apply(store, backend, clean, request.user.name or 'local', everything=everything)
+        try:
+            report = settings.apply(store, backend, clean, request.user.name or 'local', everything=everything)
+        except settings.Busy as exc:
+            raise Conflict('Nothing was changed: %s.' % exc) from None
         report.notes[:0] = list(notes)
         return report
 
@@ -892,6 +898,8 @@ class Settings(Pages):
             kept = settings.keep_live(store, self.backend(name), fields, request.user.name or 'local')
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
+        except settings.Busy as exc:
+            raise Conflict('Nothing was changed: %s.' % exc) from None
         self.tell(request, 'pyroTorrent now keeps %s\'s value of %s.' % (self.backend(name).client, ', '.join(kept)))
 
     def tell_report(self, request, name, report):
@@ -1394,8 +1402,11 @@ class PyroTorrent(App):
         if getattr(self, '_stats_reader', None) is None:
             store = self.existing_store()       # pages only read it: the worker makes the store
             if store is None:
+                failed = self.store() if _store_exists(self.config) else None
+                if isinstance(failed, StoreError):
+                    raise failed                # it is there but cannot be opened: say why
                 raise StoreError('the store %s does not exist yet: the worker (python pyrotorrent.py worker) '
-                                 'makes it' % self.config.store_url)
+                                 'makes it' % redacted(self.config.store_url))
             self._stats_reader = stats.Reader(store, stats.time_zone(self.config.TIME_ZONE))
         return self._stats_reader
 
@@ -1735,13 +1746,12 @@ def main(argv=None):
         print('pyrotorrent: %s: %s' % (config.path, exc), file=sys.stderr)
         return 2
     if args.http:
-        from werkzeug.middleware.shared_data import SharedDataMiddleware
         from werkzeug.serving import run_simple
         host, port = _address(parser, args.http)
         if config.AUTH and not config.users and not _loopback_host(host):
             parser.error('%s is not a loopback address, and config.py declares no users: add users '
                          '(python pyrotorrent.py passwd), or set AUTH = False to serve everyone' % host)
-        static = SharedDataMiddleware(app, {config.STATIC_URL: os.path.join(HERE, 'static')})
+        static = serve_static(app, config.STATIC_URL, os.path.join(HERE, 'static'))
         run_simple(host, port, static, threaded=True, use_reloader=False)
         return 0
     from flup.server.fcgi import WSGIServer

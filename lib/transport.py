@@ -250,7 +250,7 @@ TRANSPORTS = {
 
 
 # a query parameter whose name holds one of these carries a secret (token=, api_key=, sig=...)
-_SECRET_NAME = re.compile(r'token|secret|passw|pwd|auth|sig|key|session|credential', re.I)
+_SECRET_NAME = re.compile(r'token|secret|passw|pwd|^pass$|auth|sig|key|session|credential', re.I)
 
 
 def redacted(url):
