@@ -1744,7 +1744,7 @@ def main(argv=None):
         static = SharedDataMiddleware(app, {config.STATIC_URL: os.path.join(HERE, 'static')})
         run_simple(host, port, static, threaded=True, use_reloader=False)
         return 0
-    from flup.server.fcgi import WSGIServer
+    from lib.fcgi import WSGIServer       # flup's, its thread pool mended: no request queues
     if args.fcgi:
         bind = args.fcgi if '/' in args.fcgi else _address(parser, args.fcgi)
         WSGIServer(app, bindAddress=bind).run()
