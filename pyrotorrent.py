@@ -13,6 +13,7 @@ lib/web.py is the core every area shares (dispatch, who may pass, pages, JSON, e
 import argparse
 import base64
 import binascii
+import contextvars
 import csv
 import dataclasses
 import datetime
@@ -1387,7 +1388,8 @@ class PyroTorrent(App):
         if len(backends) <= 1:
             return [one(b) for b in backends]
         with ThreadPoolExecutor(max_workers=len(backends)) as pool:   # this request's own: no queue
-            return list(pool.map(one, backends))
+            # each in a copy of this request's context: its page deadlines (lib.deadline.page)
+            return [f.result() for f in [pool.submit(contextvars.copy_context().run, one, b) for b in backends]]
 
     def stats_reader(self):
         """The statistics of the store (opened on first use; lib.store.StoreError in words)."""
