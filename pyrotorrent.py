@@ -271,8 +271,9 @@ class Lists(Pages):
         key = (name, dataclasses.astuple(query))
         # a stamp kept LIVE_FULL_SECONDS from a whole list: a refresh that finds none (age 0) is one
         _, since_full = shared.get(('full due',) + key, lambda: True, keep=LIVE_FULL_SECONDS)
-        if not self.app.is_refresh(request):
-            return self.looked_at(name, backend.torrent_list(query))
+        if not self.app.is_refresh(request):    # loads at the same time share one (kept no longer)
+            listing, age = shared.get(('load', self.app.changes.get(name, 0)) + key, lambda: backend.torrent_list(query))
+            return self.looked_at(name, listing) if age == 0 else listing
         if known and query.sort in STABLE_SORTS and not query.state and since_full > 0:   # a state filter: may change
             listing = self.refreshed_rows(backend, query, known)
             if listing is not None:
@@ -1307,6 +1308,7 @@ class PyroTorrent(App):
         super().__init__(config, areas, self.backends, os.path.join(HERE, 'templates'),
                          url_map=url_map if url_map is not None else globals()['url_map'])
         self.shared = Shared()          # one question in flight per target, however many ask
+        self.changes = {}               # target -> POSTs about it so far (lib.shared keys of page loads)
         self.idle_rows = IdleRows(is_idle, keep=LIVE_FULL_SECONDS, limit=IDLE_ROWS)    # stopped rows a refresh need not ask
         self._store = None
         self.time_zone = schedule.time_zone(config.TIME_ZONE)      # the schedules' (config.py checked it)
@@ -1318,6 +1320,13 @@ class PyroTorrent(App):
                                   view_titles=VIEW_TITLES, duplicate_views=DUPLICATE_VIEWS,
                                   overview_states=OVERVIEW_STATES,
                                   alt_on=lambda name: self.desired(name).get('alt_enabled', False))
+
+    def dispatch(self, request):
+        try:
+            return super().dispatch(request)
+        finally:        # a POST may have changed the target: a page load after it asks afresh
+            if request.method == 'POST' and request.target_name:
+                self.changes[request.target_name] = self.changes.get(request.target_name, 0) + 1
 
     def store(self):
         """The store (opened on first use), or the StoreError that says why it cannot be."""

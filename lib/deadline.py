@@ -30,6 +30,16 @@ def page():
         _page.reset(token)
 
 
+def page_at(target, seconds):
+    """When this page's time for `target` ends (time.monotonic), its budget starting now if
+    no round trip to it began yet; outside page(), `seconds` from now."""
+    at = time.monotonic() + seconds
+    targets = _page.get()
+    if targets is None:
+        return at
+    return targets.setdefault(target, [at, 0])[0]
+
+
 class Deadline:
     def __init__(self, seconds):
         self.seconds = seconds
