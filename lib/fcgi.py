@@ -7,6 +7,8 @@ viewers stuck on a hung rTorrent, the next request, for any target, waited until
 them timed out.  Here a queued job is counted against the idle threads, so every request
 gets a thread of its own at once (flup's default: no limit on their number).
 """
+import threading
+
 from flup.server import fcgi, threadpool
 
 
@@ -27,6 +29,30 @@ class ThreadPool(threadpool.ThreadPool):
                 self._lock.notify()
                 return True
             return False
+
+    def _worker(self):
+        """flup's, with the same count: a thread ends when, its job done, more than maxSpare
+        would stay idle once the queued jobs are taken (flup's asserted idle <= maxSpare)."""
+        with self._lock:
+            while True:
+                while not self._workQueue and not self._stop:
+                    self._lock.wait()
+                if self._stop:
+                    return
+                job = self._workQueue.pop(0)
+                self._idleCount -= 1
+                self._lock.release()
+                try:
+                    job.run()
+                except Exception:       # as flup: a job's failure is its own (flup's Request logs it)
+                    pass
+                finally:
+                    self._lock.acquire()
+                if self._idleCount - len(self._workQueue) >= self._maxSpare:
+                    self._workerCount -= 1
+                    self._threads.remove(threading.current_thread())
+                    return
+                self._idleCount += 1
 
 
 class WSGIServer(fcgi.WSGIServer):

@@ -105,3 +105,26 @@ def test_a_hung_target_does_not_delay_another(site):
     assert [e[0] for e in events if e[0].startswith('hung')] == ['hung answered 504'] * VIEWERS
     for p in pages:
         assert "rTorrent 'hung'" in page_text(p) and 'did not answer in time' in page_text(p), page_text(p)[:800]
+
+
+def test_the_mended_pool_gives_every_job_a_thread_and_shrinks_back():
+    """Bursts of jobs, each holding its thread a while (as requests on a hung target do):
+    none waits behind another, and the idle threads come back to maxSpare after."""
+    from lib.fcgi import ThreadPool
+    pool = ThreadPool(minSpare=1, maxSpare=5)
+    release, started, done = threading.Event(), [], []
+
+    class Job:
+        def run(self):
+            started.append(1)
+            release.wait(30)
+            done.append(1)
+    for burst in range(4):
+        for _ in range(7):
+            assert pool.addJob(Job(), allowQueuing=False)
+    rig.wait_for(lambda: len(started) == 28, 10, 'every job to have a thread while all are held')
+    release.set()
+    rig.wait_for(lambda: len(done) == 28, 10, 'every job to end')
+    rig.wait_for(lambda: pool._workerCount == 5 and pool._idleCount == 5 and not pool._workQueue, 10,
+                 'the pool to shrink back to its 5 spare threads')
+    assert len([t for t in pool._threads if t.is_alive()]) == 5
