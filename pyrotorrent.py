@@ -13,6 +13,7 @@ lib/web.py is the core every area shares (dispatch, who may pass, pages, JSON, e
 import argparse
 import base64
 import binascii
+import contextvars
 import dataclasses
 import datetime
 import io
@@ -272,8 +273,9 @@ class Lists(Pages):
         key = (name, dataclasses.astuple(query))
         # a stamp kept LIVE_FULL_SECONDS from a whole list: a refresh that finds none (age 0) is one
         _, since_full = shared.get(('full due',) + key, lambda: True, keep=LIVE_FULL_SECONDS)
-        if not self.app.is_refresh(request):
-            return self.looked_at(name, backend.torrent_list(query))
+        if not self.app.is_refresh(request):    # loads at the same time share one (kept no longer)
+            listing, age = shared.get(('load', self.app.changes.get(name, 0)) + key, lambda: backend.torrent_list(query))
+            return self.looked_at(name, listing) if age == 0 else listing
         if known and query.sort in STABLE_SORTS and not query.state and since_full > 0:   # a state filter: may change
             listing = self.refreshed_rows(backend, query, known)
             if listing is not None:
@@ -1314,6 +1316,7 @@ class PyroTorrent(App):
         super().__init__(config, areas, self.backends, os.path.join(HERE, 'templates'),
                          url_map=url_map if url_map is not None else globals()['url_map'])
         self.shared = Shared()          # one question in flight per target, however many ask
+        self.changes = {}               # target -> POSTs about it so far (lib.shared keys of page loads)
         self.idle_rows = IdleRows(is_idle, keep=LIVE_FULL_SECONDS, limit=IDLE_ROWS)    # stopped rows a refresh need not ask
         self._store = None
         self.time_zone = schedule.time_zone(config.TIME_ZONE)      # the schedules' (config.py checked it)
@@ -1325,6 +1328,13 @@ class PyroTorrent(App):
                                   view_titles=VIEW_TITLES, duplicate_views=DUPLICATE_VIEWS,
                                   overview_states=OVERVIEW_STATES,
                                   alt_on=lambda name: self.desired(name).get('alt_enabled', False))
+
+    def dispatch(self, request):
+        try:
+            return super().dispatch(request)
+        finally:        # a POST may have changed the target: a page load after it asks afresh
+            if request.method == 'POST' and request.target_name:
+                self.changes[request.target_name] = self.changes.get(request.target_name, 0) + 1
 
     def store(self):
         """The store (opened on first use), or the StoreError that says why it cannot be."""
@@ -1395,7 +1405,8 @@ class PyroTorrent(App):
         if len(backends) <= 1:
             return [one(b) for b in backends]
         with ThreadPoolExecutor(max_workers=len(backends)) as pool:   # this request's own: no queue
-            return list(pool.map(one, backends))
+            # each in a copy of this request's context: its page deadlines (lib.deadline.page)
+            return [f.result() for f in [pool.submit(contextvars.copy_context().run, one, b) for b in backends]]
 
     def stats_reader(self):
         """The statistics of the store (opened on first use; lib.store.StoreError in words)."""
@@ -1754,7 +1765,7 @@ def main(argv=None):
         static = serve_static(app, config.STATIC_URL, os.path.join(HERE, 'static'))
         run_simple(host, port, static, threaded=True, use_reloader=False)
         return 0
-    from flup.server.fcgi import WSGIServer
+    from lib.fcgi import WSGIServer       # flup's, its thread pool mended: no request queues
     if args.fcgi:
         bind = args.fcgi if '/' in args.fcgi else _address(parser, args.fcgi)
         WSGIServer(app, bindAddress=bind).run()

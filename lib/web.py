@@ -5,6 +5,7 @@ Nothing here knows torrents: pyrotorrent.py groups its handlers by area (a class
 `Area` whose methods are marked with `expose`) and hands them to `App`, which builds one
 Werkzeug Map from them.  Every link is built from an endpoint name (`url_for`).
 """
+import contextlib
 import hashlib
 import io
 import ipaddress
@@ -22,7 +23,7 @@ from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
-from lib import auth, sessions, shared_counters
+from lib import auth, deadline, sessions, shared_counters
 from lib.format import FILTERS
 
 GET, POST = ('GET',), ('POST',)        # GET includes HEAD; a GET never changes anything
@@ -380,7 +381,10 @@ class App:
     def __call__(self, environ, start_response):
         request = PageRequest(environ)
         request.max_content_length = self.config.MAX_UPLOAD_BYTES   # until the route is known
-        response = self.dispatch(request)
+        # a page's round trips to a target share its timeout; a POST's are each bounded alone,
+        # so a batch that is going well is never cut in half
+        with deadline.page() if request.method in ('GET', 'HEAD') else contextlib.nullcontext():
+            response = self.dispatch(request)
         for header, value in SECURITY_HEADERS + (PRIVATE,):
             response.headers.setdefault(header, value)
         return response(environ, start_response)
