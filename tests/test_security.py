@@ -15,11 +15,12 @@ import pytest
 from werkzeug.routing import Map, Rule
 from werkzeug.security import check_password_hash
 
-import pyrotorrent
-
 from lib import auth, config
-from pyrotorrent import ACCESS, PUBLIC, PyroTorrent, make_app, url_map
-from lib.web import Route
+from lib.pages import app as pages_app
+from lib.pages.app import ACCESS, PyroTorrent
+from lib.pages.app import URL_MAP as url_map
+from lib.web import PUBLIC, Route, unguarded
+from pyrotorrent import make_app
 from tests import webapp
 from tests.webapp import page_text
 
@@ -289,11 +290,11 @@ def call(web, method, path, token=None):
 
 
 def test_every_endpoint_has_an_access_rule(monkeypatch):
-    assert pyrotorrent.unguarded(url_map) == []
+    assert unguarded(url_map) == []
     grown = Map([Route(r.rule, r.role, endpoint=r.endpoint, methods=r.methods) for r in url_map.iter_rules()]
                 + [Rule('/new-page', endpoint='new_page')])     # a route declared without its role
-    assert pyrotorrent.unguarded(grown) == ['new_page']
-    monkeypatch.setattr(pyrotorrent, 'url_map', grown)
+    assert unguarded(grown) == ['new_page']
+    monkeypatch.setattr(pages_app, 'URL_MAP', grown)
     with pytest.raises(RuntimeError, match='no ACCESS entry for endpoint.*new_page'):
         PyroTorrent(config.from_dict({'targets': {'t': {'url': 'scgi://127.0.0.1:1'}}}))
 
