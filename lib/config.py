@@ -15,7 +15,7 @@ import urllib.parse
 import zoneinfo
 
 from lib.auth import NOBODY, ROLES, User, is_password_hash
-from lib.transport import MAX_ANSWER_BYTES, BadURL, transport_for
+from lib.transport import MAX_ANSWER_BYTES, BadURL, redacted, transport_for
 
 DEFAULT_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'config.py')
 TARGET_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
@@ -198,7 +198,7 @@ def from_dict(values, path='config.py'):
         parts = urllib.parse.urlsplit(hook) if isinstance(hook, str) else None
         if hook and (parts is None or parts.scheme not in ('http', 'https') or not parts.hostname):
             fail('WEBHOOK_URL must be an http:// or https:// URL (events are POSTed there as JSON), not %r'
-                 % (hook,))
+                 % (redacted(hook) if isinstance(hook, str) else hook,))
         settings['WEBHOOK_URL'] = hook or ''
     timeout = values.get('TIMEOUT', 10.0)
     if not _is_timeout(timeout):

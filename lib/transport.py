@@ -13,6 +13,7 @@ target that floods cannot fill pyroTorrent's memory.
 """
 import base64
 import http.client
+import re
 import socket
 import urllib.parse
 
@@ -183,10 +184,7 @@ class HTTPTransport:
         self.path = parts.path or '/RPC2'
         if parts.query:
             self.path += '?' + parts.query
-        self.auth = None
-        if parts.username:
-            token = '%s:%s' % (urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or ''))
-            self.auth = 'Basic ' + base64.b64encode(token.encode()).decode()
+        self.auth = basic_auth(url) if parts.username else None
 
     def request(self, body):
         deadline = _Deadline(self.timeout)
@@ -251,13 +249,32 @@ TRANSPORTS = {
 }
 
 
+# a query parameter whose name holds one of these carries a secret (token=, api_key=, sig=...)
+_SECRET_NAME = re.compile(r'token|secret|passw|pwd|auth|sig|key|session|credential', re.I)
+
+
 def redacted(url):
-    """The URL as pages and messages may show it: a password in it becomes ***."""
+    """The URL as pages, messages and logs may show it: a password in it and the value of a
+    query parameter named like a secret (token, key, secret, password, auth, sig) become ***."""
     parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = '%s:***@%s' % (parts.username, parts.netloc.rpartition('@')[2])
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    if parts.password is not None:
+        parts = parts._replace(netloc='%s:***@%s' % (parts.username, parts.netloc.rpartition('@')[2]))
+    if parts.query:
+        fields = []
+        for field in parts.query.split('&'):
+            name, sep, _ = field.partition('=')
+            fields.append(name + '=***' if sep and _SECRET_NAME.search(urllib.parse.unquote_plus(name)) else field)
+        parts = parts._replace(query='&'.join(fields))
+    return urllib.parse.urlunsplit(parts)
+
+
+def basic_auth(url):
+    """The Authorization header value for the user:password of a URL, or None."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return None
+    token = '%s:%s' % (urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or ''))
+    return 'Basic ' + base64.b64encode(token.encode('utf-8')).decode('ascii')
 
 
 def transport_for(url, timeout=10.0, max_bytes=MAX_ANSWER_BYTES):

@@ -5,6 +5,7 @@ Nothing here knows torrents: pyrotorrent.py groups its handlers by area (a class
 `Area` whose methods are marked with `expose`) and hands them to `App`, which builds one
 Werkzeug Map from them.  Every link is built from an endpoint name (`url_for`).
 """
+import io
 import ipaddress
 import logging
 import socket
@@ -12,7 +13,8 @@ from urllib.parse import quote
 
 import simplejson
 from jinja2 import Environment, FileSystemLoader
-from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
 from werkzeug.routing import Map, PathConverter, Rule
 from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.utils import redirect
@@ -37,15 +39,51 @@ SECURITY_HEADERS = (
 )
 
 
+FORM_MAX_BYTES = 2 * 1024 * 1024       # a body that is not an upload (a form, JSON): far above any page's
+FORM_MAX_FIELDS = 20000                # a 10,000-file torrent's priorities form has 10,000 fields
+
+
+class _FormParser(FormDataParser):
+    """Werkzeug's parser, refusing a urlencoded body of more than max_form_parts fields
+    before parsing it (Werkzeug bounds only multipart parts)."""
+
+    def _parse_urlencoded(self, stream, mimetype, content_length, options):
+        data = stream.read()
+        if data.count(b'&') >= self.max_form_parts:
+            raise RequestEntityTooLarge()
+        return super()._parse_urlencoded(io.BytesIO(data), mimetype, content_length, options)
+
+
+class _RequestJSON:
+    """json for request bodies: one nested too deeply for the parser is the sender's 400 (a
+    RecursionError anywhere else is not the visitor's doing: a target's answer says so itself)."""
+
+    @staticmethod
+    def loads(data, **options):
+        try:
+            return simplejson.loads(data, **options)
+        except RecursionError:
+            raise BadRequest('The request is nested too deeply to be read.') from None
+
+    dumps = staticmethod(simplejson.dumps)
+
+
+class PageRequest(Request):
+    json_module = _RequestJSON
+    form_data_parser_class = _FormParser
+    max_form_parts = FORM_MAX_FIELDS
+
+
 class Route(Rule):
     """A Werkzeug Rule that carries the least role it needs (lib.auth.ROLES or PUBLIC)."""
 
-    def __init__(self, string, role, **options):
+    def __init__(self, string, role, uploads=False, **options):
         super().__init__(string, **options)
         self.role = role
+        self.uploads = uploads          # takes files: up to MAX_UPLOAD_BYTES, else FORM_MAX_BYTES
 
     def get_empty_kwargs(self):
-        return dict(super().get_empty_kwargs(), role=self.role)
+        return dict(super().get_empty_kwargs(), role=self.role, uploads=self.uploads)
 
 
 class AnyPathConverter(PathConverter):
@@ -53,10 +91,11 @@ class AnyPathConverter(PathConverter):
     regex = '[^/](?s:.)*?'
 
 
-def expose(rule, role, methods=GET, endpoint=None):
-    """Mark an Area method `on_<endpoint>` as the handler of `rule` for `role` and up."""
+def expose(rule, role, methods=GET, endpoint=None, uploads=False):
+    """Mark an Area method `on_<endpoint>` as the handler of `rule` for `role` and up;
+    uploads=True: its body may be as large as MAX_UPLOAD_BYTES (else FORM_MAX_BYTES)."""
     def mark(handler):
-        handler.__dict__.setdefault('routes', []).append((rule, role, tuple(methods), endpoint))
+        handler.__dict__.setdefault('routes', []).append((rule, role, tuple(methods), endpoint, uploads))
         return handler
     return mark
 
@@ -71,9 +110,9 @@ class Area:
     def exposed(cls):
         """(Route, method name) of every exposed handler, in the order they are written."""
         for name, handler in vars(cls).items():
-            for rule, role, methods, endpoint in getattr(handler, 'routes', ()):
+            for rule, role, methods, endpoint, uploads in getattr(handler, 'routes', ()):
                 endpoint = endpoint or name[len('on_'):]
-                yield Route(rule, role, endpoint=endpoint, methods=list(methods)), name
+                yield Route(rule, role, uploads=uploads, endpoint=endpoint, methods=list(methods)), name
 
 
 def route_map(areas):
@@ -174,11 +213,16 @@ class App:
 
     def failure(self, request, exc, api):
         """The answer for an exception a handler raised."""
-        if isinstance(exc, RequestEntityTooLarge):
+        if isinstance(exc, RequestEntityTooLarge) and getattr(request, 'uploads', False):
             return self.error(request, 413, 'Too Large',
                               'This request is larger than the %s pyroTorrent takes in one '
                               '(MAX_UPLOAD_BYTES in config.py); nothing was added. Send fewer or '
-                              'smaller files at a time.' % FILTERS['size'](self.config.MAX_UPLOAD_BYTES), api)
+                              'smaller files at a time.' % FILTERS['size'](request.max_content_length), api)
+        if isinstance(exc, RequestEntityTooLarge):
+            return self.error(request, 413, 'Too Large',
+                              'This request is larger than pyroTorrent takes here (at most %s and %s '
+                              'fields); nothing was changed.' % (FILTERS['size'](request.max_content_length),
+                                                                 '{:,}'.format(FORM_MAX_FIELDS)), api)
         if isinstance(exc, HTTPException):
             if exc.code in (301, 302, 303, 307, 308):
                 return exc.get_response(request.environ)
@@ -193,8 +237,6 @@ class App:
             return self.error(request, 503, 'Service Unavailable',
                               'The session store (%s) did not answer: %s. Logins and forms need it; '
                               'nothing was changed. Try again once it answers.' % (where, failed), api)
-        if isinstance(exc, RecursionError):
-            return self.error(request, 400, 'Bad Request', 'The request is nested too deeply to be read.', api)
         # a bug: the traceback goes to the log, never to the page
         log.error('%s %s failed', request.method, request.full_path, exc_info=exc)
         return self.error(request, 500, 'Internal Server Error',
@@ -303,6 +345,9 @@ class App:
         request.user = request.target_name = None
         try:
             rule, values = adapter.match(return_rule=True)
+            request.uploads = getattr(rule, 'uploads', False)       # the body's cap; larger: 413, the body unread
+            request.max_content_length = (self.config.MAX_UPLOAD_BYTES if rule.uploads
+                                          else min(FORM_MAX_BYTES, self.config.MAX_UPLOAD_BYTES))
             refused = self.authorize(request, rule, values, api)
             if refused is not None:
                 return refused
@@ -312,8 +357,8 @@ class App:
             return self.failure(request, exc, api)
 
     def __call__(self, environ, start_response):
-        request = Request(environ)
-        request.max_content_length = self.config.MAX_UPLOAD_BYTES   # larger: 413, the body unread
+        request = PageRequest(environ)
+        request.max_content_length = self.config.MAX_UPLOAD_BYTES   # until the route is known
         response = self.dispatch(request)
         for header, value in SECURITY_HEADERS:
             response.headers.setdefault(header, value)

@@ -22,6 +22,7 @@ import urllib.parse
 
 from lib.deadline import Deadline
 from lib.store import StoreError
+from lib.transport import basic_auth, redacted
 
 DEADLINE = 5.0
 ATTEMPTS = 5
@@ -32,8 +33,10 @@ log = logging.getLogger('pyrotorrent.webhook')
 class Webhook:
     def __init__(self, url, store, deadline=DEADLINE, attempts=ATTEMPTS, backoff=BACKOFF, poll=1.0):
         if not url.lower().startswith(('http://', 'https://')):
-            raise ValueError('a webhook URL is http:// or https://, not %r' % url)
+            raise ValueError('a webhook URL is http:// or https://, not %r' % redacted(url))
         self.url, self.store = url, store
+        self.shown = redacted(url)             # the log never holds its password or token
+        self.auth = basic_auth(url)            # user:password in the URL: sent, as Basic auth
         self.deadline, self.attempts, self.backoff, self.poll = deadline, attempts, backoff, poll
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -80,7 +83,10 @@ class Webhook:
             conn = cls(parts.hostname, parts.port, timeout=deadline.remaining())
             conn.connect()
             deadline.watch(conn.sock)
-            conn.request('POST', path, body, {'Content-Type': 'application/json', 'User-Agent': 'pyroTorrent webhook'})
+            headers = {'Content-Type': 'application/json', 'User-Agent': 'pyroTorrent webhook'}
+            if self.auth:
+                headers['Authorization'] = self.auth
+            conn.request('POST', path, body, headers)
             answer = conn.getresponse()
             answer.read(65536)
             if deadline.cut:            # a cut connection can look like the end of the answer
@@ -107,9 +113,9 @@ class Webhook:
         attempts = message.attempts + 1
         if attempts >= self.attempts:
             self.store.sent(message.key)
-            log.error('webhook %s: gave up on %s after %d attempts (%s)', self.url, message.key, attempts, why)
+            log.error('webhook %s: gave up on %s after %d attempts (%s)', self.shown, message.key, attempts, why)
         else:
             self.store.retry(message.key, attempts, time.time() + self.backoff * 2 ** (attempts - 1), why)
-            log.warning('webhook %s: %s failed (%s); attempt %d of %d soon', self.url, message.key, why,
+            log.warning('webhook %s: %s failed (%s); attempt %d of %d soon', self.shown, message.key, why,
                         attempts + 1, self.attempts)
         return False

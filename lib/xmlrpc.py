@@ -15,8 +15,14 @@ Fault = xmlrpc.client.Fault
 Binary = xmlrpc.client.Binary
 
 
+MAX_DEPTH = 64         # rTorrent nests 4 deep (a multicall of rows); deeper is not an answer
+
+
 class MalformedAnswer(Exception):
     """The bytes that came back are not an XML-RPC answer."""
+
+
+TOO_DEEP = 'the answer is nested too deeply to be read (arrays or structs over %d levels deep)' % MAX_DEPTH
 
 
 def dumps(method, params):
@@ -72,7 +78,10 @@ def loads(data):
     """The single result of an XML-RPC answer (bytes); raises Fault for a fault answer.
 
     Identical to xmlrpc.client.loads(data)[0][0] for every answer."""
-    result = _fast(data)
+    try:
+        result = _fast(data)
+    except RecursionError:      # the C JSON parser stops at Python's recursion limit
+        raise MalformedAnswer(TOO_DEEP) from None
     if result is not _SLOW:
         return result
     try:
@@ -83,7 +92,21 @@ def loads(data):
         raise MalformedAnswer(_describe(data, exc)) from None
     if len(params) != 1:
         raise MalformedAnswer('the answer holds %d values instead of one' % len(params))
+    if not within_depth(params[0], MAX_DEPTH):       # expat is iterative: any depth comes back
+        raise MalformedAnswer(TOO_DEEP)
     return params[0]
+
+
+def within_depth(value, limit):
+    """Whether lists and dicts in value nest at most `limit` deep (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (list, tuple, dict)):
+            if depth > limit:
+                return False
+            stack.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+    return True
 
 
 _SLOW = object()

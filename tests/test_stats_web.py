@@ -60,7 +60,7 @@ def test_the_overview_sums_targets_and_the_api_and_csv_give_the_same_numbers(fil
     assert sum(int(r[2]) for r in rows[1:]) == 30 * 10 ** 6 and len(rows) == 61
     answer = w.get('/target/box/stats.csv?range=month&by=tracker')
     assert answer.headers['Content-Disposition'] == 'attachment; filename="pyrotorrent-box-month-by-tracker.csv"'
-    assert 'example.org,,30000000,30000,' in answer.get_data(as_text=True)
+    assert '"example.org","",30000000,30000,""' in answer.get_data(as_text=True)      # texts quoted, numbers bare
     bad = w.get('/api/target/box/stats?range=decade')
     assert bad.status_code == 400 and 'range must be one of hour, day, week, month, year' in bad.json['error']['message']
 

@@ -93,7 +93,7 @@ def _upload_item(filename, data):
 class Adding(Pages):
     """Adding torrents: uploads, direct links, magnet links."""
 
-    @expose('/target/<name>/add', 'user', GET + POST)
+    @expose('/target/<name>/add', 'user', GET + POST, uploads=True)
     def on_add(self, request, name):
         """The add form (a GET adds nothing; ?magnet= fills the links in, for the browser's
         magnet: handler), and on POST the result of each item, rendered at once: a refresh
@@ -114,7 +114,7 @@ class Adding(Pages):
         return self.render_add(request, name, dict(request.form.to_dict(), links='\n'.join(retry)),
                                results=batch.results, shown=shown, retried=len(retry))
 
-    @expose('/api/target/<name>/add', 'user', POST)
+    @expose('/api/target/<name>/add', 'user', POST, uploads=True)
     def on_api_add(self, request, name):
         try:
             results = self.add(request, name).results

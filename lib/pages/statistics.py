@@ -1,7 +1,6 @@
 """Bytes moved (model/stats.py, sampled by the worker): a page per target and one across
 all, the JSON and CSV of them, and /metrics for Prometheus.
 """
-import csv
 import dataclasses
 import datetime
 import io
@@ -81,7 +80,7 @@ class Statistics(Pages):
     def on_stats_csv(self, request, name=None):
         names, chart, by, rows = self.stats_query(request, name)
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csvsafe.writer(out)      # no cell a spreadsheet would run as a formula
         if by:
             writer.writerow([by, 'name', 'down_bytes', 'up_bytes', 'removed'])
             for row in rows:

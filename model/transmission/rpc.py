@@ -8,7 +8,6 @@ as long as this client for the list's 16 fields (objects, then a Torrent object 
 size cap and no overall time limit on answers, and its Client() asks the daemon in its
 constructor.  Figures: docs/performance.rst (tests/bench/bench_transmission.py).
 """
-import base64
 import http.client
 import socket
 import threading
@@ -17,7 +16,7 @@ import urllib.parse
 import simplejson
 
 from lib.deadline import Deadline
-from lib.transport import BadURL, redacted
+from lib.transport import BadURL, basic_auth, redacted
 from model.errors import BadAnswer, CommandFault, LoginRefused, TimedOut, Unreachable
 
 SESSION_HEADER = 'X-Transmission-Session-Id'
@@ -43,10 +42,7 @@ class Transport:
         self.host, self.https = parts.hostname, parts.scheme == 'https'
         self.path = (parts.path or '/transmission/rpc') + ('?' + parts.query if parts.query else '')
         self.timeout, self.max_answer = timeout, max_answer
-        self.auth = None
-        if parts.username is not None:
-            token = '%s:%s' % (urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or ''))
-            self.auth = 'Basic ' + base64.b64encode(token.encode('utf-8')).decode('ascii')
+        self.auth = basic_auth(url)
         self.session_id = self.last_date = ''
         self._lock = threading.Lock()
 
@@ -156,6 +152,8 @@ class Connection:
             answer = simplejson.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadAnswer(self, 'the answer to %s is not JSON (%s)' % (method, exc)) from None
+        except RecursionError:        # the C parser stops at Python's recursion limit
+            raise BadAnswer(self, 'the answer to %s is nested too deeply to be read' % method) from None
         if not isinstance(answer, dict) or not isinstance(answer.get('arguments', {}), dict):
             raise BadAnswer(self, 'the answer to %s is not a JSON-RPC answer' % method)
         if answer.get('result') != 'success':
