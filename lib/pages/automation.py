@@ -93,10 +93,11 @@ class Schedules(Pages):
                 rules.save(store, name, kept, self.who(request))
                 self.tell(request, "Rule '%s' removed." % form['delete'])
                 return redirect(back, 303)
-            if form.get('toggle'):
-                kept = [dict(r, enabled=not r.get('enabled', True)) if r['name'] == form['toggle'] else r for r in kept]
-                rules.save(store, name, kept, self.who(request))
-                return redirect(back, 303)
+            for state in ('enable', 'disable'):     # the state to set, not a flip: sent twice, the same
+                if form.get(state):
+                    kept = [dict(r, enabled=state == 'enable') if r['name'] == form[state] else r for r in kept]
+                    rules.save(store, name, kept, self.who(request))
+                    return redirect(back, 303)
             new = _rule_form(form)
             context = self.rule_context(name, kept + [new])
             rule = rules.validate(new, context)

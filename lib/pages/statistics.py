@@ -13,6 +13,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response
 
+from lib import csvsafe
 from lib.pages.base import Pages, chart_svg
 from lib.store import StoreError
 from lib.web import PUBLIC, expose, forwarded
