@@ -22,6 +22,7 @@ from lib import auth  # noqa: E402
 from lib import config as configuration  # noqa: E402
 from lib import sessions  # noqa: E402
 from lib.pages.app import URL_MAP, PyroTorrent  # noqa: E402
+from lib.session_middleware import Sessions  # noqa: E402  (Beaker's middleware: the web process only)
 from lib.store import Store, StoreError  # noqa: E402
 from lib.wsgi import under_base_url  # noqa: E402
 from model import UnknownClient  # noqa: E402
@@ -32,7 +33,7 @@ def make_app(config=None):
     config = config or configuration.load()
     core = PyroTorrent(config)
     session_options = sessions.options(config.session_options, config.BASE_URL)
-    app = under_base_url(sessions.Sessions(core, session_options), config.BASE_URL)
+    app = under_base_url(Sessions(core, session_options), config.BASE_URL)
     app.pyrotorrent = core          # for tests and tools that look inside
     return app
 

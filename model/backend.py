@@ -123,6 +123,7 @@ class Header:
     views: list               # view names; a client without views of its own lists filters
     client: str = ''          # the client's name, as Capabilities.client
     view_titles: dict = None  # view name -> what a page calls it, when that differs from the name
+    hidden_views: tuple = ()  # views the menu leaves out (they hold what another one does)
     download_directory: str = ''  # where new torrents' data goes, as the client names it
     free_space: int = None    # bytes free for it there; None: not known (Capabilities.free_space)
 
@@ -791,3 +792,21 @@ class ActionResult:
     ok: bool
     reason: str = ''
     erased_data: object = None   # erase with delete_data: a lib.erase.EraseReport
+
+
+# The torrent page's buttons: those that fit its state, in this order; the ALWAYS ones whatever it is.
+ACTION_ORDER = ('start', 'resume', 'start_now', 'pause', 'stop', 'close', 'recheck', 'announce', 'erase')
+ALWAYS = ('recheck', 'announce', 'erase')
+FITTING = {'downloading': ('pause', 'stop', 'close'), 'seeding': ('pause', 'stop', 'close'),
+           'paused': ('resume', 'stop', 'close'), 'checking': ('stop', 'close'), 'queued': ('start_now', 'stop'),
+           'stopped': ('start', 'start_now', 'close'), 'complete': ('start', 'start_now', 'close')}
+
+
+def fitting_actions(state, actions, closed):
+    """The actions of `actions` (a client's) that make sense for a torrent in this state;
+    `closed`: its files are closed already (no Close)."""
+    wanted = FITTING.get(state, ACTION_ORDER)
+    if 'resume' in wanted and 'resume' not in actions:
+        wanted += ('start',)
+    return [a for a in ACTION_ORDER if a in actions and (a in wanted or a in ALWAYS)
+            and not (a == 'close' and closed)]

@@ -14,7 +14,7 @@ from lib.pages.accounts import Accounts
 from lib.pages.adding import Adding
 from lib.pages.automation import Schedules
 from lib.pages.downloads import Downloads
-from lib.pages.lists import ANY_LABEL, DUPLICATE_VIEWS, VIEW_TITLES, Lists
+from lib.pages.lists import ANY_LABEL, Lists
 from lib.pages.live import IDLE_ROWS, LIVE_FULL_SECONDS, LIVE_KEEP
 from lib.pages.settings import Settings
 from lib.pages.statistics import Statistics
@@ -57,7 +57,6 @@ class PyroTorrent(App):
                                   live_known=Lists.known_text,
                                   refresh_seconds=config.REFRESH_SECONDS, down_seconds=DOWN_SECONDS,
                                   narrow_hidden=('label', 'added'),   # columns a phone does without
-                                  view_titles=VIEW_TITLES, duplicate_views=DUPLICATE_VIEWS,
                                   overview_states=OVERVIEW_STATES,
                                   alt_on=lambda name: self.desired(name).get('alt_enabled', False))
 

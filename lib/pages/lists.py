@@ -17,11 +17,6 @@ from model.errors import BackendError
 log = logging.getLogger('pyrotorrent')
 
 
-# rTorrent's own view names as people say them; 'default' and 'name' hold every torrent, as
-# 'main' does, so the views menu leaves them out (a client's header.view_titles comes first).
-VIEW_TITLES = {'main': 'all', 'hashing': 'checking', 'leeching': 'downloading'}     # lower case, as Transmission's
-DUPLICATE_VIEWS = ('default', 'name')
-
 # What the list's bulk bar says each choice will do (ACTION_HELP for the client's own actions).
 BULK_HELP = dict(ACTION_HELP, label='give them this label (replacing theirs)', unlabel='take their labels away',
                  priority='set their priority', erase='asks first; their data stays on disk unless you choose otherwise',

@@ -11,7 +11,7 @@ from werkzeug.utils import redirect
 from lib import paths
 from lib.pages.base import Pages, either, torrents_in_words
 from lib.web import GET, POST, expose
-from model.backend import ACTION_HELP, MAX_LABEL, check_text
+from model.backend import ACTION_HELP, MAX_LABEL, check_text, fitting_actions
 
 
 log = logging.getLogger('pyrotorrent')
@@ -26,24 +26,6 @@ DONE = {'start': 'Started', 'resume': 'Resumed', 'stop': 'Stopped', 'pause': 'Pa
         'queue_up': 'Moved up the queue', 'queue_down': 'Moved down the queue',
         'queue_bottom': 'Moved to the end of the queue', 'unlabel': 'Removed the label of'}
 VALUE_ACTIONS = ('label', 'priority', 'directory', 'group')   # actions that take a value from the form
-# The torrent page's buttons: those that fit its state, in this order; the ALWAYS ones whatever it is.
-ACTION_ORDER = ('start', 'resume', 'start_now', 'pause', 'stop', 'close', 'recheck', 'announce', 'erase')
-ALWAYS = ('recheck', 'announce', 'erase')
-FITTING = {'downloading': ('pause', 'stop', 'close'), 'seeding': ('pause', 'stop', 'close'),
-           'paused': ('resume', 'stop', 'close'), 'checking': ('stop', 'close'), 'queued': ('start_now', 'stop'),
-           'stopped': ('start', 'start_now', 'close'), 'complete': ('start', 'start_now', 'close')}
-
-
-def fitting_actions(state, actions, closed):
-    """The actions of `actions` (a client's) that make sense for a torrent in this state;
-    `closed`: its files are closed already (no Close)."""
-    wanted = FITTING.get(state, ACTION_ORDER)
-    if 'resume' in wanted and 'resume' not in actions:
-        wanted += ('start',)
-    return [a for a in ACTION_ORDER if a in actions and (a in wanted or a in ALWAYS)
-            and not (a == 'close' and closed)]
-
-
 class Torrents(Pages):
     """One torrent in full, and every action on one torrent or many."""
 
