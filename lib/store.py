@@ -168,6 +168,10 @@ class StoreError(Exception):
     """The store cannot be opened or used; str() says which file and why, in words."""
 
 
+class StoreTooNew(StoreError):
+    """The store was made by a newer pyroTorrent: waiting will not help, updating will."""
+
+
 @dataclasses.dataclass(frozen=True)
 class StoredValue:
     value: object                 # as given to put_values (JSON round trip)
@@ -292,7 +296,7 @@ class SQLiteEngine:
                 raise StoreError(self._unwritable(folder, exc.strerror)) from None
         # WAL keeps its -wal and -shm files beside the database: the folder must be writable
         if not os.access(folder, os.W_OK | os.X_OK):
-            raise StoreError(self._unwritable(folder, 'permission denied'))
+            raise StoreError(self._unwritable(folder, _why_unwritable(folder)))
         try:
             db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None,
                                  check_same_thread=False)
@@ -417,6 +421,16 @@ class PostgresEngine:
 
     def close(self, db):
         db.close()
+
+
+def _why_unwritable(folder):
+    """In words: a read-only mount (root too is refused there) or the folder's permissions."""
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return 'it is on a read-only file system'
+    except OSError as exc:
+        return exc.strerror.lower()
+    return 'permission denied'
 
 
 def _first_line(exc):
@@ -561,9 +575,12 @@ class Store:
     def migrate(self):
         """Bring the schema to SCHEMA_VERSION, one migration a transaction (the version read
         inside it, under the engine's migration lock: two processes opening a new store at
-        once apply each step once); StoreError if the store was made by a newer pyroTorrent."""
+        once apply each step once); StoreError if the store was made by a newer pyroTorrent.
+        A store already at this version is only read: opening it never waits for a writer."""
         with self._lock:
             db, engine = self._db, self.engine
+            if self._read_version(db) == SCHEMA_VERSION:
+                return
             while True:
                 try:
                     engine.begin_migration(db)
@@ -573,7 +590,7 @@ class Store:
                         engine.execute(db, 'INSERT INTO schema_version (version) VALUES (0)')
                     version = rows[0][0] if rows else 0
                     if version > SCHEMA_VERSION:
-                        raise StoreError('the store %s has schema version %d, newer than this pyroTorrent '
+                        raise StoreTooNew('the store %s has schema version %d, newer than this pyroTorrent '
                                          'knows (%d): update pyroTorrent' % (self.path, version, SCHEMA_VERSION))
                     if version == SCHEMA_VERSION:
                         engine.end(db, commit=True)
@@ -588,6 +605,20 @@ class Store:
                 except BaseException:
                     self._rollback(db)
                     raise
+
+    def _read_version(self, db):
+        """The schema version by a read alone, or None when there is none yet (a new store)."""
+        try:
+            self.engine.begin(db, write=False)
+            rows = self.engine.execute(db, 'SELECT version FROM schema_version')
+            self.engine.end(db, commit=True)
+        except self.engine.Error:
+            try:
+                self.engine.end(db, commit=False)       # no such table yet: the migration makes it
+            except self.engine.Error:
+                pass
+            return None
+        return rows[0][0] if rows else None
 
     def version(self):
         return self._run([('SELECT version FROM schema_version', ())], write=False)[0][0]

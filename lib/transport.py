@@ -265,7 +265,11 @@ def redacted(url):
             name, sep, _ = field.partition('=')
             fields.append(name + '=***' if sep and _SECRET_NAME.search(urllib.parse.unquote_plus(name)) else field)
         parts = parts._replace(query='&'.join(fields))
-    return urllib.parse.urlunsplit(parts)
+    if '://' not in url:
+        return urllib.parse.urlunsplit(parts)
+    # by hand: urlunsplit writes scgi+unix:///path as scgi+unix:/path, sqlite:////path as sqlite://path
+    return '%s://%s%s%s%s' % (url.split('://', 1)[0], parts.netloc, parts.path, '?' + parts.query if parts.query else '',
+                              '#' + parts.fragment if parts.fragment else '')
 
 
 def basic_auth(url):

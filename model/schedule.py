@@ -32,8 +32,8 @@ import datetime
 import re
 import json
 import time
-import zoneinfo
 
+from lib.zone import time_zone
 from model import settings
 from model.backend import same_run
 
@@ -66,17 +66,6 @@ def default_schedule():
 
 def cells_per_day(cell_minutes):
     return 24 * 60 // cell_minutes
-
-
-def time_zone(name=None):
-    """The ZoneInfo of TIME_ZONE; None or '' is this system's local zone.  ValueError in words."""
-    if not name:
-        return datetime.datetime.now().astimezone().tzinfo
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValueError("TIME_ZONE %r is not a time zone this system knows (like 'Europe/Berlin' or 'UTC')"
-                         % (name,)) from None
 
 
 # -- what a user gives -------------------------------------------------------------------

@@ -34,11 +34,11 @@ import collections
 import dataclasses
 import datetime
 import logging
-import os
 import sys
 import time
-import zoneinfo
 
+from lib.format import size as format_size
+from lib.zone import time_zone
 from model.backend import same_run, tracker_domain    # the list's tracker filter uses it too
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -54,27 +54,6 @@ log = logging.getLogger('pyrotorrent.worker')
 
 
 # -- time ---------------------------------------------------------------------------------
-
-def time_zone(name=None):
-    """The zone days are counted in: TIME_ZONE, else the system's (/etc/localtime), else UTC.
-    ValueError in words for an unknown name."""
-    if name:
-        try:
-            return zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError("TIME_ZONE '%s' is not a time zone this machine knows (e.g. 'Europe/Berlin', "
-                             "'UTC'; see /usr/share/zoneinfo)" % name) from None
-    if os.environ.get('TZ'):
-        try:
-            return zoneinfo.ZoneInfo(os.environ['TZ'].lstrip(':'))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass
-    try:
-        with open('/etc/localtime', 'rb') as f:
-            return zoneinfo.ZoneInfo.from_file(f, key='localtime')
-    except (OSError, ValueError):
-        return datetime.timezone.utc
-
 
 def bucket_start(t, resolution, zone):
     """Where the bucket holding unix time t begins: its minute, its local hour (a zone 5:30
@@ -141,20 +120,25 @@ class Sampler:
         self._known = {}            # target -> {hash: (up, down, label, tracker, name)}, texts interned
         self._wrote = {}            # target -> sampled_at this sampler wrote last
         self._series = {}           # target -> {(kind, key): id}
+        self._rate = {}             # target -> (up, down) bytes a second of its last sample
 
     def due(self, target, now=None, tick=0.0):
         state = self._state(target)
         now = time.time() if now is None else now
         return state is None or now - state.sampled_at >= self.policy.seconds - tick / 2
 
-    def sample(self, backend, now=None, tick=0.0):
-        """Sample one target if it is due; what happened, in words, or None."""
+    def sample(self, backend, now=None, tick=0.0, instance=None):
+        """Sample one target if it is due, or at once when `instance` (Backend.instance(), as
+        the worker's tick just asked it) is not the run sampled last: a new baseline within
+        a tick of a restart, so nothing that moves after it is lost.  What happened, in
+        words, or None."""
         if not backend.CAPABILITIES.transfer_totals:
             return None
         target = backend.name
         now = time.time() if now is None else now
         state = self._state(target)
-        if state is not None and now - state.sampled_at < self.policy.seconds - tick / 2:
+        restarted = instance is not None and state is not None and not same_run(state.instance, str(instance))
+        if state is not None and not restarted and now - state.sampled_at < self.policy.seconds - tick / 2:
             return None
         known = self._load(target, state)
         details = state is None or now - state.details_at >= DETAILS_SECONDS
@@ -218,8 +202,7 @@ class Sampler:
 
         events = []
         if state is not None and not same:
-            events.append(('restart', prev_at, now, 'the client restarted (instance %s, was %s)'
-                           % (instance, state.instance)))
+            events.append(('restart', prev_at, now, self._restart_words(target, instance, state.instance, now - prev_at)))
         elif gap:
             events.append(('gap', prev_at, now, 'no sample for %d s' % (now - prev_at)))
         if back:
@@ -256,12 +239,27 @@ class Sampler:
             'details_at = excluded.details_at', (target, instance, now, details_at, pruned_at)))
         self.store.run(statements)
         self._wrote[target] = now
+        moved = credit.get(('target', ''), (0, 0))
+        self._rate[target] = (moved[0] / (now - prev_at), moved[1] / (now - prev_at)) if (
+            same and not gap and now > prev_at) else None
         if now - pruned_at >= PRUNE_SECONDS:
             self.prune(target, now)
         words = [e[3] for e in events]
         if state is None:
             words.append('statistics begin: %d torrent%s as a baseline' % (len(seen), '' if len(seen) == 1 else 's'))
         return '; '.join(words) or None
+
+    def _restart_words(self, target, instance, was, seconds):
+        """The restart event's words: what moved between the last sample and the crash is
+        unknown; its bound is the last sample's rate over that time, when this sampler knows it."""
+        words = 'the client restarted (instance %s, was %s): ' % (instance, was)
+        rate = self._rate.get(target)
+        if rate is None:
+            return words + ('what moved in the %d s between the last sample and the restart may be missing'
+                            % seconds)
+        return words + ('up to %s down and %s up, moved in the %d s between the last sample and the restart, '
+                        'may be missing (at the rate of the last sample)'
+                        % (format_size(rate[1] * seconds), format_size(rate[0] * seconds), seconds))
 
     def _series_ids(self, target, keys, known, now):
         ids = self._series.get(target)

@@ -41,7 +41,7 @@ def tick(store, backend, sampler=None, tick_seconds=0.0, tz=None, notify=None, c
     if backend.CAPABILITIES.settings_write:
         said.append(settings.reapply_if_restarted(store, backend, instance))
     if sampler is not None:             # model/stats.py: samples only when its interval is due
-        said.append(sampler.sample(backend, tick=tick_seconds))
+        said.append(sampler.sample(backend, tick=tick_seconds, instance=instance))   # at once after a restart
     if not (automate_now or catch_up) and backend.CAPABILITIES.settings_write:
         words, done, automate_now = schedule.quick_tick(store, backend, now, tz)
         said.append(words)

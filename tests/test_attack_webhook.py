@@ -59,3 +59,12 @@ def test_redacted_hides_query_secrets_and_keeps_the_rest():
         'http://u:***@h:1/x?token=***&api_key=***&Signature=***&page=2&authToken=***&password=***#f'
     assert redacted('scgi://127.0.0.1:5000') == 'scgi://127.0.0.1:5000'
     assert redacted('https://h/hook?secret=s3&page=1') == 'https://h/hook?secret=***&page=1'
+
+
+def test_redacted_keeps_urls_without_a_host_as_written():
+    # urlunsplit would write these as scgi+unix:/path and sqlite://path: a page naming the
+    # socket or the store's file must show the URL the user wrote in config.py
+    assert redacted('scgi+unix:///home/rt/rpc.socket') == 'scgi+unix:///home/rt/rpc.socket'
+    assert redacted('scgi+unix:///home/rt/rpc.socket?token=A') == 'scgi+unix:///home/rt/rpc.socket?token=***'
+    assert redacted('sqlite:////var/lib/pyrotorrent/store.db') == 'sqlite:////var/lib/pyrotorrent/store.db'
+    assert redacted('postgresql://pt:pw@/pt?host=/run/postgresql') == 'postgresql://pt:***@/pt?host=/run/postgresql'

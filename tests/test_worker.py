@@ -93,9 +93,12 @@ def test_a_second_worker_waits_and_takes_over_when_the_first_stops_or_is_killed(
                 w.stop()
 
 
-def test_an_unusable_store_stops_it_with_words(tmp_path, daemon):
+def test_an_unusable_store_is_said_in_words_once_and_waited_for(tmp_path, daemon):
     config_path = write_config(str(tmp_path / 'config.py'), targets={'good': {'url': daemon.url}},
-                               STORE='/proc/pyrotorrent/store.sqlite3')
+                               STORE='/proc/pyrotorrent/store.sqlite3', WORKER_TICK_SECONDS=0.5)
     worker = WorkerProcess(config_path, str(tmp_path / 'worker.log'))
-    assert worker.proc.wait(20) == 2
-    assert 'cannot be created: its folder /proc/pyrotorrent is not writable' in worker.log()
+    worker.wait_log('trying again every 0.5 s')
+    time.sleep(2)                       # four more tries
+    assert worker.alive()
+    assert worker.log().count('cannot be created: its folder /proc/pyrotorrent is not writable') == 1
+    assert worker.stop() == 0           # SIGTERM while waiting: a clean stop

@@ -19,12 +19,13 @@ def write_config(path, **settings):
 
 
 class WorkerProcess:
-    """pyrotorrent.py worker --config CONFIG, its output in a log file."""
+    """pyrotorrent.py worker --config CONFIG, its output in a log file; prefix: a command it
+    runs under (its last argument is the worker's command line), e.g. unshare."""
 
-    def __init__(self, config_path, log_path):
+    def __init__(self, config_path, log_path, prefix=()):
         self.config_path, self.log_path = config_path, log_path
         with open(log_path, 'ab') as log:
-            self.proc = subprocess.Popen([sys.executable, os.path.join(ROOT, 'pyrotorrent.py'), 'worker',
+            self.proc = subprocess.Popen(list(prefix) + [sys.executable, os.path.join(ROOT, 'pyrotorrent.py'), 'worker',
                                           '--config', config_path], cwd=ROOT, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 

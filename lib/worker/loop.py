@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 
-from lib.store import LeaseLost, OnLease, StoreError
+from lib.store import LeaseLost, OnLease, Store, StoreError, StoreTooNew, engine_for
 
 LEASE = 'worker'                # one worker a store: the lease and heartbeat rows' name
 log = logging.getLogger('pyrotorrent.worker')
@@ -43,6 +43,29 @@ def lease_seconds(tick_seconds):
     ticks after the active worker died; the active one renews it every third of that, so a
     slow tick never lets another worker in."""
     return 2.0 * tick_seconds
+
+
+def open_store(url, base=None, retry_seconds=5.0, signals=True):
+    """The store of STORE, opened as soon as it can be.  One that cannot be yet (its folder
+    read-only, the database down, another process's lock) is said once, in words, and tried
+    again every retry_seconds (said again only when the cause changes).  None if SIGTERM or
+    SIGINT came first; StoreError at once for what waiting cannot mend (a STORE that is no
+    store, one of a newer pyroTorrent)."""
+    store, stop, said = Store(engine_for(url, base)), threading.Event(), None
+    if signals:
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+    while True:
+        try:
+            return store.connect()
+        except StoreTooNew:
+            raise
+        except StoreError as exc:
+            if str(exc) != said:
+                log.warning('%s. The worker is waiting for it, trying again every %g s', exc, retry_seconds)
+                said = str(exc)
+        if stop.wait(retry_seconds):
+            return None
 
 
 class Worker:

@@ -7,9 +7,9 @@ import sys
 
 from lib import config as configuration
 from lib import sessions
-from lib.store import Store, StoreError
+from lib.store import StoreError
 from lib.webhook import Webhook
-from lib.worker.loop import Task, Worker
+from lib.worker.loop import Task, Worker, open_store
 from model import UnknownClient, backend_for, events, schedule
 from model.stats import Policy
 from model.tasks import tasks_for
@@ -20,12 +20,14 @@ def run(config_path):
     logging.basicConfig(level=logging.INFO, format='%(asctime)s pyrotorrent worker: %(levelname)s %(message)s')
     try:
         config = configuration.load(config_path)
-        store = Store.open(config.store_url, config.store_base)
         backends = {t.name: backend_for(t, cache_seconds=config.CACHE_SECONDS,
                                                max_answer_bytes=config.MAX_ANSWER_BYTES) for t in config.targets}
+        store = open_store(config.store_url, config.store_base, config.WORKER_TICK_SECONDS)   # waits, says why
     except (configuration.ConfigError, StoreError, UnknownClient) as exc:
         print('pyrotorrent: %s' % exc, file=sys.stderr)
         return 2
+    if store is None:               # stopped while waiting for the store
+        return 0
     policy = Policy.from_config(config)
     hook = Webhook(config.WEBHOOK_URL, store).start() if config.WEBHOOK_URL else None
 
