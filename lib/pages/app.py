@@ -22,7 +22,8 @@ from lib.pages.torrents import Torrents
 from lib.shared import Shared
 from lib.store import Store, StoreError, store_exists
 from lib.web import App, route_map
-from model import backend_for, schedule, settings, stats
+from lib.zone import time_zone
+from model import backend_for, settings, stats
 from model.backend import COLUMNS, DESCENDING_FIRST, OVERVIEW_STATES, is_idle
 from model.errors import BackendError, NotFound, TimedOut, Unreachable
 
@@ -51,7 +52,7 @@ class PyroTorrent(App):
         self.shared = Shared()          # one question in flight per target, however many ask
         self.idle_rows = IdleRows(is_idle, keep=LIVE_FULL_SECONDS, limit=IDLE_ROWS)    # stopped rows a refresh need not ask
         self._store = None
-        self.time_zone = schedule.time_zone(config.TIME_ZONE)      # the schedules' (config.py checked it)
+        self.time_zone = time_zone(config.TIME_ZONE)       # schedules' and statistics' (config.py checked it)
         self.live_keep = LIVE_KEEP * config.REFRESH_SECONDS
         self.jinja.globals.update(columns=COLUMNS, descending_first=DESCENDING_FIRST, any_label=ANY_LABEL,
                                   live_known=Lists.known_text,
@@ -138,7 +139,7 @@ class PyroTorrent(App):
             if store is None:
                 raise StoreError('the store %s does not exist yet: the worker (python pyrotorrent.py worker) '
                                  'makes it' % self.config.store_url)
-            self._stats_reader = stats.Reader(store, stats.time_zone(self.config.TIME_ZONE))
+            self._stats_reader = stats.Reader(store, self.time_zone)
         return self._stats_reader
 
     def stats_glance(self, names):

@@ -10,7 +10,8 @@ from lib import sessions
 from lib.store import StoreError
 from lib.webhook import Webhook
 from lib.worker.loop import Task, Worker, open_store
-from model import UnknownClient, backend_for, events, schedule
+from lib.zone import time_zone
+from model import UnknownClient, backend_for, events
 from model.stats import Policy
 from model.tasks import tasks_for
 
@@ -38,7 +39,7 @@ def run(config_path):
     purge = sessions.purger(sessions.options(config.session_options, config.BASE_URL))
 
     def tasks(on_lease):        # every write through the lease-checked store
-        return tasks_for(on_lease, backends, policy, config.WORKER_TICK_SECONDS, tz=schedule.time_zone(config.TIME_ZONE),
+        return tasks_for(on_lease, backends, policy, config.WORKER_TICK_SECONDS, tz=time_zone(config.TIME_ZONE),
                          notify=notify if hook else None, automate_seconds=config.EVENTS_SECONDS,
                          events_keep_days=config.EVENTS_KEEP_DAYS) + [
             Task('sessions', purge)]
