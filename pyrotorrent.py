@@ -25,7 +25,7 @@ from lib.pages.app import URL_MAP, PyroTorrent  # noqa: E402
 from lib.session_middleware import Sessions  # noqa: E402  (Beaker's middleware: the web process only)
 from lib.store import Store, StoreError  # noqa: E402
 from lib.wsgi import under_base_url  # noqa: E402
-from model import UnknownClient  # noqa: E402
+from model.clients import UnknownClient  # noqa: E402
 
 
 def make_app(config=None):

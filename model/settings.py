@@ -21,7 +21,7 @@ import math
 import re
 import time
 
-from model.backend import same_run
+from model.clients.interface import same_run
 
 KiB = 1024
 MAX_RATE = 1 << 30                  # rTorrent's hard limit: 1 GiB/s

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from lib import format as formatting
-from model import backend_for
+from model.clients import backend_for
 from lib import config
 from tests import rig, webapp
 from tests.webapp import Rows, client, page_text

@@ -3,8 +3,8 @@
 Top down: the entry point (pyrotorrent.py, test.py); the web layer (lib/pages/) and the
 worker's process (lib/worker/process.py); the domain (model/settings.py, stats, schedule,
 rules, events, tasks, metrics); the client registry (model/__init__.py); the clients
-(model/rtorrent/, model/transmission/), which know the client interface (model/backend.py,
-model/errors.py) and nothing above it; plumbing (the rest of lib/), which knows no torrent.
+(model/clients/rtorrent/, model/clients/transmission/), which know the client interface (model/clients/interface.py,
+model/clients/errors.py) and nothing above it; plumbing (the rest of lib/), which knows no torrent.
 Nothing imports upward, no client imports another or the domain, and there is no import
 circle.  Every import counts, those inside functions too.
 """
@@ -18,8 +18,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UPPER = ('lib.pages', 'lib.worker.process')
 DOMAIN = ('model.settings', 'model.stats', 'model.schedule', 'model.rules', 'model.events', 'model.tasks',
           'model.metrics')
-INTERFACE = ('model.backend', 'model.errors')
-CLIENTS = ('model.rtorrent', 'model.transmission')
+INTERFACE = ('model.clients.interface', 'model.clients.errors')
+CLIENTS = ('model.clients.rtorrent', 'model.clients.transmission')
 
 
 def modules():
@@ -65,7 +65,7 @@ def layer(name):
         return 5, 'web/worker'
     if within(DOMAIN):
         return 4, 'domain'
-    if name == 'model':
+    if name in ('model', 'model.clients'):
         return 3, 'client registry'
     if within(CLIENTS):
         return 2, 'client'
@@ -93,8 +93,8 @@ def graph():
 def test_every_module_is_in_a_layer_and_the_graph_is_not_empty():
     g = graph()
     assert {'pyrotorrent', 'lib.pages.app', 'lib.worker.process', 'model.settings', 'model',
-            'model.rtorrent', 'model.backend', 'lib.transport'} <= set(g)
-    assert 'lib.pages.app' in g['pyrotorrent'] and 'model.backend' in g['model.rtorrent.rows']
+            'model.clients.rtorrent', 'model.clients.interface', 'lib.transport'} <= set(g)
+    assert 'lib.pages.app' in g['pyrotorrent'] and 'model.clients.interface' in g['model.clients.rtorrent.rows']
     for name in g:
         layer(name)
 

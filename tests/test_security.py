@@ -409,8 +409,8 @@ def test_json_escapes_markup():
 # -- only commands from the table leave pyroTorrent ---------------------------------------
 
 def test_only_table_commands_reach_rtorrent(swarm):
-    from model.rtorrent import commands
-    from model.rtorrent import RTorrent
+    from model.clients.rtorrent import commands
+    from model.clients.rtorrent import RTorrent
     assert not [n for n in commands.ALLOWED if n.startswith(commands.FORBIDDEN)]
     backend = RTorrent(swarm.seeder.url)
     sent = []
@@ -418,9 +418,9 @@ def test_only_table_commands_reach_rtorrent(swarm):
     backend.transport.request = lambda body: sent.append(body) or real(body)
     for method in ('execute.throw', 'execute2', 'method.insert', 'import', 'schedule2',
                    'network.scgi.open_port', 'd.create_link', 'system.shell'):
-        with pytest.raises(ValueError, match='not a command in model/rtorrent/commands.py'):
+        with pytest.raises(ValueError, match='not a command in model/clients/rtorrent/commands.py'):
             backend.call(method, '')
-        with pytest.raises(ValueError, match='not a command in model/rtorrent/commands.py'):
+        with pytest.raises(ValueError, match='not a command in model/clients/rtorrent/commands.py'):
             backend.multicall([('d.name', [swarm.torrents[0]['hash']]), (method, [''])])
     assert sent == []                                 # refused before anything was sent
     assert backend.call('system.client_version') == '0.9.8'

@@ -10,8 +10,8 @@ import typing
 from lib import metafile, paths
 from lib.pages.base import Pages, either
 from lib.web import GET, POST, expose
-from model.backend import AddOptions
-from model.errors import BackendError
+from model.clients.interface import AddOptions
+from model.clients.errors import BackendError
 
 
 log = logging.getLogger('pyrotorrent')

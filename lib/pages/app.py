@@ -23,9 +23,10 @@ from lib.shared import Shared
 from lib.store import Store, StoreError, store_exists
 from lib.web import App, route_map
 from lib.zone import time_zone
-from model import backend_for, settings, stats
-from model.backend import COLUMNS, DESCENDING_FIRST, OVERVIEW_STATES, is_idle
-from model.errors import BackendError, NotFound, TimedOut, Unreachable
+from model import settings, stats
+from model.clients import backend_for
+from model.clients.interface import COLUMNS, DESCENDING_FIRST, OVERVIEW_STATES, is_idle
+from model.clients.errors import BackendError, NotFound, TimedOut, Unreachable
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # templates/ is there

@@ -13,7 +13,7 @@ from lib.pages.base import Pages, whole_number
 from lib.store import StoreError
 from lib.web import POST, expose
 from model import events, rules, schedule, settings
-from model.errors import BackendError
+from model.clients.errors import BackendError
 
 
 log = logging.getLogger('pyrotorrent')

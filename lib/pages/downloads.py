@@ -7,7 +7,7 @@ from lib import download
 from lib.pages.base import Pages
 from lib.paths import PathNotFound
 from lib.web import expose
-from model.errors import NotFound
+from model.clients.errors import NotFound
 
 
 log = logging.getLogger('pyrotorrent')

@@ -9,7 +9,7 @@ import logging
 import re
 from urllib.parse import parse_qs, urlencode
 
-from model.backend import TorrentList
+from model.clients.interface import TorrentList
 
 
 log = logging.getLogger('pyrotorrent')

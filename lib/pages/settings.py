@@ -11,7 +11,7 @@ from lib.pages.base import Pages
 from lib.store import StoreError
 from lib.web import POST, expose
 from model import settings
-from model.errors import NotFound
+from model.clients.errors import NotFound
 
 
 log = logging.getLogger('pyrotorrent')

@@ -11,7 +11,8 @@ from lib.store import StoreError
 from lib.webhook import Webhook
 from lib.worker.loop import Task, Worker, open_store
 from lib.zone import time_zone
-from model import UnknownClient, backend_for, events
+from model import events
+from model.clients import UnknownClient, backend_for
 from model.stats import Policy
 from model.tasks import tasks_for
 

@@ -27,7 +27,7 @@ from werkzeug.test import Client  # noqa: E402
 
 from lib import config, xmlrpc  # noqa: E402
 from lib.transport import transport_for  # noqa: E402
-from model.rtorrent import RTorrent, commands  # noqa: E402
+from model.clients.rtorrent import RTorrent, commands  # noqa: E402
 from lib.pages.lists import ACTIVE_ROWS  # noqa: E402
 from pyrotorrent import make_app  # noqa: E402
 from bench_list import LIST_COLUMNS, daemon_with  # noqa: E402  (beside this script)

@@ -1,6 +1,6 @@
 """What pages ask of a torrent client, independent of which client it is.
 
-Handlers talk to a Backend (model/rtorrent/ today; every client one folder) and get plain
+Handlers talk to a Backend (model/clients/rtorrent/ today; every client one folder) and get plain
 data back: Header, Torrent, TorrentList, AddResult.  Nothing here knows a command name.
 Each Backend declares up front what it can do (Capabilities), so a page offers only what
 the target's client does; nothing waits to fail at call time.

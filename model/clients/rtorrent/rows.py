@@ -2,10 +2,10 @@
 into Torrents and Headers, and the sort keys of the torrent list."""
 from lib.metafile import is_info_hash
 from lib.paths import free_bytes
-from model.backend import Header, STATES, Torrent, eta, torrent_state
-from model.errors import BadAnswer, CommandFault, NotFound
-from model.rtorrent import commands
-from model.rtorrent.connection import Fault
+from model.clients.interface import Header, STATES, Torrent, eta, torrent_state
+from model.clients.errors import BadAnswer, CommandFault, NotFound
+from model.clients.rtorrent import commands
+from model.clients.rtorrent.connection import Fault
 
 # packed into one text a torrent: 124 ms instead of 150 ms for five fields at 10,000), and
 # how it turns one row (a dict of those fields) into a sort key.  Name and label are always

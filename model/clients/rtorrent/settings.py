@@ -4,9 +4,9 @@ gone after a restart; there is no getter for the encryption flags; rates are who
 rate above about 320 MiB/s with the global slots left at 0 is applied and then faults
 ("Max unchoked must be between 0 and 2^16"): such a half-applied write is put back."""
 from lib.format import rate as in_words
-from model.backend import LiveSettings
-from model.rtorrent import commands
-from model.rtorrent.connection import Fault
+from model.clients.interface import LiveSettings
+from model.clients.rtorrent import commands
+from model.clients.rtorrent.connection import Fault
 
 RATES = ('down_limit', 'up_limit')
 

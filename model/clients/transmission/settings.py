@@ -23,8 +23,8 @@ the worker's re-apply after one is harmless.  It has no speed groups.
 
 Its one weekly timetable of alternative speeds (alt-speed-time-*) is set_timetable()'s.
 """
-from model.backend import LiveSettings
-from model.errors import CommandFault
+from model.clients.interface import LiveSettings
+from model.clients.errors import CommandFault
 from model.settings import ENCRYPTION
 
 KB = 1000
