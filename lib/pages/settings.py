@@ -38,7 +38,7 @@ class Settings(Pages):
         caps = backend.CAPABILITIES
         return self.target_page(request, 'settings/page.html', name, status=status, fields=fields,
                                 groups=groups, live=live, restarted=restarted, problem=problem,
-                                errors=errors or {}, presets=settings.ENCRYPTION,
+                                errors=errors or {}, presets=self.presets(backend),
                                 has_groups='groups' in caps.settings_write, alt_native=caps.alt_native,
                                 rate_unit=settings.unit_words(caps.rate_unit),
                                 heartbeat=self.app.heartbeat())
@@ -104,8 +104,9 @@ class Settings(Pages):
         """(clean, errors, notes): the rates rounded to what the target's client keeps
         (Capabilities.rate_unit), a note for each one rounded."""
         notes = []
-        clean, errors = settings.validate(changes, bare=bare, unit=self.backend(name).CAPABILITIES.rate_unit,
-                                          notes=notes)
+        backend = self.backend(name)
+        clean, errors = settings.validate(changes, bare=bare, unit=backend.CAPABILITIES.rate_unit, notes=notes,
+                                          preset_of=backend.encryption_preset)
         return clean, errors, notes
 
     def change(self, name, clean, request, everything=None, notes=()):
@@ -138,11 +139,17 @@ class Settings(Pages):
         for field, why in report.refused.items():
             self.tell(request, '%s not changed: %s' % (field, why), 'refused')
 
+    @staticmethod
+    def presets(backend):
+        """{preset: (the client's own values for it, what it does)}."""
+        return {k: (backend.ENCRYPTION_VALUES.get(k, ()), e) for k, e in settings.ENCRYPTION.items()}
+
     def as_json(self, name):
         store = self.app.store()
         if isinstance(store, StoreError):
             raise ServiceUnavailable('Settings of %s are unavailable: %s' % (name, store))
-        fields, groups, live, restarted = settings.view(store, self.backend(name))
+        backend = self.backend(name)
+        fields, groups, live, restarted = settings.view(store, backend)
         beat = self.app.heartbeat()
         return {
             'target': name,
@@ -152,7 +159,7 @@ class Settings(Pages):
             'drift': [f.name for f in fields if f.drift] + ['groups.' + g for g, v in groups.items() if v['drift']],
             'write_only': [f.name for f in fields if not f.readable and f.name != 'alt_enabled'],
             'groups': groups,
-            'encryption_presets': {k: {'flags': list(f), 'effect': e} for k, (f, e) in settings.ENCRYPTION.items()},
+            'encryption_presets': {k: {'flags': list(own), 'effect': e} for k, (own, e) in self.presets(backend).items()},
             'restarted_since_applied': restarted,
             'worker': None if beat is None else {'ticked_at': beat.ticked_at, 'host': beat.host, 'pid': beat.pid,
                                                  'recent': beat.recent()},

@@ -424,12 +424,29 @@ class TransferTotals:
     details: bool             # whether tracker and name were asked for
 
 
+# Encryption policies, by a name that says what each does; a client maps them to its own
+# values (Backend.ENCRYPTION_VALUES: rTorrent's flags, Transmission's modes).
+ENCRYPTION_PRESETS = {
+    'disabled': 'Never encrypts; peers that insist on encryption cannot connect.',
+    'allowed': "rTorrent's own default: takes encrypted connections from peers, opens plain ones itself "
+               'and retries encrypted when a peer refuses plain; even an encrypted handshake then settles on a plain '
+               'stream.',
+    'preferred': 'Opens encrypted connections, takes both kinds, and retries plain when a peer refuses '
+                 'encryption; two peers that both prefer it encrypt the whole stream (RC4).',
+    'required': 'Only encrypted connections (the handshake at least): peers without encryption cannot '
+                'connect; fewer peers.',
+    'required_rc4': 'Only connections encrypted in full with RC4, not just the handshake: the fewest peers, '
+                    'more CPU.',
+}
+
+
 class Backend:
     """One torrent client.  `name` and `url` identify it in pages and errors."""
 
     name = ''
     url = ''
     CAPABILITIES = None       # a Capabilities: what this client can do
+    ENCRYPTION_VALUES = {}    # encryption preset -> the client's own value(s) for it; a preset it lacks: none
 
     @property
     def ACTIONS(self):        # the actions act() takes (start, stop, ..., erase)
@@ -443,6 +460,15 @@ class Backend:
     def can_delete_data(self):
         """Whether a delete-data choice can be offered for this target at all."""
         return self.CAPABILITIES.deletes_data_itself
+
+    def encryption_preset(self, values):
+        """The preset (ENCRYPTION_PRESETS) that the client's own values (a list) are;
+        ValueError in words for one that is no preset's."""
+        for name, own in self.ENCRYPTION_VALUES.items():
+            if set(own) == set(values):
+                return name
+        raise ValueError('pyroTorrent keeps one of its presets (%s); these values are none of them'
+                         % ', '.join('%s = %s' % (n, ','.join(v)) for n, v in self.ENCRYPTION_VALUES.items()))
 
     def served_roots(self):
         """The local folders whose data pyroTorrent may hand out (the target's declared
