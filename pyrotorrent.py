@@ -24,6 +24,7 @@ from lib import sessions  # noqa: E402
 from lib.pages.app import URL_MAP, PyroTorrent  # noqa: E402
 from lib.session_middleware import Sessions  # noqa: E402  (Beaker's middleware: the web process only)
 from lib.store import Store, StoreError  # noqa: E402
+from lib.web import serve_static  # noqa: E402
 from lib.wsgi import under_base_url  # noqa: E402
 from model.clients import UnknownClient  # noqa: E402
 
@@ -108,16 +109,15 @@ def main(argv=None):
         print('pyrotorrent: %s: %s' % (config.path, exc), file=sys.stderr)
         return 2
     if args.http:
-        from werkzeug.middleware.shared_data import SharedDataMiddleware
         from werkzeug.serving import run_simple
         host, port = _address(parser, args.http)
         if config.AUTH and not config.users and not _loopback_host(host):
             parser.error('%s is not a loopback address, and config.py declares no users: add users '
                          '(python pyrotorrent.py passwd), or set AUTH = False to serve everyone' % host)
-        static = SharedDataMiddleware(app, {config.STATIC_URL: os.path.join(HERE, 'static')})
+        static = serve_static(app, config.STATIC_URL, os.path.join(HERE, 'static'))
         run_simple(host, port, static, threaded=True, use_reloader=False)
         return 0
-    from flup.server.fcgi import WSGIServer
+    from lib.fcgi import WSGIServer       # flup's, its thread pool mended: no request queues
     if args.fcgi:
         bind = args.fcgi if '/' in args.fcgi else _address(parser, args.fcgi)
         WSGIServer(app, bindAddress=bind).run()

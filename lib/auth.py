@@ -16,7 +16,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 ROLES = ('viewer', 'user', 'admin')
 ROLE_SAYS = {
     'viewer': 'may look at torrents but not change anything',
-    'user': 'may look at, add and act on torrents, but not change settings',
+    'user': ('may look at, add and act on torrents and set the global speed limits from the header, '
+             'but not change other settings, schedules or rules'),
     'admin': 'may do everything',
 }
 HASH_METHODS = ('scrypt:', 'pbkdf2:')

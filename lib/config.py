@@ -14,6 +14,7 @@ import types
 import urllib.parse
 import zoneinfo
 
+from lib import sessions
 from lib.auth import NOBODY, ROLES, User, is_password_hash
 from lib.transport import MAX_ANSWER_BYTES, BadURL, redacted, transport_for
 
@@ -209,7 +210,11 @@ def from_dict(values, path='config.py'):
             fail('session_options must be a dict of Beaker options, not %r' % (values['session_options'],))
         settings['session_options'] = dict(values['session_options'])
         kind = settings['session_options'].get('session.type', 'file')
-        if kind not in ('file', 'dbm', 'memory') and not settings['session_options'].get('session.secret'):
+        if kind not in sessions.STORES:
+            fail("session_options: session.type %r is not supported: Beaker's %s store keeps pickles, so "
+                 "whoever could write to it would run code in pyroTorrent. Use one of %s"
+                 % (kind, kind, ', '.join(repr(k) for k in sessions.STORES)))
+        if kind not in ('file', 'memory') and not settings['session_options'].get('session.secret'):
             fail("session_options: sessions kept in %s are shared by several pyroTorrent processes, so "
                  "they need 'session.secret': the same long random text on every process (python3 -c "
                  "'import secrets; print(secrets.token_urlsafe(32))'), or a form one process made is "

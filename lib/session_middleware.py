@@ -10,6 +10,7 @@ import sys
 from beaker.middleware import SessionMiddleware
 from beaker.session import Session, SessionObject
 
+from lib import session_store
 from lib.sessions import BROKEN, CSRF_COOKIE, _https, csrf_key, private_dir, store_failure
 
 
@@ -27,6 +28,10 @@ class LazySession(SessionObject):
             pass
         seed = cookie[CSRF_COOKIE].value if CSRF_COOKIE in cookie else None
         self.__dict__.update(_csrf_key=csrf_key, _csrf_seed=seed, _csrf_new=None)
+
+    def ended(self):
+        """True when this browser's genuine session cookie names a session that is gone."""
+        return bool(getattr(self._session(), 'ended', False))
 
     def is_stored(self):
         """True once this session has been (or is being) saved: there is something to keep."""
@@ -65,7 +70,18 @@ class LazySession(SessionObject):
 class StoreSession(Session):
     """Beaker's Session, except that a store that fails to answer (redis timing out) is not
     taken for a corrupt session: Beaker would invalidate it and ask the store again (a
-    second wait), and log the user out for a hiccup.  lib.web answers a 503 in words."""
+    second wait), and log the user out for a hiccup.  lib.web answers a 503 in words.
+    `ended` is True when the browser sent a genuine session cookie whose session is gone
+    (logged out elsewhere, timed out, unreadable, or from before an upgrade)."""
+
+    def __init__(self, *args, **kwargs):
+        self.looked_up = False
+        super().__init__(*args, **kwargs)
+        self.ended = self.looked_up and (self.is_new or self.was_invalidated)
+
+    def load(self):
+        self.looked_up = True
+        super().load()
 
     def invalidate(self):
         failed = sys.exc_info()[1]          # called from Beaker's except block while loading
@@ -83,16 +99,18 @@ class Sessions(SessionMiddleware):
     def __init__(self, app, session_options):
         super().__init__(app, session_options)
         self.forced_secure = 'session.secure' in session_options
-        if self.options.get('type') in (None, 'file', 'dbm'):
+        if self.options.get('type') in (None, 'file'):
             private_dir(self.options['data_dir'])
         self.csrf_key = csrf_key(self.options)
-        if self.options.get('type') != 'cookie':
-            self.options['session_class'] = StoreSession
+        self.options['session_class'] = StoreSession
         if not self.options.get('secret'):
             # The session cookie is signed (Beaker's SignedCookie) even without session.secret:
             # a made-up id is then a new session, never loaded, so a flood of them cannot make
             # Beaker create a lock file (and folders) for each.
             self.options['secret'] = hmac.new(self.csrf_key, b'session cookie', hashlib.sha256).hexdigest()
+        # stored entries are signed bytes, never pickles: writing the store runs no code here
+        self.options['namespace_class'] = session_store.namespace_class(self.options.get('type'),
+                                                                        self.options['secret'])
 
     def __call__(self, environ, start_response):
         opts = self.options

@@ -1,7 +1,7 @@
 """Beaker sessions with safe defaults: a private file store, HttpOnly + SameSite=Lax
 cookies, Secure whenever the request came over HTTPS, an idle timeout, JSON for the
-session's contents.  Beaker still wraps each stored session in a pickle, so whoever can
-write to the store can run code as pyroTorrent: the store must stay private.  config.py's session_options override any of them.
+session's contents, stored by lib/session_store.py as signed bytes, never a pickle (so
+writing to the store runs no code here).  config.py's session_options override any of them.
 
 Nothing is stored for a visitor until there is something to keep (a login, a message):
 an anonymous visitor's CSRF token is an HMAC of a random value kept in a cookie of its own
@@ -20,6 +20,8 @@ from beaker import util as beaker_util
 
 from lib.transport import redacted
 
+# the session.type values pyroTorrent supports: lib/session_store.py reads each without pickle
+STORES = ('file', 'ext:redis', 'ext:memcached', 'memory')
 IDLE_SECONDS = 3600
 STORE_SECONDS = 5           # a shared session store (redis) must answer within this
 BROKEN = 'pyrotorrent.session_store_failed'     # environ key: the store failed, do not save
@@ -42,7 +44,7 @@ def options(session_options, cookie_path):
         'session.timeout': IDLE_SECONDS,        # idle: each request moves it on
         'session.cookie_expires': True,         # the cookie itself ends with the browser
         'session.cookie_path': cookie_path or '/',
-        'session.data_serializer': 'json',      # the contents; Beaker's wrapper is still a pickle
+        'session.data_serializer': 'json',      # the contents; lib/session_store.py stores them unpickled
     }
     merged.update(session_options)
     url = merged.get('session.url')
@@ -110,7 +112,7 @@ def csrf_key(options):
     one for this process only (several hosts with a shared store: set session.secret)."""
     if options.get('secret'):
         return str(options['secret']).encode()
-    if options.get('type') not in (None, 'file', 'dbm') or not options.get('data_dir'):
+    if options.get('type') not in (None, 'file') or not options.get('data_dir'):
         return secrets.token_bytes(32)
     path = os.path.join(options['data_dir'], 'csrf.key')
     for _ in range(50):

@@ -32,6 +32,8 @@ import time
 import urllib.parse
 import uuid
 
+from lib.transport import redacted
+
 # The schema, one migration a version, applied in order inside one transaction each.
 # Never edit one that has shipped: add the next.  Never drop data.
 MIGRATIONS = (
@@ -266,13 +268,23 @@ def store_exists(url, base=None):
 
 
 def _redact(url):
-    parts = urllib.parse.urlsplit(url)
-    if parts.password:
-        return url.replace(':%s@' % parts.password, ':***@')
-    return url
+    return redacted(url)                # lib.transport's: the one way a URL is shown
 
 
 # -- engines: the only code that knows which database it speaks to ------------------------
+
+def _create_private(path):
+    """An empty file, mode 600 whatever the umask (SQLite takes it for a new database and
+    gives its -wal and -shm files the same mode): the store holds who did what, and secrets."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        return                          # another process made it first
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
 
 class SQLiteEngine:
     """An SQLite file in WAL mode; a write transaction takes the file's write lock at once
@@ -292,6 +304,7 @@ class SQLiteEngine:
                 raise StoreError('the store %s does not exist yet' % self.path)
             try:
                 os.makedirs(folder, mode=0o750, exist_ok=True)
+                _create_private(self.path)
             except OSError as exc:
                 raise StoreError(self._unwritable(folder, exc.strerror)) from None
         # WAL keeps its -wal and -shm files beside the database: the folder must be writable

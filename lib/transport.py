@@ -7,7 +7,8 @@ A target's whole connection is one URL; each scheme is one small class in TRANSP
     http://192.168.1.70/RPC2                              a web server's mod_scgi in front of it
 
 `timeout` bounds the whole exchange (connect, send, the complete answer), not each read:
-a target that trickles its answer is cut off when the time is up.  An answer larger than
+a target that trickles its answer is cut off when the time is up; within a page
+(lib.deadline.page) it bounds all the page's round trips to that target together.  An answer larger than
 `max_bytes` (config.py's MAX_ANSWER_BYTES) is refused once that much has come, so a
 target that floods cannot fill pyroTorrent's memory.
 """
@@ -54,6 +55,9 @@ class _Deadline(Deadline):
         return left
 
     def timeout(self):
+        if self.page_bound:         # an earlier round trip of this page used the rest
+            return TransportTimeout("no complete answer within %g s, this page's time for it "
+                                    '(%d round trips)' % (self.seconds, self.trip_number))
         return TransportTimeout('no complete answer within %g s' % self.seconds)
 
 
@@ -86,7 +90,7 @@ class SCGITransport:
         # CONTENT_LENGTH must be the first header; rtorrent refuses a charset in CONTENT_TYPE.
         headers = b'CONTENT_LENGTH\0%d\0SCGI\x001\0REQUEST_METHOD\0POST\0CONTENT_TYPE\0text/xml\0' % len(body)
         packet = b'%d:%s,%s' % (len(headers), headers, body)
-        deadline = _Deadline(self.timeout)
+        deadline = _Deadline.for_trip(self, self.timeout)
         sock = socket.socket(self.family, socket.SOCK_STREAM)
         try:
             sock.settimeout(deadline.left())
@@ -187,7 +191,7 @@ class HTTPTransport:
         self.auth = basic_auth(url) if parts.username else None
 
     def request(self, body):
-        deadline = _Deadline(self.timeout)
+        deadline = _Deadline.for_trip(self, self.timeout)
         cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
         conn = cls(self.host, self.port, timeout=deadline.left())
         headers = {'Content-Type': 'text/xml', 'Content-Length': str(len(body))}
@@ -250,7 +254,7 @@ TRANSPORTS = {
 
 
 # a query parameter whose name holds one of these carries a secret (token=, api_key=, sig=...)
-_SECRET_NAME = re.compile(r'token|secret|passw|pwd|auth|sig|key|session|credential', re.I)
+_SECRET_NAME = re.compile(r'token|secret|passw|pwd|^pass$|auth|sig|key|session|credential', re.I)
 
 
 def redacted(url):

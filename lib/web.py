@@ -5,9 +5,12 @@ Nothing here knows torrents: pyrotorrent.py groups its handlers by area (a class
 `Area` whose methods are marked with `expose`) and hands them to `App`, which builds one
 Werkzeug Map from them.  Every link is built from an endpoint name (`url_for`).
 """
+import contextlib
+import hashlib
 import io
 import ipaddress
 import logging
+import os
 import socket
 from urllib.parse import quote
 
@@ -20,7 +23,7 @@ from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
-from lib import auth, sessions, shared_counters
+from lib import auth, deadline, sessions, shared_counters
 from lib.format import FILTERS
 
 GET, POST = ('GET',), ('POST',)        # GET includes HEAD; a GET never changes anything
@@ -37,6 +40,10 @@ SECURITY_HEADERS = (
     ('X-Content-Type-Options', 'nosniff'),
     ('Referrer-Policy', 'same-origin'),
 )
+# Every answer of the app depends on who asks (pages, the API's CSRF token, downloads):
+# no browser or proxy may keep one.  Static files are the opposite (serve_static).
+PRIVATE = ('Cache-Control', 'no-store')
+STATIC_MAX_AGE = 365 * 24 * 3600        # static URLs carry their file's fingerprint (static())
 
 
 FORM_MAX_BYTES = 2 * 1024 * 1024       # a body that is not an upload (a form, JSON): far above any page's
@@ -154,7 +161,9 @@ class App:
         self.jinja = Environment(loader=FileSystemLoader(template_folder),
                                  autoescape=True, trim_blocks=True, lstrip_blocks=True)
         self.jinja.filters.update(FILTERS)
-        self.jinja.globals.update(static_url=config.STATIC_URL, csrf_field=auth.CSRF_FIELD)
+        self.store_names = store_names(config)
+        self.jinja.globals.update(static_url=config.STATIC_URL, csrf_field=auth.CSRF_FIELD,
+                                  static=StaticURLs(config.STATIC_URL, static_folder(template_folder)))
 
     # -- links ------------------------------------------------------------------------
 
@@ -169,11 +178,13 @@ class App:
         context.setdefault('target', None)
         user = getattr(request, 'user', None)
         session = request.environ.get('beaker.session')
+        context = {k: self.for_viewer(request, v) if isinstance(v, str) else v for k, v in context.items()}
+        messages = [[kind, self.for_viewer(request, text)] for kind, text in self.messages(request)]
         html = self.jinja.get_template(template).render(
             base_url=request.script_root, user=user, targets=self.visible_targets(user),
             open_access=self.open_access(), csrf_token=lambda: auth.csrf_token(session),
             url_for=lambda endpoint, **values: self.url_for(request, endpoint, **values),
-            messages=self.messages(request), **context)
+            messages=messages, **context)
         return Response(html, status=status, mimetype='text/html')
 
     @staticmethod
@@ -205,6 +216,7 @@ class App:
 
     def error(self, request, status, title, message, api, details=None, **context):
         """The error as JSON (under /api/) or as a page; details (a dict) go into both."""
+        message = self.for_viewer(request, message)
         if api:
             return self.json({'error': dict(details or {}, status=status, title=title, message=message)}, status)
         context.setdefault('target', request.target_name)
@@ -241,6 +253,16 @@ class App:
         log.error('%s %s failed', request.method, request.full_path, exc_info=exc)
         return self.error(request, 500, 'Internal Server Error',
                           'pyroTorrent failed to build this page; the details are in its log.', api)
+
+    def for_viewer(self, request, text):
+        """`text` as this user may see it: where the store lives (its file, folder or URL,
+        which store errors name) only for an admin, or with open access (no users)."""
+        user = getattr(request, 'user', None)
+        if not text or (user is not None and user.can('admin')) or self.open_access():
+            return text
+        for name in self.store_names:
+            text = text.replace(name, '(its location is shown to admins)')
+        return text
 
     # -- who may pass -----------------------------------------------------------------
 
@@ -359,10 +381,58 @@ class App:
     def __call__(self, environ, start_response):
         request = PageRequest(environ)
         request.max_content_length = self.config.MAX_UPLOAD_BYTES   # until the route is known
-        response = self.dispatch(request)
-        for header, value in SECURITY_HEADERS:
+        # a page's round trips to a target share its timeout; a POST's are each bounded alone,
+        # so a batch that is going well is never cut in half
+        with deadline.page() if request.method in ('GET', 'HEAD') else contextlib.nullcontext():
+            response = self.dispatch(request)
+        for header, value in SECURITY_HEADERS + (PRIVATE,):
             response.headers.setdefault(header, value)
         return response(environ, start_response)
+
+
+def store_names(config):
+    """How store errors name the store (lib.store: its path and folder, or its URL without
+    the password), longest first."""
+    from lib import store
+    try:
+        where = store.engine_for(config.store_url, config.store_base).where
+    except store.StoreError:
+        return []
+    names = {where}
+    if store.store_kind(config.store_url) != 'postgresql':
+        names.add(os.path.dirname(where))
+    return sorted((n for n in names if len(n) > 1), key=len, reverse=True)
+
+
+def static_folder(template_folder):
+    """The static folder beside the templates' one."""
+    return os.path.join(os.path.dirname(os.path.abspath(template_folder)), 'static')
+
+
+class StaticURLs:
+    """static('style.css') in a template: STATIC_URL/style.css?v=<its content's hash>, so
+    a file may be cached for a year and a changed one is fetched again at once."""
+
+    def __init__(self, base, folder):
+        self.base, self.folder, self.versions = base.rstrip('/'), folder, {}
+
+    def __call__(self, name):
+        version = self.versions.get(name)
+        if version is None:
+            try:
+                with open(os.path.join(self.folder, name), 'rb') as f:
+                    version = hashlib.sha256(f.read()).hexdigest()[:12]
+            except OSError:
+                version = ''            # not here (another static folder is served): unversioned
+            self.versions[name] = version
+        return '%s/%s%s' % (self.base, name, '?v=' + version if version else '')
+
+
+def serve_static(app, url, folder):
+    """The app with `folder` served at `url` (pyrotorrent.py --http): ETag, Last-Modified,
+    and a year's Cache-Control (the URLs are versioned: StaticURLs)."""
+    from werkzeug.middleware.shared_data import SharedDataMiddleware
+    return SharedDataMiddleware(app, {url: folder}, cache_timeout=STATIC_MAX_AGE)
 
 
 def _own_names():

@@ -16,10 +16,16 @@ Every change goes through apply(): validated first (ValueError in words, nothing
 then sent in one batch and read back; a value the client took only in part is put back
 and reported, so the store never says something the client does not do.
 """
+import contextlib
 import dataclasses
+import functools
 import math
+import os
 import re
+import socket
+import threading
 import time
+import uuid
 
 from model.clients.interface import ENCRYPTION_PRESETS as ENCRYPTION
 from model.clients.interface import same_run
@@ -274,10 +280,61 @@ class Report:
         return {'applied': self.applied, 'refused': self.refused, 'notes': self.notes}
 
 
+class Busy(Exception):
+    """Another save of this target's settings held the lock for longer than a save may take."""
+
+
+_held = threading.local()               # {lease name: (holder, depth)}: a save inside a save
+
+
+@contextlib.contextmanager
+def one_save_at_a_time(store, backend):
+    """Hold the store's lease 'settings TARGET' while a save reads the desired settings,
+    sends them and stores what came back: two saves at once (two admins, a FastCGI process
+    each, or an admin and the worker) would otherwise leave the store saying A while the
+    client does B.  A lease in the store, not a file lock, so processes on other hosts sharing
+    a PostgreSQL store are held too; it expires, so a process killed mid-save frees it."""
+    name = 'settings ' + backend.name
+    held = getattr(_held, 'leases', None)
+    if held is None:
+        held = _held.leases = {}
+    if name in held:                    # already ours, further up this thread's stack
+        yield
+        return
+    timeout = float(getattr(backend.transport, 'timeout', 10) or 10)
+    hold = 4 * timeout + 5              # a save is a few round trips, each bounded by the timeout
+    holder = uuid.uuid4().hex
+    deadline = time.monotonic() + hold
+    while True:
+        lease = store.acquire_lease(name, holder, socket.gethostname(), os.getpid(), hold)
+        if lease.holder == holder:
+            break
+        if time.monotonic() > deadline:
+            raise Busy("the settings of %s are being saved by another request (process %d on %s) for over %d s; "
+                       "nothing was changed: try again" % (backend.name, lease.pid, lease.host, hold))
+        time.sleep(0.05)
+    held[name] = holder
+    try:
+        yield
+    finally:
+        del held[name]
+        store.release_lease(name, holder)
+
+
+def _serialised(change):
+    """change(store, backend, ...) run under one_save_at_a_time."""
+    @functools.wraps(change)
+    def run(store, backend, *args, **kwargs):
+        with one_save_at_a_time(store, backend):
+            return change(store, backend, *args, **kwargs)
+    return run
+
+
 def desired_values(store, target):
     return {name: stored.value for name, stored in store.values(target, DESIRED).items()}
 
 
+@_serialised
 def apply(store, backend, changes, who, everything=None):
     """Validated changes ({field: clean value}) into the client and the store.
 
@@ -373,6 +430,7 @@ def current_layer(store, target):
     return state[LAYER].value if LAYER in state else None
 
 
+@_serialised
 def apply_layer(store, backend, layer, who):
     """Put a schedule's profile over the global limits ({'down_limit':, 'up_limit':} in
     bytes/s, {'alt': True} for the alternative speeds), or lift it (None): the client gets
@@ -399,6 +457,7 @@ def apply_layer(store, backend, layer, who):
     return live, faults
 
 
+@_serialised
 def keep_live(store, backend, fields, who):
     """"Keep rTorrent's": the store takes the client's live value of these fields."""
     live = backend.read_settings(())

@@ -279,6 +279,10 @@ def check_list_pages(stack, swarm):
     css = stack.expect('/static/torrent/style.css', content_type='text/css')
     with open(os.path.join(ROOT, 'static', 'style.css'), 'rb') as f:
         assert css.body == f.read()
+    # static files cached for a year (mod_expire in the example), pages never
+    assert 'max-age=31536000' in css.headers['Cache-Control'], css.headers
+    assert page.headers['Cache-Control'] == 'no-store', page.headers
+    assert '/static/torrent/style.css?v=' in page.text
     js = stack.expect('/static/torrent/live.js', content_type='text/javascript')
     with open(os.path.join(ROOT, 'static', 'live.js'), 'rb') as f:
         assert js.body == f.read()

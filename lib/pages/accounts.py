@@ -22,7 +22,9 @@ class Accounts(Pages):
         if not config.users:
             return redirect(next_url, 303)
         if request.method != 'POST':
-            return self.render('login.html', request, next_url=next_url)
+            session = request.environ['beaker.session']
+            return self.render('login.html', request, next_url=next_url,
+                               ended=hasattr(session, 'ended') and session.ended())
         name, password = request.form.get('name', ''), request.form.get('password', '')
         keys = throttle.keys(name, request.remote_addr)
         wait = throttle.begin(keys)     # counted as a failure before the slow hash runs

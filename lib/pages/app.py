@@ -1,6 +1,7 @@
 """PyroTorrent, the web application: every area's pages over lib/web.App, one Backend a
 configured target, the store opened on first use, and what every page asks of them.
 """
+import contextvars
 import logging
 import os
 import time
@@ -21,6 +22,7 @@ from lib.pages.statistics import Statistics
 from lib.pages.torrents import Torrents
 from lib.shared import Shared
 from lib.store import Store, StoreError, store_exists
+from lib.transport import redacted
 from lib.web import App, route_map
 from lib.zone import time_zone
 from model import settings, stats
@@ -51,6 +53,7 @@ class PyroTorrent(App):
         super().__init__(config, areas, self.backends, os.path.join(ROOT, 'templates'),
                          url_map=url_map if url_map is not None else URL_MAP)
         self.shared = Shared()          # one question in flight per target, however many ask
+        self.changes = {}               # target -> POSTs about it so far (lib.shared keys of page loads)
         self.idle_rows = IdleRows(is_idle, keep=LIVE_FULL_SECONDS, limit=IDLE_ROWS)    # stopped rows a refresh need not ask
         self._store = None
         self.time_zone = time_zone(config.TIME_ZONE)       # schedules' and statistics' (config.py checked it)
@@ -61,6 +64,13 @@ class PyroTorrent(App):
                                   narrow_hidden=('label', 'added'),   # columns a phone does without
                                   overview_states=OVERVIEW_STATES,
                                   alt_on=lambda name: self.desired(name).get('alt_enabled', False))
+
+    def dispatch(self, request):
+        try:
+            return super().dispatch(request)
+        finally:        # a POST may have changed the target: a page load after it asks afresh
+            if request.method == 'POST' and request.target_name:
+                self.changes[request.target_name] = self.changes.get(request.target_name, 0) + 1
 
     def store(self):
         """The store (opened on first use), or the StoreError that says why it cannot be."""
@@ -131,15 +141,19 @@ class PyroTorrent(App):
         if len(backends) <= 1:
             return [one(b) for b in backends]
         with ThreadPoolExecutor(max_workers=len(backends)) as pool:   # this request's own: no queue
-            return list(pool.map(one, backends))
+            # each in a copy of this request's context: its page deadlines (lib.deadline.page)
+            return [f.result() for f in [pool.submit(contextvars.copy_context().run, one, b) for b in backends]]
 
     def stats_reader(self):
         """The statistics of the store (opened on first use; lib.store.StoreError in words)."""
         if getattr(self, '_stats_reader', None) is None:
             store = self.existing_store()       # pages only read it: the worker makes the store
             if store is None:
+                failed = self.store() if _store_exists(self.config) else None
+                if isinstance(failed, StoreError):
+                    raise failed                # it is there but cannot be opened: say why
                 raise StoreError('the store %s does not exist yet: the worker (python pyrotorrent.py worker) '
-                                 'makes it' % self.config.store_url)
+                                 'makes it' % redacted(self.config.store_url))
             self._stats_reader = stats.Reader(store, self.time_zone)
         return self._stats_reader
 

@@ -3,7 +3,7 @@ their JSON API (model/settings.py keeps them; the worker puts them back).
 """
 import logging
 
-from werkzeug.exceptions import BadRequest, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, Conflict, ServiceUnavailable
 from werkzeug.utils import redirect
 
 from lib.format import FILTERS
@@ -116,7 +116,10 @@ class Settings(Pages):
         backend = self.backend(name)
         if not backend.CAPABILITIES.settings_write:
             raise BadRequest('%s has no settings pyroTorrent can set' % backend.client)
-        report = settings.apply(store, backend, clean, request.user.name or 'local', everything=everything)
+        try:
+            report = settings.apply(store, backend, clean, request.user.name or 'local', everything=everything)
+        except settings.Busy as exc:
+            raise Conflict('Nothing was changed: %s.' % exc) from None
         report.notes[:0] = list(notes)
         return report
 
@@ -128,6 +131,8 @@ class Settings(Pages):
             kept = settings.keep_live(store, self.backend(name), fields, request.user.name or 'local')
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
+        except settings.Busy as exc:
+            raise Conflict('Nothing was changed: %s.' % exc) from None
         self.tell(request, 'pyroTorrent now keeps %s\'s value of %s.' % (self.backend(name).client, ', '.join(kept)))
 
     def tell_report(self, request, name, report):

@@ -5,11 +5,17 @@ data back: Header, Torrent, TorrentList, AddResult.  Nothing here knows a comman
 Each Backend declares up front what it can do (Capabilities), so a page offers only what
 the target's client does; nothing waits to fail at call time.
 """
+import contextlib
 import dataclasses
 import functools
 import ipaddress
+import threading
+import time
 import typing
 import urllib.parse
+
+from lib import deadline
+from model.clients.errors import TimedOut
 
 # Columns of the torrent list a user can sort by (URL value -> label shown).
 COLUMNS = {
@@ -422,6 +428,26 @@ class TransferTotals:
     instance: object          # what Backend.instance() gives: it changes when the client restarts
     torrents: list            # of TorrentTotals
     details: bool             # whether tracker and name were asked for
+
+
+# Whole lists (every torrent's keys, 5.7 MB at 10,000) decoded at once in one process: each
+# holds its answer and its rows until its page is built, so the rest wait (within their page's time).
+WHOLE_LISTS = 2
+_whole_lists = threading.BoundedSemaphore(WHOLE_LISTS)
+
+
+@contextlib.contextmanager
+def whole_list(backend):
+    """One of the WHOLE_LISTS a process reads at a time; TimedOut (from model.clients.errors) when
+    its turn does not come within the page's time for this target."""
+    wait = deadline.page_at(backend.transport, backend.timeout) - time.monotonic()
+    if not _whole_lists.acquire(timeout=max(0.0, wait)):
+        raise TimedOut(backend, 'no turn within %g s to read its whole list: pyroTorrent was reading %d '
+                                'others at once (WHOLE_LISTS, which bounds its memory)' % (backend.timeout, WHOLE_LISTS))
+    try:
+        yield
+    finally:
+        _whole_lists.release()
 
 
 # Encryption policies, by a name that says what each does; a client maps them to its own

@@ -100,6 +100,7 @@ class CountingRelay:
         else:
             self.connect = lambda: socket.create_connection(('127.0.0.1', daemon.scgi_port), timeout=300)
         self.count, self.lock = 0, threading.Lock()
+        self.on_connect = None          # tests: called with the count before each is relayed
         self.server = socket.create_server(('127.0.0.1', 0), backlog=128)
         self.url = 'scgi://127.0.0.1:%d' % self.server.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -112,6 +113,9 @@ class CountingRelay:
                 return
             with self.lock:
                 self.count += 1
+                count = self.count
+            if self.on_connect is not None:
+                self.on_connect(count)
             try:
                 upstream = self.connect()
             except OSError:             # rtorrent not answering: this request fails, not the relay

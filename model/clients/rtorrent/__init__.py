@@ -41,7 +41,7 @@ class RTorrent(Totals, Settings, Queries, Actions, Adding, Rows, Connection, Bac
     """One rTorrent daemon.
 
     RTorrent(config_target) or RTorrent('scgi://127.0.0.1:5000', name=...) for a given one;
-    model.backend_for(target) picks this class for a target whose client is rtorrent.
+    model.clients.backend_for(target) picks this class for a target whose client is rtorrent.
     A bare RTorrent() is the setup manual's form (test.py): the first target of config.py.
     """
 

@@ -7,7 +7,7 @@ import time
 from lib.download import session_metafile
 from lib.metafile import is_info_hash
 from model.clients.interface import (Overview, Peer, Seen, TorrentDetail, TorrentList, Tracker, TRACKER_EVENTS, count_states,
-                           is_active_now, piece_map, torrent_matches, tracker_domain)
+                           is_active_now, piece_map, torrent_matches, tracker_domain, whole_list)
 from model.clients.errors import BadAnswer, CommandFault, NotFound
 from model.clients.rtorrent import commands
 from model.clients.rtorrent.connection import Fault
@@ -54,6 +54,10 @@ class Queries:
             raise BadAnswer(self, 'the labels came back malformed: %s' % exc) from None
 
     def torrent_list(self, query):
+        with whole_list(self):
+            return self._torrent_list(query)
+
+    def _torrent_list(self, query):
         if query.sort not in SORT_FIELDS:
             raise ValueError('unknown sort column %r' % query.sort)
         state_fields = SORT_FIELDS['state'] + ('peers',) if query.state else ()

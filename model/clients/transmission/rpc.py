@@ -48,7 +48,7 @@ class Transport:
 
     def request(self, body):
         """The answer's bytes; TransportProblem (with the HTTP status when there was one)."""
-        deadline = Deadline(self.timeout)          # the whole call, its 409 retries included
+        deadline = Deadline.for_trip(self, self.timeout)   # the whole call, its 409 retries included; in a page, what is left
         try:
             return self._request(body, deadline)
         finally:
