@@ -23,6 +23,7 @@ copy_store() moves a store's rows into another, empty one (SQLite to PostgreSQL)
 import contextlib
 import copy
 import dataclasses
+import errno
 import json
 import os
 import pwd
@@ -306,7 +307,8 @@ class SQLiteEngine:
                 os.makedirs(folder, mode=0o750, exist_ok=True)
                 _create_private(self.path)
             except OSError as exc:
-                raise StoreError(self._unwritable(folder, exc.strerror)) from None
+                why = 'it is on a read-only file system' if exc.errno == errno.EROFS else exc.strerror.lower()
+                raise StoreError(self._unwritable(folder, why)) from None
         # WAL keeps its -wal and -shm files beside the database: the folder must be writable
         if not os.access(folder, os.W_OK | os.X_OK):
             raise StoreError(self._unwritable(folder, _why_unwritable(folder)))
