@@ -12,8 +12,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lib import config  # noqa: E402
-from model.errors import BackendError  # noqa: E402
-from model import UnknownClient, backend_for  # noqa: E402
+from model.clients.errors import BackendError  # noqa: E402
+from model.clients import UnknownClient, backend_for  # noqa: E402
 
 
 def main():

@@ -91,7 +91,7 @@ _CSRF_KEY = 'csrf'
 
 
 def csrf_token(session):
-    """This session's token.  A visitor with nothing stored (lib.sessions.LazySession) gets
+    """This session's token.  A visitor with nothing stored (lib.session_middleware.LazySession) gets
     a token bound to a cookie of its own, so showing a form stores no session; a stored
     session keeps its token in the session, made on first use."""
     token = session.get(_CSRF_KEY)

@@ -192,13 +192,3 @@ def purge_expired(session_options, now=None):
 
 def _https(environ):
     return environ.get('wsgi.url_scheme') == 'https' or environ.get('HTTPS', '').lower() in ('on', '1')
-
-
-def __getattr__(name):
-    """Sessions and LazySession (the WSGI middleware) live in lib/session_middleware.py and
-    load on first use: Beaker's middleware imports every Beaker backend (redis's client
-    among them), which the worker, using only purger(), does without (8 MB)."""
-    if name in ('Sessions', 'LazySession'):
-        from lib import session_middleware
-        return getattr(session_middleware, name)
-    raise AttributeError('module %r has no attribute %r' % (__name__, name))

@@ -1,27 +1,10 @@
-"""The torrent clients pyroTorrent speaks, one folder each behind model.backend.Backend.
+"""The model: what pyroTorrent knows and keeps, below the web layer and the worker.
 
-backend_for(target) gives the Backend of a configured target, by its 'client' key.
+    clients/     the torrent clients, one folder each behind one interface (clients/interface.py,
+                 the neutral types in clients/types.py); backend_for(target) picks one
+    settings.py  settings kept and put back; stats.py statistics; schedule.py, rules.py,
+    events.py    schedules, rules and events; tasks.py what the worker does a tick;
+    metrics.py   Prometheus exposition
+
+The domain modules speak to a client only through its Backend; no client imports them.
 """
-import importlib
-
-# client key in config.py -> (module, class): adding a client is one line here and a folder.
-CLIENTS = {
-    'rtorrent': ('model.rtorrent', 'RTorrent'),
-    'transmission': ('model.transmission', 'Transmission'),
-}
-
-
-class UnknownClient(ValueError):
-    """A target names a client pyroTorrent does not speak."""
-
-
-def backend_class(client):
-    if client not in CLIENTS:
-        raise UnknownClient("unknown client %r (pyroTorrent speaks: %s)" % (client, ', '.join(sorted(CLIENTS))))
-    module, name = CLIENTS[client]
-    return getattr(importlib.import_module(module), name)
-
-
-def backend_for(target, **options):
-    """The Backend for a lib.config.Target (options: cache_seconds...)."""
-    return backend_class(target.client)(target, **options)

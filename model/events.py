@@ -21,7 +21,7 @@ import hashlib
 import json
 import time
 
-from model.backend import same_run
+from model.clients.interface import same_run
 
 KINDS = {
     'added': 'added',
@@ -43,7 +43,7 @@ def _torrent_detail(t):
 
 
 def look(store, backend, seen, instance, now=None, stalled_after=STALLED_AFTER):
-    """Compare this look ([model.backend.Seen]) with the last; keep both the look and the
+    """Compare this look ([model.clients.interface.Seen]) with the last; keep both the look and the
     events in one transaction.  The events that are new, as lib.store.StoredEvents."""
     now = time.time() if now is None else now
     before = store.seen(backend.name, decoded=False)       # each torrent's decoded when its turn comes

@@ -27,7 +27,8 @@ import threading
 import time
 import uuid
 
-from model.backend import same_run
+from model.clients.interface import ENCRYPTION_PRESETS as ENCRYPTION
+from model.clients.interface import same_run
 
 KiB = 1024
 MAX_RATE = 1 << 30                  # rTorrent's hard limit: 1 GiB/s
@@ -58,25 +59,6 @@ LABELS = dict({'down_limit': 'Download limit', 'up_limit': 'Upload limit',
 CLIENT_FIELD = {'down_limit': 'down_limit', 'up_limit': 'up_limit', 'alt_down_limit': 'down_limit',
                 'alt_up_limit': 'up_limit'}
 
-# Encryption policy: preset -> (rTorrent's flags, what it means for connections).
-ENCRYPTION = {
-    'disabled': (('none',), 'Never encrypts; peers that insist on encryption cannot connect.'),
-    'allowed': (('allow_incoming', 'prefer_plaintext', 'enable_retry'),
-                "rTorrent's own default: takes encrypted connections from peers, opens plain ones itself "
-                'and retries encrypted when a peer refuses plain; even an encrypted handshake then settles on a plain '
-                'stream.'),
-    'preferred': (('allow_incoming', 'try_outgoing', 'enable_retry'),
-                  'Opens encrypted connections, takes both kinds, and retries plain when a peer refuses '
-                  'encryption; two peers that both prefer it encrypt the whole stream (RC4).'),
-    'required': (('allow_incoming', 'try_outgoing', 'require'),
-                 'Only encrypted connections (the handshake at least): peers without encryption cannot '
-                 'connect; fewer peers.'),
-    'required_rc4': (('allow_incoming', 'try_outgoing', 'require', 'require_RC4'),
-                     'Only connections encrypted in full with RC4, not just the handshake: the fewest peers, '
-                     'more CPU.'),
-}
-ENCRYPTION_FLAGS = ('none', 'allow_incoming', 'try_outgoing', 'require', 'require_RC4', 'enable_retry',
-                    'prefer_plaintext')
 GROUP_NAME = re.compile(r'^[A-Za-z0-9_.-]{1,32}$')
 MAX_GROUPS = 32
 _RATE = re.compile(r'^\s*(-?\s*\d+(?:\.\d*)?|-?\.\d+)\s*([kmg]?)(i?)(b?)\s*(/\s*s)?\s*$', re.I)
@@ -153,42 +135,17 @@ def offered(caps):
     return tuple(out)
 
 
-def check_encryption(value):
-    """A preset name from a preset name or a list of flags equal to a preset's; a flag list
-    of no preset is refused with the contradiction (or the preset to use instead)."""
+def check_encryption(value, preset_of=None):
+    """A preset name (ENCRYPTION) from a preset name, or from the client's own values
+    (rTorrent's flags) through preset_of, the Backend's encryption_preset."""
     if isinstance(value, str):
         if value not in ENCRYPTION:
             raise ValueError("'%s' is not an encryption preset (one of: %s)" % (value, ', '.join(ENCRYPTION)))
         return value
-    if not isinstance(value, (list, tuple)) or not all(isinstance(f, str) for f in value):
-        raise ValueError('is a preset name (%s) or a list of rTorrent flags' % ', '.join(ENCRYPTION))
-    flags = set(value)
-    unknown = sorted(flags - set(ENCRYPTION_FLAGS))
-    if unknown:
-        raise ValueError("'%s' is not an rTorrent encryption flag (%s)" % (unknown[0], ', '.join(ENCRYPTION_FLAGS)))
-    problem = encryption_contradiction(flags)
-    if problem:
-        raise ValueError('the flags contradict each other: %s' % problem)
-    for name, (preset, _) in ENCRYPTION.items():
-        if set(preset) == flags:
-            return name
-    raise ValueError('pyroTorrent keeps one of its presets (%s); these flags are none of them'
-                     % ', '.join('%s = %s' % (n, ','.join(p)) for n, (p, _) in ENCRYPTION.items()))
-
-
-def encryption_contradiction(flags):
-    """Why a set of rTorrent's encryption flags cannot work together, or None."""
-    if 'none' in flags and len(flags) > 1:
-        return '"none" turns encryption off, yet other flags ask for it'
-    if 'require_RC4' in flags and 'require' not in flags:
-        return '"require_RC4" needs "require"'
-    if 'require' in flags and 'prefer_plaintext' in flags:
-        return '"require" refuses plain connections, "prefer_plaintext" asks for them'
-    if 'require' in flags and 'enable_retry' in flags:
-        return '"require" refuses plain connections, "enable_retry" retries plain ones'
-    if 'require' in flags and not {'allow_incoming', 'try_outgoing'} <= flags:
-        return '"require" without "allow_incoming" and "try_outgoing" leaves no connection possible'
-    return None
+    if preset_of is None or not isinstance(value, (list, tuple)) or not all(isinstance(f, str) for f in value):
+        raise ValueError('is a preset name (%s)%s' % (', '.join(ENCRYPTION), " or a list of the client's own values"
+                                                      if preset_of else ''))
+    return preset_of(value)
 
 
 def check_groups(value, bare=1):
@@ -214,11 +171,12 @@ def check_groups(value, bare=1):
     return groups
 
 
-def validate(changes, bare=1, unit=KiB, notes=None):
+def validate(changes, bare=1, unit=KiB, notes=None, preset_of=None):
     """(clean values, {field: reason}) of settings as the API or a form gives them; the
     rates rounded to whole units as the client keeps them (KiB/s for rTorrent, kB/s for
     Transmission: whole_units); a list given as notes gets a sentence for each rate that
-    was rounded."""
+    was rounded; preset_of: Backend.encryption_preset, for encryption given in the client's
+    own values."""
     clean, errors = {}, {}
     if not isinstance(changes, dict):
         return {}, {'': 'send a JSON object of settings'}
@@ -248,7 +206,7 @@ def validate(changes, bare=1, unit=KiB, notes=None):
                     raise ValueError('is true or false, not %r' % (value,))
                 clean[field] = value
             elif field == 'encryption':
-                clean[field] = check_encryption(value)
+                clean[field] = check_encryption(value, preset_of)
             elif field == 'groups':
                 clean[field] = check_groups(value, bare)
             else:
@@ -291,7 +249,7 @@ def client_values(desired, layer=None, native=False):
         if field in desired:
             out[field] = desired[field]
     if 'encryption' in desired:
-        out['encryption'] = ENCRYPTION[desired['encryption']][0]
+        out['encryption'] = desired['encryption']        # a preset: each client maps it
     return out
 
 
@@ -430,8 +388,6 @@ def apply(store, backend, changes, who, everything=None):
             report.refused[field] = faults[cfield]
         elif cfield in readable and live.values.get(cfield) != given.get(cfield):
             got = live.values.get(cfield)
-            if field == 'encryption':
-                got = preset_of(got)
             keep[field] = got
             report.applied[field] = got
             report.notes.append('%s: %s keeps %r, not %r' % (field, backend.client, got, value))
@@ -466,15 +422,6 @@ def apply(store, backend, changes, who, everything=None):
         store.put_values(backend.name, STATE, {'applied_instance': live.instance, 'applied_at': time.time()},
                          set_by=who)
     return report
-
-
-def preset_of(flags):
-    """The preset a client's flags (as client_values gives them) are, or the value itself."""
-    if isinstance(flags, (list, tuple)):
-        for name, (preset, _) in ENCRYPTION.items():
-            if tuple(preset) == tuple(flags):
-                return name
-    return flags
 
 
 def current_layer(store, target):
@@ -522,7 +469,7 @@ def keep_live(store, backend, fields, who):
         if field not in FIELDS or cfield not in backend.CAPABILITIES.settings_read:
             raise ValueError("%s cannot be read back from %s, so there is no live value to keep" % (field, backend.client))
         value = live.values[cfield]
-        keep[in_force(cfield, desired, None, native)] = preset_of(value) if field == 'encryption' else value
+        keep[in_force(cfield, desired, None, native)] = value
     store.put_values(backend.name, DESIRED, keep, set_by=who)
     return keep
 
@@ -582,10 +529,10 @@ def view(store, backend):
         wanted = given.get(cfield) if have is not None and force else None
         fields.append(Field(
             name=name, label=LABELS[name],
-            help=COUNT_FIELDS[name][2] if name in COUNT_FIELDS else ENCRYPTION[have.value][1]
+            help=COUNT_FIELDS[name][2] if name in COUNT_FIELDS else ENCRYPTION.get(have.value, '')
             if name == 'encryption' and have else '',
             desired=have.value if have else None, set_at=have.set_at if have else None,
-            set_by=have.set_by if have else '', live=preset_of(value) if name == 'encryption' else value,
+            set_by=have.set_by if have else '', live=value,
             readable=cfield in readable,
             in_force=force, drift=bool(have is not None and force and cfield in readable and value != wanted)))
     shown = {}

@@ -7,8 +7,8 @@ import pytest
 
 from lib import bencode, fetch, metafile, xmlrpc
 from lib.metafile import Metafile, MetafileError
-from model.backend import AddOptions, AddResult
-from model.rtorrent import RTorrent
+from model.clients.interface import AddOptions, AddResult
+from model.clients.rtorrent import RTorrent
 from tests import rig
 
 HOSTILE_LABELS = [

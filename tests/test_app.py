@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from model.backend import STATES
+from model.clients.interface import STATES
 from tests.webapp import RoundTrips, Rows, client, page_text
 
 
@@ -214,7 +214,7 @@ def test_routes_by_request_uri_under_lighttpd_rewrite(web, swarm):
 
 def test_manual_test_snippet_works(swarm, tmp_path, monkeypatch):
     """The setup manual's `RTorrent().get_libtorrent_version()`, with config.py's first target."""
-    from model.rtorrent import RTorrent
+    from model.clients.rtorrent import RTorrent
     path = tmp_path / 'config.py'
     path.write_text('targets = {"home": {"url": %r}}\n' % swarm.seeder.url)
     monkeypatch.setenv('PYROTORRENT_CONFIG', str(path))

@@ -12,7 +12,8 @@ import requests
 from werkzeug.test import Client
 
 from lib import auth, config, web as weblib
-from pyrotorrent import make_app, url_map
+from lib.pages.app import URL_MAP as url_map
+from pyrotorrent import make_app
 from tests import webapp
 
 PASSWORD = 'right-password-1'

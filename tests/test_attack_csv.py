@@ -13,7 +13,7 @@ import time
 import pytest
 
 from lib.store import Store
-from model.rtorrent import RTorrent
+from model.clients.rtorrent import RTorrent
 from model.stats import Policy, Sampler, time_zone
 from tests import rig
 from tests.webapp import client

@@ -2,6 +2,7 @@
 hash runs, so 40 guesses sent at once reach the hash only as often as the documented
 rule allows (5 per name and per address), against a real pyrotorrent.py --http."""
 import threading
+import time
 
 import requests
 
@@ -30,13 +31,21 @@ def test_forty_concurrent_wrong_passwords_reach_the_hash_five_times(tmp_path):
                                   allow_redirects=False, timeout=60)
             codes.append(answer.status_code)
         threads = [threading.Thread(target=guess, args=(b, t, n)) for n, (b, t) in enumerate(guessers)]
+        began = time.monotonic()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(90)
+        took = time.monotonic() - began
         # 401: the password was checked (the hash ran); 429: refused before it
         assert sorted(set(codes)) == [401, 429], codes
-        assert codes.count(401) == 5, '%d of 40 guesses reached the password check' % codes.count(401)
+        # the rule: 5 at once, then one more after each wait (1 s, then 2, 4 ...): on a loaded
+        # machine a guess that reached the server only after the first second may be checked
+        later, waited = 0, 1.0
+        while waited <= took:
+            later, waited = later + 1, waited + 2 ** (later + 1)
+        assert 5 <= codes.count(401) <= 5 + later, '%d of 40 guesses reached the password check in %.1f s' % (
+            codes.count(401), took)
         # (the waits that follow are checked with a clock of the test's own, below)
 
 

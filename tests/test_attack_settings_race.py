@@ -88,9 +88,9 @@ def test_a_save_held_past_its_time_is_refused_in_words(daemon, tmp_path):
 def test_the_user_role_sets_the_header_limits_and_nothing_else(daemon, tmp_path):
     """docs/security.rst's role table, exactly: a `user` may use the header's quick limits
     (the daily control) but no other setting; the POST routes open to `user` are these."""
-    import pyrotorrent
+    from lib.pages.app import URL_MAP
     from lib import auth
-    user_posts = {r.endpoint for r in pyrotorrent.url_map.iter_rules() if 'POST' in r.methods and r.role == 'user'}
+    user_posts = {r.endpoint for r in URL_MAP.iter_rules() if 'POST' in r.methods and r.role == 'user'}
     assert user_posts == {'action', 'api_action', 'erase', 'file_priorities', 'trackers', 'add', 'api_add',
                           'quick_limits'}
     users = {'uma': {'password': auth.hash_password('right-password-1'), 'role': 'user'}}

@@ -163,8 +163,8 @@ def test_a_real_rtorrent_still_answers_under_the_deadline(seeder):
 def test_a_trickling_transmission_target_is_cut_at_the_deadline(head):
     """A Transmission target (its own JSON-RPC transport) trickling its headers or its body
     a byte at a time: the whole call ends by the target's timeout, in words."""
-    from model.errors import TimedOut
-    from model.transmission import Transmission
+    from model.clients.errors import TimedOut
+    from model.clients.transmission import Transmission
     server = fakes.FakeServer(trickle(head))
     try:
         target = Transmission('http://127.0.0.1:%d/transmission/rpc' % server.port, name='slow', timeout=2)

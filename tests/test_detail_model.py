@@ -13,9 +13,9 @@ import pytest
 
 from lib import bencode
 from lib.config import Target
-from model.backend import Folder, file_tree, File, piece_map
-from model.errors import NotFound
-from model.rtorrent import RTorrent
+from model.clients.interface import Folder, file_tree, File, piece_map
+from model.clients.errors import NotFound
+from model.clients.rtorrent import RTorrent
 from tests import rig
 
 DEAD_TRACKER = 'http://127.0.0.1:1/announce'

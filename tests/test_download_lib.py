@@ -14,7 +14,7 @@ from lib.download import (BLOCK, archive_entries, archive_response, file_respons
                           metafile_response, zip_stream)
 from lib.config import Target
 from lib.paths import PathNotFound, resolve_inside
-from model.rtorrent import RTorrent
+from model.clients.rtorrent import RTorrent
 from tests import rig
 
 NAME = 'Fête 日本 (2025)'

@@ -1,7 +1,7 @@
 """Issue 21, item 6, the mechanism that bounds memory under load, against a real rtorrent
 behind a relay that counts its round trips (tests/bench/bench_live.CountingRelay):
 simultaneous loads of the same list are one torrent_list (its two round trips, one decode),
-and at most model.backend.WHOLE_LISTS different whole lists are read at once in a process.
+and at most model.clients.interface.WHOLE_LISTS different whole lists are read at once in a process.
 The daemon is frozen (SIGSTOP) on the first trip so that the loads really overlap; the
 figures (peak memory) are tests/bench/bench_memory.py's."""
 import os
@@ -12,7 +12,7 @@ import time
 import pytest
 from werkzeug.test import Client
 
-from model.backend import WHOLE_LISTS
+from model.clients.interface import WHOLE_LISTS
 from tests import rig
 from tests.bench.bench_live import CountingRelay
 from tests.webapp import Rows, client

@@ -126,8 +126,8 @@ def test_targets_are_asked_concurrently(swarm):
 @pytest.mark.parametrize('packed', ['12:x', '1', '1:2:3', None, 7])
 def test_packed_fields_that_do_not_parse_are_a_bad_answer(packed):
     """rtorrent's `cat` of numeric fields must give exactly those numbers."""
-    from model.errors import BadAnswer
-    from model.rtorrent import RTorrent
+    from model.clients.errors import BadAnswer
+    from model.clients.rtorrent import RTorrent
     backend = RTorrent('scgi://127.0.0.1:1', name='odd')
     with pytest.raises(BadAnswer) as info:
         backend._unpack([packed], ('size', 'completed'), ['ABC'])

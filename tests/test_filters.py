@@ -16,7 +16,7 @@ import pytest
 
 from lib import auth
 from lib.store import MIGRATIONS, SCHEMA_VERSION, Store
-from model.backend import COLUMNS
+from model.clients.interface import COLUMNS
 from tests import rig, webapp
 
 # announce URL -> (how many torrents, the label of the first `labelled` of them, labelled)
@@ -142,7 +142,7 @@ def test_a_torrent_added_or_removed_after_a_page_is_counted_with_its_tracker(box
         after = api(web)['trackers']
         assert after == dict(before, **{'example.org': 2})
         assert {t['hash'] for t in api(web, tracker='example.org')['torrents']} == set(new)
-        from model.rtorrent import queries
+        from model.clients.rtorrent import queries
         queries.FEW_UNKNOWN, few = 0, queries.FEW_UNKNOWN       # many unknown: one call over the view
         try:
             assert api(web_for(box))['trackers'] == after

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from lib import format as formatting
-from model import backend_for
+from model.clients import backend_for
 from lib import config
 from tests import rig, webapp
 from tests.webapp import Rows, client, page_text
@@ -192,9 +192,9 @@ def test_a_transfer_shows_under_active_now_on_both_ends(box):
 
 
 def test_more_active_than_shown_links_to_the_list_by_rate(box, monkeypatch):
-    import pyrotorrent
+    from lib.pages import lists
     web = client(targets(box, gone=False))
-    monkeypatch.setattr(pyrotorrent, 'ACTIVE_ROWS', 0)    # show none, so every active one is "more"
+    monkeypatch.setattr(lists, 'ACTIVE_ROWS', 0)    # show none, so every active one is "more"
     card = cards(web.get('/').get_data(as_text=True))['leecher']
     assert Rows(card).rows == []
     more = re.search(r'<p class="more"><a href="([^"]+)">(\d+) more active on leecher', card)

@@ -11,7 +11,7 @@ import pytest
 
 from lib.format import FILTERS
 from lib.store import Store
-from model.rtorrent import RTorrent
+from model.clients.rtorrent import RTorrent
 from model.stats import Policy, Sampler, time_zone
 from tests import rig, webapp
 

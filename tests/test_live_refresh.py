@@ -14,7 +14,7 @@ from werkzeug.test import Client
 from lib import bencode
 from lib.metafile import is_info_hash
 from tests import rig
-from model.backend import ListQuery
+from model.clients.interface import ListQuery
 from tests.webapp import RoundTrips, Rows, backends, client, page_text
 
 REFRESH = {'X-Requested-With': 'refresh'}
@@ -227,13 +227,13 @@ def test_counts_follow_an_add_and_a_removal(daemon):
 
 
 def test_the_whole_list_comes_at_least_every_full_interval(daemon, monkeypatch):
-    import pyrotorrent
+    from lib.pages import live
     web = live_client(daemon, REFRESH_SECONDS=1)
     page = web.get('/target/box/').get_data(as_text=True)
     trips = RoundTrips(web)
     refresh(web, '/target/box/', page)
     assert trips.calls == {'box': 1}
-    monkeypatch.setattr(pyrotorrent, 'LIVE_FULL_SECONDS', 0)      # the stamp expires at once
+    monkeypatch.setattr(live, 'LIVE_FULL_SECONDS', 0)      # the stamp expires at once
     app = web.application.pyrotorrent
     app.shared = type(app.shared)()
     trips.reset()

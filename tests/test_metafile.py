@@ -166,7 +166,7 @@ def test_broken_metafiles_are_refused_in_words(data, words):
 def test_max_size_is_what_one_scgi_request_can_carry():
     """MAX_SIZE bytes as base64 inside a load.raw_start call, with an option of a few kB,
     stay within 2,097,152 bytes; ENVELOPE bytes more than the base64 of MAX_SIZE + 1 do not."""
-    from model.rtorrent import multicall_body
+    from model.clients.rtorrent import multicall_body
     assert metafile.max_size(2_097_152) == metafile.MAX_SIZE
     options = ['d.directory.set="%s"' % ('/data/' + 'x' * 3000), 'd.custom1.set="label"', 'd.priority.set=2']
     body = multicall_body([('load.raw_start', ['', xmlrpc.Binary(b'\xff' * metafile.MAX_SIZE)] + options)])

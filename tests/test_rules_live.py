@@ -9,7 +9,7 @@ import pytest
 
 from lib.store import Store
 from model import rules, settings
-from model.rtorrent import RTorrent
+from model.clients.rtorrent import RTorrent
 from tests import rig, webapp
 from tests.workers import WorkerProcess, write_config
 

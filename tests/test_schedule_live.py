@@ -10,7 +10,7 @@ import pytest
 
 from lib.store import Store
 from model import schedule, settings, tasks
-from model.rtorrent import RTorrent
+from model.clients.rtorrent import RTorrent
 from tests import rig
 from tests.workers import WorkerProcess, write_config
 

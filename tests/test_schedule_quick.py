@@ -14,8 +14,8 @@ import pytest
 
 from lib.store import Store
 from model import schedule, tasks
-from model.rtorrent import RTorrent
-from model.transmission import Transmission
+from model.clients.rtorrent import RTorrent
+from model.clients.transmission import Transmission
 from tests import rig
 from tests.workers import WorkerProcess, write_config
 

@@ -9,7 +9,7 @@ import pytest
 from lib import auth
 from lib.store import Store
 from model import tasks
-from model.rtorrent import RTorrent
+from model.clients.rtorrent import RTorrent
 from tests import rig, webapp
 from tests.webapp import page_text
 

@@ -15,11 +15,12 @@ import pytest
 from werkzeug.routing import Map, Rule
 from werkzeug.security import check_password_hash
 
-import pyrotorrent
-
 from lib import auth, config
-from pyrotorrent import ACCESS, PUBLIC, PyroTorrent, make_app, url_map
-from lib.web import Route
+from lib.pages import app as pages_app
+from lib.pages.app import ACCESS, PyroTorrent
+from lib.pages.app import URL_MAP as url_map
+from lib.web import PUBLIC, Route, unguarded
+from pyrotorrent import make_app
 from tests import webapp
 from tests.webapp import page_text
 
@@ -289,11 +290,11 @@ def call(web, method, path, token=None):
 
 
 def test_every_endpoint_has_an_access_rule(monkeypatch):
-    assert pyrotorrent.unguarded(url_map) == []
+    assert unguarded(url_map) == []
     grown = Map([Route(r.rule, r.role, endpoint=r.endpoint, methods=r.methods) for r in url_map.iter_rules()]
                 + [Rule('/new-page', endpoint='new_page')])     # a route declared without its role
-    assert pyrotorrent.unguarded(grown) == ['new_page']
-    monkeypatch.setattr(pyrotorrent, 'url_map', grown)
+    assert unguarded(grown) == ['new_page']
+    monkeypatch.setattr(pages_app, 'URL_MAP', grown)
     with pytest.raises(RuntimeError, match='no ACCESS entry for endpoint.*new_page'):
         PyroTorrent(config.from_dict({'targets': {'t': {'url': 'scgi://127.0.0.1:1'}}}))
 
@@ -408,8 +409,8 @@ def test_json_escapes_markup():
 # -- only commands from the table leave pyroTorrent ---------------------------------------
 
 def test_only_table_commands_reach_rtorrent(swarm):
-    from model.rtorrent import commands
-    from model.rtorrent import RTorrent
+    from model.clients.rtorrent import commands
+    from model.clients.rtorrent import RTorrent
     assert not [n for n in commands.ALLOWED if n.startswith(commands.FORBIDDEN)]
     backend = RTorrent(swarm.seeder.url)
     sent = []
@@ -417,9 +418,9 @@ def test_only_table_commands_reach_rtorrent(swarm):
     backend.transport.request = lambda body: sent.append(body) or real(body)
     for method in ('execute.throw', 'execute2', 'method.insert', 'import', 'schedule2',
                    'network.scgi.open_port', 'd.create_link', 'system.shell'):
-        with pytest.raises(ValueError, match='not a command in model/rtorrent/commands.py'):
+        with pytest.raises(ValueError, match='not a command in model/clients/rtorrent/commands.py'):
             backend.call(method, '')
-        with pytest.raises(ValueError, match='not a command in model/rtorrent/commands.py'):
+        with pytest.raises(ValueError, match='not a command in model/clients/rtorrent/commands.py'):
             backend.multicall([('d.name', [swarm.torrents[0]['hash']]), (method, [''])])
     assert sent == []                                 # refused before anything was sent
     assert backend.call('system.client_version') == '0.9.8'

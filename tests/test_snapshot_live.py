@@ -4,7 +4,7 @@ single command, texts holding ':', quotes, '<' and non-ASCII included.  Its own 
 127.0.5.30 (loopback addresses 127.0.5.x belong to this file)."""
 import pytest
 
-from model.rtorrent import RTorrent
+from model.clients.rtorrent import RTorrent
 from tests import rig
 
 ODD = ['a:b:c', 'Jazz "live" <1997> & more', 'Thème : deux', '']

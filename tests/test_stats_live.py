@@ -12,8 +12,8 @@ import time
 import pytest
 
 from lib.store import Store
-from model.errors import BackendError
-from model.rtorrent import RTorrent
+from model.clients.errors import BackendError
+from model.clients.rtorrent import RTorrent
 from model.stats import HOUR, MINUTE, DAY, Policy, Reader, Sampler, time_zone
 from tests import rig
 from tests.webapp import client, page_text

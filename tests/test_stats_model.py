@@ -9,7 +9,7 @@ import zoneinfo
 import pytest
 
 from lib.store import Store
-from model.backend import Capabilities, TorrentTotals, TransferTotals
+from model.clients.interface import Capabilities, TorrentTotals, TransferTotals
 from model.stats import DAY, HOUR, MINUTE, Policy, Reader, Sampler, bucket_start, month_start, \
     range_slots, tracker_domain
 

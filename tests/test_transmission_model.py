@@ -10,12 +10,12 @@ import pytest
 
 from lib import metafile
 from lib.config import Target
-from model import backend_for
-from model.backend import AddOptions, ListQuery
-from model.errors import BadAnswer, LoginRefused, NotFound, TimedOut, Unreachable
-from model.transmission import SETTINGS_READ, Transmission
-from model.transmission.rows import PRIORITIES
-from model.transmission.rpc import Transport
+from model.clients import backend_for
+from model.clients.interface import AddOptions, ListQuery
+from model.clients.errors import BadAnswer, LoginRefused, NotFound, TimedOut, Unreachable
+from model.clients.transmission import SETTINGS_READ, Transmission
+from model.clients.transmission.rows import PRIORITIES
+from model.clients.transmission.rpc import Transport
 from tests import rig
 
 FILES = ['cd1/01 intro.flac', 'cd1/02 song.flac', 'notes ü.txt']

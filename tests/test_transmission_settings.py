@@ -12,9 +12,9 @@ import pytest
 from lib import metafile
 from lib.store import Store
 from model import schedule, settings, stats
-from model.backend import RUN_SLACK, AddOptions, same_run
-from model.transmission import Transmission
-from model.transmission.rows import PRIORITIES
+from model.clients.interface import RUN_SLACK, AddOptions, same_run
+from model.clients.transmission import Transmission
+from model.clients.transmission.rows import PRIORITIES
 from tests import rig, webapp
 from tests.webapp import page_text
 

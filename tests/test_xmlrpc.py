@@ -5,7 +5,7 @@ import pytest
 
 from lib import xmlrpc
 from lib.transport import transport_for
-from model.rtorrent import commands
+from model.clients.rtorrent import commands
 
 
 def answer(value):

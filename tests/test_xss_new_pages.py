@@ -14,7 +14,7 @@ import pytest
 
 from lib.store import Store
 from model import rules, tasks
-from model.rtorrent import RTorrent
+from model.clients.rtorrent import RTorrent
 from model.stats import Policy, Sampler, time_zone
 from tests import rig, webapp
 from tests.test_stats_model import Totals

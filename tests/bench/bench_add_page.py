@@ -25,9 +25,10 @@ from werkzeug.test import Client  # noqa: E402
 
 from lib import config, xmlrpc  # noqa: E402
 from lib.transport import transport_for  # noqa: E402
-from model.backend import ListQuery  # noqa: E402
-from model.rtorrent import RTorrent  # noqa: E402
-from pyrotorrent import Adding, make_app  # noqa: E402
+from model.clients.interface import ListQuery  # noqa: E402
+from model.clients.rtorrent import RTorrent  # noqa: E402
+from lib.pages.adding import Adding  # noqa: E402
+from pyrotorrent import make_app  # noqa: E402
 from tests import rig  # noqa: E402
 from tests.webapp import from_address  # noqa: E402
 from tests.bench.timing import best_ms  # noqa: E402

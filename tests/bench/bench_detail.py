@@ -18,8 +18,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from model.rtorrent import commands  # noqa: E402
-from model.rtorrent import RTorrent  # noqa: E402
+from model.clients.rtorrent import commands  # noqa: E402
+from model.clients.rtorrent import RTorrent  # noqa: E402
 from tests import rig  # noqa: E402
 from bench_list import median_ms  # noqa: E402  (beside this script)
 

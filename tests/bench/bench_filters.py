@@ -28,10 +28,10 @@ from werkzeug.test import Client  # noqa: E402
 
 from lib import config, xmlrpc  # noqa: E402
 from lib.transport import transport_for  # noqa: E402
-from model import backend_for  # noqa: E402
-from model.backend import ListQuery  # noqa: E402
-from model.rtorrent import commands  # noqa: E402
-from model.rtorrent.rows import NAME_COMMAND  # noqa: E402
+from model.clients import backend_for  # noqa: E402
+from model.clients.interface import ListQuery  # noqa: E402
+from model.clients.rtorrent import commands  # noqa: E402
+from model.clients.rtorrent.rows import NAME_COMMAND  # noqa: E402
 from pyrotorrent import make_app  # noqa: E402
 from tests import rig  # noqa: E402
 from tests.bench.bench_list import LIST_COLUMNS  # noqa: E402

@@ -27,8 +27,9 @@ from werkzeug.test import Client  # noqa: E402
 
 from lib import config, xmlrpc  # noqa: E402
 from lib.transport import transport_for  # noqa: E402
-from model.rtorrent import RTorrent, commands  # noqa: E402
-from pyrotorrent import ACTIVE_ROWS, make_app  # noqa: E402
+from model.clients.rtorrent import RTorrent, commands  # noqa: E402
+from lib.pages.lists import ACTIVE_ROWS  # noqa: E402
+from pyrotorrent import make_app  # noqa: E402
 from bench_list import LIST_COLUMNS, daemon_with  # noqa: E402  (beside this script)
 from tests.bench.timing import timed  # noqa: E402
 from tests.webapp import from_address  # noqa: E402

@@ -33,7 +33,7 @@ from werkzeug.test import Client  # noqa: E402
 
 from lib import config, xmlrpc  # noqa: E402
 from lib.transport import transport_for  # noqa: E402
-from model.rtorrent import commands  # noqa: E402
+from model.clients.rtorrent import commands  # noqa: E402
 from pyrotorrent import make_app  # noqa: E402
 from tests import rig  # noqa: E402
 from tests.webapp import from_address, login  # noqa: E402

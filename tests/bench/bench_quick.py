@@ -21,8 +21,8 @@ sys.path.insert(0, ROOT)
 
 from lib.store import Store  # noqa: E402
 from model import schedule, tasks  # noqa: E402
-from model.rtorrent import RTorrent  # noqa: E402
-from model.rtorrent import commands  # noqa: E402
+from model.clients.rtorrent import RTorrent  # noqa: E402
+from model.clients.rtorrent import commands  # noqa: E402
 from tests.bench.bench_list import LIST_COLUMNS, daemon_with  # noqa: E402
 from tests.bench.timing import best_ms  # noqa: E402
 

@@ -37,7 +37,7 @@ sys.path.insert(0, ROOT)
 
 from lib import xmlrpc  # noqa: E402
 from lib.store import Store  # noqa: E402
-from model.rtorrent import RTorrent, commands, multicall_body  # noqa: E402
+from model.clients.rtorrent import RTorrent, commands, multicall_body  # noqa: E402
 from model.stats import DAY, HOUR, KEEP, MINUTE, Policy, Reader, Sampler, bucket_start, month_start, \
     time_zone  # noqa: E402
 from tests import rig  # noqa: E402

@@ -36,9 +36,9 @@ sys.path.insert(0, ROOT)
 from werkzeug.test import Client  # noqa: E402
 
 from lib import bencode, config  # noqa: E402
-from model.backend import ListQuery  # noqa: E402
-from model.transmission import Transmission  # noqa: E402
-from model.transmission.rows import ROW_FIELDS  # noqa: E402
+from model.clients.interface import ListQuery  # noqa: E402
+from model.clients.transmission import Transmission  # noqa: E402
+from model.clients.transmission.rows import ROW_FIELDS  # noqa: E402
 from pyrotorrent import make_app  # noqa: E402
 from tests import rig  # noqa: E402
 from tests.webapp import from_address  # noqa: E402
@@ -111,7 +111,7 @@ def run(daemon, args):
     def page(path):
         assert web.get(path).status_code == 200, path
         return lambda: web.get(path).get_data()
-    from model.transmission.rows import KEY_FIELDS
+    from model.clients.transmission.rows import KEY_FIELDS
     ui = ['id'] + WEB_UI_METADATA + WEB_UI_STATS
     cases = [
         ("raw torrent-get, the list's %d fields, table" % len(ROW_FIELDS), raw(ROW_FIELDS, format='table'),

@@ -18,7 +18,7 @@ sys.path.insert(0, ROOT)
 
 from lib.store import Store  # noqa: E402
 from model import settings, tasks  # noqa: E402
-from model.rtorrent import RTorrent  # noqa: E402
+from model.clients.rtorrent import RTorrent  # noqa: E402
 from tests.bench.bench_list import daemon_with, median_ms  # noqa: E402
 
 

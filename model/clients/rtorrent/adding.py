@@ -3,9 +3,9 @@ import time
 
 from lib import xmlrpc
 from lib.metafile import SCGI_BODY_LIMIT
-from model.backend import AddResult, PRIORITIES
-from model.rtorrent import commands
-from model.rtorrent.connection import Fault, multicall_body
+from model.clients.interface import AddResult, PRIORITIES
+from model.clients.rtorrent import commands
+from model.clients.rtorrent.connection import Fault, multicall_body
 
 READ_BACK_PAUSES = (0.01, 0.04, 0.15, 0.3, 1.0)   # seconds; see Adding._read_back
 

@@ -6,14 +6,14 @@ import time
 
 from lib.download import session_metafile
 from lib.metafile import is_info_hash
-from model.backend import (Overview, Peer, Seen, TorrentDetail, TorrentList, Tracker, TRACKER_EVENTS, count_states,
+from model.clients.interface import (Overview, Peer, Seen, TorrentDetail, TorrentList, Tracker, TRACKER_EVENTS, count_states,
                            is_active_now, piece_map, torrent_matches, tracker_domain, whole_list)
-from model.errors import BadAnswer, CommandFault, NotFound
-from model.rtorrent import commands
-from model.rtorrent.connection import Fault
-from model.rtorrent.files import RTorrentFile
+from model.clients.errors import BadAnswer, CommandFault, NotFound
+from model.clients.rtorrent import commands
+from model.clients.rtorrent.connection import Fault
+from model.clients.rtorrent.files import RTorrentFile
 from lib.paths import inside_any
-from model.rtorrent.rows import NAME_COMMAND, SORT_FIELDS, SORT_KEYS, _state, _unique
+from model.clients.rtorrent.rows import NAME_COMMAND, SORT_FIELDS, SORT_KEYS, _state, _unique
 
 _SNAPSHOT_PACKED = commands.packed(commands.SNAPSHOT_PACKED)
 

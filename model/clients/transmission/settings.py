@@ -23,9 +23,8 @@ the worker's re-apply after one is harmless.  It has no speed groups.
 
 Its one weekly timetable of alternative speeds (alt-speed-time-*) is set_timetable()'s.
 """
-from model.backend import LiveSettings
-from model.errors import CommandFault
-from model.settings import ENCRYPTION
+from model.clients.interface import LiveSettings
+from model.clients.errors import CommandFault
 
 KB = 1000
 RATES = {'down_limit': 'speed-limit-down', 'up_limit': 'speed-limit-up'}
@@ -52,17 +51,9 @@ def to_kb(rate):
     return 0 if rate <= 0 else max(1, (int(rate) + KB // 2) // KB)
 
 
-def preset_of(flags):
-    """A neutral preset name from rTorrent's flags (what model/settings.py sends) or a name."""
-    if isinstance(flags, str):
-        return flags
-    for name, (preset, _) in ENCRYPTION.items():
-        if tuple(preset) == tuple(flags):
-            return name
-    return None
-
-
 class Settings:
+    ENCRYPTION_VALUES = {preset: (mode,) for preset, mode in ENCRYPTION_NAMES.items()}
+
     def _session(self):
         answer = self.call('session-get', fields=FIELDS)
         missing = [f for f in FIELDS if f not in answer]
@@ -77,8 +68,7 @@ class Settings:
         for field, key in ALT_RATES.items():
             values[field] = answer[key] * KB
         values['alt_enabled'] = bool(answer['alt-speed-enabled'])
-        preset = PRESET_OF.get(answer['encryption'])
-        values['encryption'] = tuple(ENCRYPTION[preset][0]) if preset else answer['encryption']
+        values['encryption'] = PRESET_OF.get(answer['encryption'], answer['encryption'])
         for field, key in COUNTS.items():
             values[field] = answer[key]
         values['timetable'] = {k: answer[k] for k in TIMETABLE}
@@ -110,7 +100,7 @@ class Settings:
         if 'alt_enabled' in values:
             send['alt-speed-enabled'] = bool(values['alt_enabled'])
         if 'encryption' in values:
-            preset = preset_of(values['encryption'])
+            preset = values['encryption']
             if preset in ENCRYPTION_NAMES:
                 send['encryption'] = ENCRYPTION_NAMES[preset]
             else:

@@ -236,7 +236,7 @@ LOADED = {
 }
 REQUEST_LIMIT = 'network.xmlrpc.size_limit'
 
-# Transfer totals for the worker's statistics (model/rtorrent/totals.py): ONE d.multicall2
+# Transfer totals for the worker's statistics (model/clients/rtorrent/totals.py): ONE d.multicall2
 # over 'main' with these numbers packed in one text a torrent (label last: it may hold ':'),
 # and, when the sampler asks for details, the name and every tracker's URL as well: a
 # t.multicall inside d.multicall2 runs on each torrent with no lookup by hash (measured on
@@ -244,7 +244,7 @@ REQUEST_LIMIT = 'network.xmlrpc.size_limit'
 TOTALS_FIELDS = ('hash', 'up_total', 'down_total', 'added', 'label')
 TOTALS_DETAILS = ('d.name=', 't.multicall=,t.url=')
 
-# Settings (model/rtorrent/settings.py).  rtorrent 0.9.8 forgets all of them on restart;
+# Settings (model/clients/rtorrent/settings.py).  rtorrent 0.9.8 forgets all of them on restart;
 # system.pid tells that it restarted.
 SETTINGS = {
     'pid': 'system.pid',
@@ -320,7 +320,7 @@ def _allowed():
     names.update(VIEW_MULTICALL + (FILTERED_MULTICALL, REQUEST_LIMIT,) + SNAPSHOT_TRACKERS)
     bad = sorted(n for n in names if n.startswith(FORBIDDEN))
     if bad:
-        raise RuntimeError('model/rtorrent/commands.py lists forbidden commands: %s' % ', '.join(bad))
+        raise RuntimeError('model/clients/rtorrent/commands.py lists forbidden commands: %s' % ', '.join(bad))
     return frozenset(names)
 
 

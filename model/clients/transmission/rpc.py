@@ -17,7 +17,7 @@ import simplejson
 
 from lib.deadline import Deadline
 from lib.transport import BadURL, basic_auth, redacted
-from model.errors import BadAnswer, CommandFault, LoginRefused, TimedOut, Unreachable
+from model.clients.errors import BadAnswer, CommandFault, LoginRefused, TimedOut, Unreachable
 
 SESSION_HEADER = 'X-Transmission-Session-Id'
 MAX_ANSWER = 256 * 1024 * 1024    # bytes: 10,000 torrents' list keys are ~2 MB, all fields ~60 MB

@@ -8,8 +8,8 @@ import time
 
 from lib import xmlrpc
 from lib.transport import TransportError, TransportTimeout
-from model.errors import BadAnswer, CommandFault, TimedOut, Unreachable, Unsupported
-from model.rtorrent import commands
+from model.clients.errors import BadAnswer, CommandFault, TimedOut, Unreachable, Unsupported
+from model.clients.rtorrent import commands
 
 MAX_REQUEST = 500_000   # rtorrent's default network.xmlrpc.size_limit is 524,288 bytes: split below it
 
@@ -106,9 +106,9 @@ class Connection:
 
 
 def _check_allowed(methods):
-    """Only commands from model/rtorrent/commands.py's tables leave pyroTorrent: a name built from
+    """Only commands from model/clients/rtorrent/commands.py's tables leave pyroTorrent: a name built from
     anything else (a user's text above all) is a bug, stopped here."""
     for method in methods:
         if method not in commands.ALLOWED:
-            raise ValueError('%r is not a command in model/rtorrent/commands.py' % (method,))
+            raise ValueError('%r is not a command in model/clients/rtorrent/commands.py' % (method,))
 

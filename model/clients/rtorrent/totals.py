@@ -8,10 +8,10 @@ restart, protocol overhead included).
 """
 import sys
 
-from model.backend import TorrentTotals, TransferTotals
-from model.errors import BadAnswer, CommandFault
-from model.rtorrent import commands
-from model.rtorrent.connection import Fault
+from model.clients.interface import TorrentTotals, TransferTotals
+from model.clients.errors import BadAnswer, CommandFault
+from model.clients.rtorrent import commands
+from model.clients.rtorrent.connection import Fault
 
 _PACKED = commands.packed(commands.TOTALS_FIELDS)
 

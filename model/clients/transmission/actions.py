@@ -5,9 +5,9 @@ hash get its own ActionResult)."""
 from lib.erase import delete_files
 from lib.metafile import is_info_hash
 from lib.paths import inside_any
-from model.backend import ActionResult
-from model.errors import CommandFault
-from model.transmission.rows import PRIORITIES, unique
+from model.clients.interface import ActionResult
+from model.clients.errors import CommandFault
+from model.clients.transmission.rows import PRIORITIES, unique
 
 # action -> the RPC method that does it to a list of ids
 ACTIONS = {

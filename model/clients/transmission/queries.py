@@ -5,10 +5,10 @@ import email.utils
 import os
 import time
 
-from model.backend import (File, Overview, Peer, TorrentDetail, TorrentList, Tracker, count_states, is_active_now,
+from model.clients.interface import (File, Overview, Peer, TorrentDetail, TorrentList, Tracker, count_states, is_active_now,
                            piece_map, torrent_matches)
-from model.errors import BadAnswer, NotFound
-from model.transmission.rows import (DETAIL_FIELDS, KEY_FIELDS, OVERVIEW_FIELDS, PRIORITIES, ROW_FIELDS, SORT_FIELDS,
+from model.clients.errors import BadAnswer, NotFound
+from model.clients.transmission.rows import (DETAIL_FIELDS, KEY_FIELDS, OVERVIEW_FIELDS, PRIORITIES, ROW_FIELDS, SORT_FIELDS,
                                      SORT_KEYS, VIEWS, KB, hash_for_rpc, piece_hex, unique)
 from lib.metafile import is_info_hash
 from lib.paths import inside_any
@@ -23,7 +23,7 @@ class Queries:
     def instance(self):
         """Which run of the daemon answers (the worker's restart detector), in one call:
         'started N', N its start on its own clock (the answer's Date less session-stats'
-        current secondsActive), good to a second or two: model.backend.same_run compares
+        current secondsActive), good to a second or two: model.clients.interface.same_run compares
         them.  Not the X-Transmission-Session-Id: libtransmission makes that anew every
         hour (SESSION_ID_DURATION_SEC), which read as a restart an hour (a re-apply, a
         restart event and a gap in the statistics); nor cumulative sessionCount, which

@@ -8,8 +8,8 @@ import base64
 import binascii
 
 from lib.metafile import is_info_hash
-from model.backend import STATES, Header, Torrent, eta, tracker_domain
-from model.errors import BadAnswer, NotFound
+from model.clients.interface import STATES, Header, Torrent, eta, tracker_domain
+from model.clients.errors import BadAnswer, NotFound
 
 KB = 1000                                   # Transmission's kB (speed-bytes in session-get's units)
 PRIORITIES = {-1: 'low', 0: 'normal', 1: 'high'}          # bandwidthPriority, and a file's priority

@@ -4,14 +4,52 @@ gone after a restart; there is no getter for the encryption flags; rates are who
 rate above about 320 MiB/s with the global slots left at 0 is applied and then faults
 ("Max unchoked must be between 0 and 2^16"): such a half-applied write is put back."""
 from lib.format import rate as in_words
-from model.backend import LiveSettings
-from model.rtorrent import commands
-from model.rtorrent.connection import Fault
+from model.clients.interface import LiveSettings
+from model.clients.rtorrent import commands
+from model.clients.rtorrent.connection import Fault
 
 RATES = ('down_limit', 'up_limit')
+# The encryption presets (model/clients/interface.py) in rTorrent's flags, and every flag it has.
+ENCRYPTION_FLAGS = {
+    'disabled': ('none',),
+    'allowed': ('allow_incoming', 'prefer_plaintext', 'enable_retry'),
+    'preferred': ('allow_incoming', 'try_outgoing', 'enable_retry'),
+    'required': ('allow_incoming', 'try_outgoing', 'require'),
+    'required_rc4': ('allow_incoming', 'try_outgoing', 'require', 'require_RC4'),
+}
+FLAGS = ('none', 'allow_incoming', 'try_outgoing', 'require', 'require_RC4', 'enable_retry', 'prefer_plaintext')
+
+
+def encryption_contradiction(flags):
+    """Why a set of rTorrent's encryption flags cannot work together, or None."""
+    if 'none' in flags and len(flags) > 1:
+        return '"none" turns encryption off, yet other flags ask for it'
+    if 'require_RC4' in flags and 'require' not in flags:
+        return '"require_RC4" needs "require"'
+    if 'require' in flags and 'prefer_plaintext' in flags:
+        return '"require" refuses plain connections, "prefer_plaintext" asks for them'
+    if 'require' in flags and 'enable_retry' in flags:
+        return '"require" refuses plain connections, "enable_retry" retries plain ones'
+    if 'require' in flags and not {'allow_incoming', 'try_outgoing'} <= flags:
+        return '"require" without "allow_incoming" and "try_outgoing" leaves no connection possible'
+    return None
 
 
 class Settings:
+    ENCRYPTION_VALUES = ENCRYPTION_FLAGS
+
+    def encryption_preset(self, values):
+        """The preset a list of rTorrent's flags is; ValueError naming an unknown flag or the
+        contradiction."""
+        flags = set(values)
+        unknown = sorted(flags - set(FLAGS))
+        if unknown:
+            raise ValueError("'%s' is not an rTorrent encryption flag (%s)" % (unknown[0], ', '.join(FLAGS)))
+        problem = encryption_contradiction(flags)
+        if problem:
+            raise ValueError('the flags contradict each other: %s' % problem)
+        return super().encryption_preset(values)
+
     def instance(self):
         """rtorrent's process id: it changes when rtorrent restarts (and every setting made
         over XML-RPC is gone)."""
@@ -49,7 +87,7 @@ class Settings:
                 setters.append((setter, ['', value]))
                 owners.append(field)
         if 'encryption' in values:
-            setters.append((commands.SETTINGS_WRITE['encryption'], [''] + list(values['encryption'])))
+            setters.append((commands.SETTINGS_WRITE['encryption'], [''] + list(ENCRYPTION_FLAGS[values['encryption']])))
             owners.append('encryption')
         for name, limits in list(groups.items()) + [(n, {'down_limit': 0, 'up_limit': 0}) for n in dropped]:
             for field, (_, setter) in commands.GROUPS.items():

@@ -3,9 +3,9 @@
 
 Totals are uploadedEver / downloadedEver: payload bytes, kept in Transmission's resume
 files (they survive a restart).  The instance is which run of the daemon answers (Queries.instance)."""
-from model.backend import Seen, TorrentTotals, TransferTotals
-from model.errors import BadAnswer
-from model.transmission.rows import ratio, state
+from model.clients.interface import Seen, TorrentTotals, TransferTotals
+from model.clients.errors import BadAnswer
+from model.clients.transmission.rows import ratio, state
 
 TOTALS_FIELDS = ['hashString', 'uploadedEver', 'downloadedEver', 'labels', 'addedDate']
 TOTALS_DETAILS = ['name', 'trackers']

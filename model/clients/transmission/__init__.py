@@ -18,14 +18,14 @@ http://USER:PASSWORD@127.0.0.1:9091/transmission/rpc.
 from lib.metafile import MAX_SIZE
 from lib.paths import PathMap
 from lib.transport import MAX_ANSWER_BYTES, redacted
-from model.backend import Backend, Capabilities
-from model.transmission.actions import ACTIONS, Actions
-from model.transmission.adding import Adding
-from model.transmission.queries import Queries
-from model.transmission.rows import PRIORITIES, Rows
-from model.transmission.rpc import Connection, Transport
-from model.transmission.settings import MAPPED, Settings
-from model.transmission.totals import Totals
+from model.clients.interface import Backend, Capabilities
+from model.clients.transmission.actions import ACTIONS, Actions
+from model.clients.transmission.adding import Adding
+from model.clients.transmission.queries import Queries
+from model.clients.transmission.rows import PRIORITIES, Rows
+from model.clients.transmission.rpc import Connection, Transport
+from model.clients.transmission.settings import MAPPED, Settings
+from model.clients.transmission.totals import Totals
 
 __all__ = ['Transmission', 'SETTINGS_READ', 'SETTINGS_WRITE']
 
@@ -65,7 +65,7 @@ class Transmission(Settings, Totals, Queries, Actions, Adding, Rows, Connection,
         max_metafile=MAX_SIZE,
         queue=True,
         torrent_limits=True,
-        # what model/transmission/settings.py maps of SETTINGS_READ/SETTINGS_WRITE; no groups
+        # what model/clients/transmission/settings.py maps of SETTINGS_READ/SETTINGS_WRITE; no groups
         settings_read=MAPPED,
         settings_write=MAPPED,
         alt_native=True,

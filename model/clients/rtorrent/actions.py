@@ -2,11 +2,11 @@
 with its data: two, the first reading what the second may touch)."""
 from lib.erase import delete_files
 from lib.metafile import is_info_hash
-from model.backend import ActionResult, FILE_PRIORITIES, PRIORITIES
-from model.rtorrent import commands
-from model.rtorrent.connection import Fault
+from model.clients.interface import ActionResult, FILE_PRIORITIES, PRIORITIES
+from model.clients.rtorrent import commands
+from model.clients.rtorrent.connection import Fault
 from lib.paths import inside_any
-from model.rtorrent.rows import _unique
+from model.clients.rtorrent.rows import _unique
 
 
 class Actions:

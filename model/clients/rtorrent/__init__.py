@@ -23,15 +23,15 @@ and the size of every view.  What the daemon offers (its method list) is asked o
 kept in a Beaker cache."""
 from lib.paths import PathMap
 from lib.transport import MAX_ANSWER_BYTES, redacted, transport_for
-from model.backend import Backend, Capabilities, FILE_PRIORITIES, PRIORITIES
-from model.rtorrent import commands
-from model.rtorrent.actions import Actions
-from model.rtorrent.adding import Adding
-from model.rtorrent.connection import Connection, Fault, multicall_body
-from model.rtorrent.queries import Queries
-from model.rtorrent.rows import Rows
-from model.rtorrent.settings import Settings
-from model.rtorrent.totals import Totals
+from model.clients.interface import Backend, Capabilities, FILE_PRIORITIES, PRIORITIES
+from model.clients.rtorrent import commands
+from model.clients.rtorrent.actions import Actions
+from model.clients.rtorrent.adding import Adding
+from model.clients.rtorrent.connection import Connection, Fault, multicall_body
+from model.clients.rtorrent.queries import Queries
+from model.clients.rtorrent.rows import Rows
+from model.clients.rtorrent.settings import Settings
+from model.clients.rtorrent.totals import Totals
 from lib.metafile import MAX_SIZE
 
 __all__ = ['RTorrent', 'Fault', 'multicall_body', 'commands']
@@ -41,7 +41,7 @@ class RTorrent(Totals, Settings, Queries, Actions, Adding, Rows, Connection, Bac
     """One rTorrent daemon.
 
     RTorrent(config_target) or RTorrent('scgi://127.0.0.1:5000', name=...) for a given one;
-    model.backend_for(target) picks this class for a target whose client is rtorrent.
+    model.clients.backend_for(target) picks this class for a target whose client is rtorrent.
     A bare RTorrent() is the setup manual's form (test.py): the first target of config.py.
     """
 

@@ -1,6 +1,6 @@
 """What pages ask of a torrent client, independent of which client it is.
 
-Handlers talk to a Backend (model/rtorrent/ today; every client one folder) and get plain
+Handlers talk to a Backend (model/clients/rtorrent/ today; every client one folder) and get plain
 data back: Header, Torrent, TorrentList, AddResult.  Nothing here knows a command name.
 Each Backend declares up front what it can do (Capabilities), so a page offers only what
 the target's client does; nothing waits to fail at call time.
@@ -15,7 +15,7 @@ import typing
 import urllib.parse
 
 from lib import deadline
-from model.errors import TimedOut
+from model.clients.errors import TimedOut
 
 # Columns of the torrent list a user can sort by (URL value -> label shown).
 COLUMNS = {
@@ -129,6 +129,7 @@ class Header:
     views: list               # view names; a client without views of its own lists filters
     client: str = ''          # the client's name, as Capabilities.client
     view_titles: dict = None  # view name -> what a page calls it, when that differs from the name
+    hidden_views: tuple = ()  # views the menu leaves out (they hold what another one does)
     download_directory: str = ''  # where new torrents' data goes, as the client names it
     free_space: int = None    # bytes free for it there; None: not known (Capabilities.free_space)
 
@@ -437,7 +438,7 @@ _whole_lists = threading.BoundedSemaphore(WHOLE_LISTS)
 
 @contextlib.contextmanager
 def whole_list(backend):
-    """One of the WHOLE_LISTS a process reads at a time; TimedOut (from model.errors) when
+    """One of the WHOLE_LISTS a process reads at a time; TimedOut (from model.clients.errors) when
     its turn does not come within the page's time for this target."""
     wait = deadline.page_at(backend.transport, backend.timeout) - time.monotonic()
     if not _whole_lists.acquire(timeout=max(0.0, wait)):
@@ -449,12 +450,29 @@ def whole_list(backend):
         _whole_lists.release()
 
 
+# Encryption policies, by a name that says what each does; a client maps them to its own
+# values (Backend.ENCRYPTION_VALUES: rTorrent's flags, Transmission's modes).
+ENCRYPTION_PRESETS = {
+    'disabled': 'Never encrypts; peers that insist on encryption cannot connect.',
+    'allowed': "rTorrent's own default: takes encrypted connections from peers, opens plain ones itself "
+               'and retries encrypted when a peer refuses plain; even an encrypted handshake then settles on a plain '
+               'stream.',
+    'preferred': 'Opens encrypted connections, takes both kinds, and retries plain when a peer refuses '
+                 'encryption; two peers that both prefer it encrypt the whole stream (RC4).',
+    'required': 'Only encrypted connections (the handshake at least): peers without encryption cannot '
+                'connect; fewer peers.',
+    'required_rc4': 'Only connections encrypted in full with RC4, not just the handshake: the fewest peers, '
+                    'more CPU.',
+}
+
+
 class Backend:
     """One torrent client.  `name` and `url` identify it in pages and errors."""
 
     name = ''
     url = ''
     CAPABILITIES = None       # a Capabilities: what this client can do
+    ENCRYPTION_VALUES = {}    # encryption preset -> the client's own value(s) for it; a preset it lacks: none
 
     @property
     def ACTIONS(self):        # the actions act() takes (start, stop, ..., erase)
@@ -468,6 +486,15 @@ class Backend:
     def can_delete_data(self):
         """Whether a delete-data choice can be offered for this target at all."""
         return self.CAPABILITIES.deletes_data_itself
+
+    def encryption_preset(self, values):
+        """The preset (ENCRYPTION_PRESETS) that the client's own values (a list) are;
+        ValueError in words for one that is no preset's."""
+        for name, own in self.ENCRYPTION_VALUES.items():
+            if set(own) == set(values):
+                return name
+        raise ValueError('pyroTorrent keeps one of its presets (%s); these values are none of them'
+                         % ', '.join('%s = %s' % (n, ','.join(v)) for n, v in self.ENCRYPTION_VALUES.items()))
 
     def served_roots(self):
         """The local folders whose data pyroTorrent may hand out (the target's declared
@@ -817,3 +844,21 @@ class ActionResult:
     ok: bool
     reason: str = ''
     erased_data: object = None   # erase with delete_data: a lib.erase.EraseReport
+
+
+# The torrent page's buttons: those that fit its state, in this order; the ALWAYS ones whatever it is.
+ACTION_ORDER = ('start', 'resume', 'start_now', 'pause', 'stop', 'close', 'recheck', 'announce', 'erase')
+ALWAYS = ('recheck', 'announce', 'erase')
+FITTING = {'downloading': ('pause', 'stop', 'close'), 'seeding': ('pause', 'stop', 'close'),
+           'paused': ('resume', 'stop', 'close'), 'checking': ('stop', 'close'), 'queued': ('start_now', 'stop'),
+           'stopped': ('start', 'start_now', 'close'), 'complete': ('start', 'start_now', 'close')}
+
+
+def fitting_actions(state, actions, closed):
+    """The actions of `actions` (a client's) that make sense for a torrent in this state;
+    `closed`: its files are closed already (no Close)."""
+    wanted = FITTING.get(state, ACTION_ORDER)
+    if 'resume' in wanted and 'resume' not in actions:
+        wanted += ('start',)
+    return [a for a in ACTION_ORDER if a in actions and (a in wanted or a in ALWAYS)
+            and not (a == 'close' and closed)]
