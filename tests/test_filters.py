@@ -16,7 +16,7 @@ import pytest
 
 from lib import auth
 from lib.store import MIGRATIONS, SCHEMA_VERSION, Store
-from model.clients.interface import COLUMNS
+from model.clients.types import COLUMNS
 from tests import rig, webapp
 
 # announce URL -> (how many torrents, the label of the first `labelled` of them, labelled)

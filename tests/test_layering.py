@@ -18,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UPPER = ('lib.pages', 'lib.worker.process')
 DOMAIN = ('model.settings', 'model.stats', 'model.schedule', 'model.rules', 'model.events', 'model.tasks',
           'model.metrics')
-INTERFACE = ('model.clients.interface', 'model.clients.errors')
+INTERFACE = ('model.clients.interface', 'model.clients.types', 'model.clients.errors')
 CLIENTS = ('model.clients.rtorrent', 'model.clients.transmission')
 
 
@@ -94,7 +94,7 @@ def test_every_module_is_in_a_layer_and_the_graph_is_not_empty():
     g = graph()
     assert {'pyrotorrent', 'lib.pages.app', 'lib.worker.process', 'model.settings', 'model',
             'model.clients.rtorrent', 'model.clients.interface', 'lib.transport'} <= set(g)
-    assert 'lib.pages.app' in g['pyrotorrent'] and 'model.clients.interface' in g['model.clients.rtorrent.rows']
+    assert 'lib.pages.app' in g['pyrotorrent'] and 'model.clients.types' in g['model.clients.rtorrent.rows']
     for name in g:
         layer(name)
 
