@@ -151,3 +151,15 @@ def test_there_is_no_import_circle():
         if name not in index:
             connect(name)
     assert circles == []
+
+
+@pytest.mark.parametrize('top', ['lib', 'model'])
+def test_no_module_of_lib_or_model_is_over_600_lines(top):
+    long = []
+    for name, path in modules().items():
+        if name.split('.')[0] == top:
+            with open(os.path.join(ROOT, path), encoding='utf-8') as f:
+                lines = sum(1 for _ in f)
+            if lines > 600:
+                long.append('%s: %d lines' % (path, lines))
+    assert long == [], 'a module this long holds more than one thing: split it (docs/development.rst)'
