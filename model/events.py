@@ -21,7 +21,7 @@ import hashlib
 import json
 import time
 
-from model.clients.interface import same_run
+from model.clients.types import same_run
 
 KINDS = {
     'added': 'added',

@@ -35,7 +35,7 @@ import time
 
 from lib.zone import time_zone
 from model import settings
-from model.clients.interface import same_run
+from model.clients.types import same_run
 
 KINDS = {
     'own': "the user's own settings",

@@ -28,7 +28,7 @@ import time
 import uuid
 
 from model.clients.interface import ENCRYPTION_PRESETS as ENCRYPTION
-from model.clients.interface import same_run
+from model.clients.types import same_run
 
 KiB = 1024
 MAX_RATE = 1 << 30                  # rTorrent's hard limit: 1 GiB/s

@@ -39,7 +39,7 @@ import time
 
 from lib.format import size as format_size
 from lib.zone import time_zone
-from model.clients.interface import same_run, tracker_domain    # the list's tracker filter uses it too
+from model.clients.types import same_run, tracker_domain  # the list's tracker filter uses it too
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 KINDS = ('target', 'tracker', 'label', 'torrent')

@@ -23,7 +23,7 @@ import time
 
 from lib.worker import Task
 from model import events, rules, schedule, settings
-from model.clients.interface import same_run
+from model.clients.types import same_run
 
 STATE = settings.STATE
 log = logging.getLogger('pyrotorrent.worker')

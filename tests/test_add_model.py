@@ -7,7 +7,7 @@ import pytest
 
 from lib import bencode, fetch, metafile, xmlrpc
 from lib.metafile import Metafile, MetafileError
-from model.clients.interface import AddOptions, AddResult
+from model.clients.types import AddOptions, AddResult
 from model.clients.rtorrent import RTorrent
 from tests import rig
 

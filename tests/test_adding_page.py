@@ -246,7 +246,8 @@ def test_the_label_box_suggests_the_targets_labels_as_text(web, daemon):
     assert {'Linux ISOs', hostile, 'alpha'} <= set(form.suggestions)
     assert '<script>alert(1)' not in page and '&lt;script&gt;alert(1)&lt;/script&gt;&#34;q&#39;s' in page
     # rTorrent's one-field label query counts what the list's own query counts
-    from model.clients.interface import Backend, ListQuery
+    from model.clients.interface import Backend
+    from model.clients.types import ListQuery
     from model.clients.rtorrent import RTorrent
     backend = RTorrent(daemon.url)
     counted = backend.labels()

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from model.clients.interface import STATES
+from model.clients.types import STATES
 from tests.webapp import RoundTrips, Rows, client, page_text
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from lib.store import Store
 from model import events
-from model.clients.interface import Seen
+from model.clients.types import Seen
 
 H1, H2, H3 = 'A' * 40, 'B' * 40, 'C' * 40
 

@@ -16,7 +16,7 @@ import pytest
 
 from lib import auth
 from lib.store import MIGRATIONS, SCHEMA_VERSION, Store
-from model.clients.interface import COLUMNS
+from model.clients.types import COLUMNS
 from tests import rig, webapp
 
 # announce URL -> (how many torrents, the label of the first `labelled` of them, labelled)
@@ -276,9 +276,9 @@ def store_rows(store):
 def test_a_store_at_version_3_migrates_to_4_keeping_every_row(engine, tmp_path, monkeypatch, request):
     url = (str(tmp_path / 'v3.sqlite3') if engine == 'sqlite'
            else request.getfixturevalue('postgres').database('filters_v3'))
-    import lib.store
+    import lib.store.migrations
     assert SCHEMA_VERSION == 4 and len(MIGRATIONS) == 4
-    monkeypatch.setattr(lib.store, 'SCHEMA_VERSION', 3)         # what the last release made
+    monkeypatch.setattr(lib.store.migrations, 'SCHEMA_VERSION', 3)         # what the last release made
     old = Store.open(url)
     assert old.version() == 3 and 'user_pref' not in store_rows(old)
     old.put_values('t', 'desired', {'down_limit': 1024, 'name': 'Zürich'}, set_by='ada', now=1.5)
@@ -288,7 +288,7 @@ def test_a_store_at_version_3_migrates_to_4_keeping_every_row(engine, tmp_path, 
     before = store_rows(old)
     assert sum(len(rows) for rows in before.values()) >= 4
     old.close()
-    monkeypatch.setattr(lib.store, 'SCHEMA_VERSION', 4)
+    monkeypatch.setattr(lib.store.migrations, 'SCHEMA_VERSION', 4)
     store = Store.open(url)
     assert store.version() == 4
     after = store_rows(store)

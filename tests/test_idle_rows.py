@@ -3,7 +3,7 @@ real-daemon side is in test_live_refresh)."""
 import dataclasses
 
 from lib.idle_rows import WAKE_COST, IdleRows
-from model.clients.interface import is_idle
+from model.clients.types import is_idle
 
 WAKE = ('started', 'hashing')
 SIZES = {'main': 10000, 'started': 0, 'hashing': 0, 'stopped': 10000}

@@ -18,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UPPER = ('lib.pages', 'lib.worker.process')
 DOMAIN = ('model.settings', 'model.stats', 'model.schedule', 'model.rules', 'model.events', 'model.tasks',
           'model.metrics')
-INTERFACE = ('model.clients.interface', 'model.clients.errors')
+INTERFACE = ('model.clients.interface', 'model.clients.types', 'model.clients.errors')
 CLIENTS = ('model.clients.rtorrent', 'model.clients.transmission')
 
 
@@ -94,7 +94,7 @@ def test_every_module_is_in_a_layer_and_the_graph_is_not_empty():
     g = graph()
     assert {'pyrotorrent', 'lib.pages.app', 'lib.worker.process', 'model.settings', 'model',
             'model.clients.rtorrent', 'model.clients.interface', 'lib.transport'} <= set(g)
-    assert 'lib.pages.app' in g['pyrotorrent'] and 'model.clients.interface' in g['model.clients.rtorrent.rows']
+    assert 'lib.pages.app' in g['pyrotorrent'] and 'model.clients.types' in g['model.clients.rtorrent.rows']
     for name in g:
         layer(name)
 
@@ -151,3 +151,15 @@ def test_there_is_no_import_circle():
         if name not in index:
             connect(name)
     assert circles == []
+
+
+@pytest.mark.parametrize('top', ['lib', 'model'])
+def test_no_module_of_lib_or_model_is_over_600_lines(top):
+    long = []
+    for name, path in modules().items():
+        if name.split('.')[0] == top:
+            with open(os.path.join(ROOT, path), encoding='utf-8') as f:
+                lines = sum(1 for _ in f)
+            if lines > 600:
+                long.append('%s: %d lines' % (path, lines))
+    assert long == [], 'a module this long holds more than one thing: split it (docs/development.rst)'

@@ -14,7 +14,7 @@ from werkzeug.test import Client
 from lib import bencode
 from lib.metafile import is_info_hash
 from tests import rig
-from model.clients.interface import ListQuery
+from model.clients.types import ListQuery
 from tests.webapp import RoundTrips, Rows, backends, client, page_text
 
 REFRESH = {'X-Requested-With': 'refresh'}

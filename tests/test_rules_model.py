@@ -2,7 +2,7 @@
 import pytest
 
 from model import rules
-from model.clients.interface import Seen
+from model.clients.types import Seen
 
 H1, H2, H3 = 'A' * 40, 'B' * 40, 'C' * 40
 NOW = 1_000_000

@@ -39,11 +39,8 @@ def test_add_undo_clear_and_forgetting(url):
     assert counters.add(other, 1.0, FORGET) == (0, None)
 
 
-def test_the_same_answers_as_memory_counters_when_sec_has_them(url):
-    memory = getattr(auth, 'MemoryCounters', None)
-    if memory is None:
-        pytest.skip('lib.auth.MemoryCounters arrives with the sec branch')
-    shared, mine, key = counters_for(url), memory(), fresh_key('carol')
+def test_the_same_answers_as_memory_counters(url):
+    shared, mine, key = counters_for(url), auth.MemoryCounters(), fresh_key('carol')
     steps = [('add', 10.0), ('add', 11.0), ('undo',), ('add', 12.0), ('add', 13.0), ('clear',), ('add', 14.0)]
     last_add = {}
     for step in steps:

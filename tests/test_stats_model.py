@@ -9,7 +9,8 @@ import zoneinfo
 import pytest
 
 from lib.store import Store
-from model.clients.interface import Capabilities, TorrentTotals, TransferTotals
+from model.clients.interface import Capabilities
+from model.clients.types import TorrentTotals, TransferTotals
 from model.stats import DAY, HOUR, MINUTE, Policy, Reader, Sampler, bucket_start, month_start, \
     range_slots, tracker_domain
 

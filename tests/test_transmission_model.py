@@ -11,7 +11,7 @@ import pytest
 from lib import metafile
 from lib.config import Target
 from model.clients import backend_for
-from model.clients.interface import AddOptions, ListQuery
+from model.clients.types import AddOptions, ListQuery
 from model.clients.errors import BadAnswer, LoginRefused, NotFound, TimedOut, Unreachable
 from model.clients.transmission import SETTINGS_READ, Transmission
 from model.clients.transmission.rows import PRIORITIES

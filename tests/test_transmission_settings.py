@@ -12,7 +12,7 @@ import pytest
 from lib import metafile
 from lib.store import Store
 from model import schedule, settings, stats
-from model.clients.interface import RUN_SLACK, AddOptions, same_run
+from model.clients.types import RUN_SLACK, AddOptions, same_run
 from model.clients.transmission import Transmission
 from model.clients.transmission.rows import PRIORITIES
 from tests import rig, webapp

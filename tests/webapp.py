@@ -150,3 +150,15 @@ def http_server(workdir, settings):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
+
+
+def checks_allowed(seconds, free=5, first_wait=1.0):
+    """How many guesses at one name the login throttle's rule (docs/security.rst) lets reach
+    the password check in a burst lasting `seconds`: `free` at once, then one more after
+    each wait (first_wait, then twice as long each time).  On a loaded machine a guess sent
+    with the others may reach the server only after the first wait has passed."""
+    allowed, waited, wait = free, first_wait, first_wait
+    while waited <= seconds:
+        allowed, wait = allowed + 1, wait * 2
+        waited += wait
+    return allowed

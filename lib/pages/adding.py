@@ -10,7 +10,7 @@ import typing
 from lib import metafile, paths
 from lib.pages.base import Pages, either
 from lib.web import GET, POST, expose
-from model.clients.interface import AddOptions
+from model.clients.types import AddOptions
 from model.clients.errors import BackendError
 
 

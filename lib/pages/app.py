@@ -27,7 +27,7 @@ from lib.web import App, route_map
 from lib.zone import time_zone
 from model import settings, stats
 from model.clients import backend_for
-from model.clients.interface import COLUMNS, DESCENDING_FIRST, OVERVIEW_STATES, is_idle
+from model.clients.types import COLUMNS, DESCENDING_FIRST, OVERVIEW_STATES, is_idle
 from model.clients.errors import BackendError, NotFound, TimedOut, Unreachable
 
 

@@ -10,7 +10,8 @@ from lib.pages.base import Pages, chart_svg, has_control, local_path, whole_numb
 from lib.pages.live import Live, known_pages
 from lib.store import StoreError
 from lib.web import POST, expose
-from model.clients.interface import ACTION_HELP, COLUMNS, DESCENDING_FIRST, FILTER_STATES, STATES, ListQuery
+from model.clients.interface import ACTION_HELP
+from model.clients.types import COLUMNS, DESCENDING_FIRST, FILTER_STATES, STATES, ListQuery
 from model.clients.errors import BackendError
 
 

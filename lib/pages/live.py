@@ -9,7 +9,7 @@ import logging
 import re
 from urllib.parse import parse_qs, urlencode
 
-from model.clients.interface import TorrentList
+from model.clients.types import TorrentList
 
 
 log = logging.getLogger('pyrotorrent')

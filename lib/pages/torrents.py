@@ -11,7 +11,8 @@ from werkzeug.utils import redirect
 from lib import paths
 from lib.pages.base import Pages, either, torrents_in_words
 from lib.web import GET, POST, expose
-from model.clients.interface import ACTION_HELP, MAX_LABEL, check_text, fitting_actions
+from model.clients.interface import ACTION_HELP, fitting_actions
+from model.clients.types import MAX_LABEL, check_text
 
 
 log = logging.getLogger('pyrotorrent')

@@ -1,5 +1,5 @@
 """The torrent clients pyroTorrent speaks, one folder each behind one interface
-(model/clients/interface.py: Backend, Capabilities; the neutral types).
+(model/clients/interface.py: Backend, Capabilities; the neutral types in types.py).
 
 backend_for(target) gives the Backend of a configured target, by its 'client' key.
 """

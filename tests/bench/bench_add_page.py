@@ -25,7 +25,7 @@ from werkzeug.test import Client  # noqa: E402
 
 from lib import config, xmlrpc  # noqa: E402
 from lib.transport import transport_for  # noqa: E402
-from model.clients.interface import ListQuery  # noqa: E402
+from model.clients.types import ListQuery  # noqa: E402
 from model.clients.rtorrent import RTorrent  # noqa: E402
 from lib.pages.adding import Adding  # noqa: E402
 from pyrotorrent import make_app  # noqa: E402

@@ -29,7 +29,7 @@ from werkzeug.test import Client  # noqa: E402
 from lib import config, xmlrpc  # noqa: E402
 from lib.transport import transport_for  # noqa: E402
 from model.clients import backend_for  # noqa: E402
-from model.clients.interface import ListQuery  # noqa: E402
+from model.clients.types import ListQuery  # noqa: E402
 from model.clients.rtorrent import commands  # noqa: E402
 from model.clients.rtorrent.rows import NAME_COMMAND  # noqa: E402
 from pyrotorrent import make_app  # noqa: E402

@@ -45,7 +45,7 @@ sys.path.insert(0, ROOT)
 
 from lib import xmlrpc  # noqa: E402
 from lib.transport import transport_for  # noqa: E402
-from model.clients.interface import ListQuery  # noqa: E402
+from model.clients.types import ListQuery  # noqa: E402
 from model.clients.rtorrent import RTorrent, commands  # noqa: E402
 from tests import rig  # noqa: E402
 from tests.bench.bench_list import LIST_COLUMNS, daemon_with, peak_memory_kib  # noqa: E402

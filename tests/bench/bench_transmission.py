@@ -36,7 +36,7 @@ sys.path.insert(0, ROOT)
 from werkzeug.test import Client  # noqa: E402
 
 from lib import bencode, config  # noqa: E402
-from model.clients.interface import ListQuery  # noqa: E402
+from model.clients.types import ListQuery  # noqa: E402
 from model.clients.transmission import Transmission  # noqa: E402
 from model.clients.transmission.rows import ROW_FIELDS  # noqa: E402
 from pyrotorrent import make_app  # noqa: E402

@@ -3,7 +3,7 @@ import time
 
 from lib import xmlrpc
 from lib.metafile import SCGI_BODY_LIMIT
-from model.clients.interface import AddResult, PRIORITIES
+from model.clients.types import AddResult, PRIORITIES
 from model.clients.rtorrent import commands
 from model.clients.rtorrent.connection import Fault, multicall_body
 

@@ -2,7 +2,7 @@
 into Torrents and Headers, and the sort keys of the torrent list."""
 from lib.metafile import is_info_hash
 from lib.paths import free_bytes
-from model.clients.interface import Header, STATES, Torrent, eta, torrent_state
+from model.clients.types import Header, STATES, Torrent, eta, torrent_state
 from model.clients.errors import BadAnswer, CommandFault, NotFound
 from model.clients.rtorrent import commands
 from model.clients.rtorrent.connection import Fault

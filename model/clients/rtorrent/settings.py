@@ -4,7 +4,7 @@ gone after a restart; there is no getter for the encryption flags; rates are who
 rate above about 320 MiB/s with the global slots left at 0 is applied and then faults
 ("Max unchoked must be between 0 and 2^16"): such a half-applied write is put back."""
 from lib.format import rate as in_words
-from model.clients.interface import LiveSettings
+from model.clients.types import LiveSettings
 from model.clients.rtorrent import commands
 from model.clients.rtorrent.connection import Fault
 

@@ -8,7 +8,7 @@ restart, protocol overhead included).
 """
 import sys
 
-from model.clients.interface import TorrentTotals, TransferTotals
+from model.clients.types import TorrentTotals, TransferTotals
 from model.clients.errors import BadAnswer, CommandFault
 from model.clients.rtorrent import commands
 from model.clients.rtorrent.connection import Fault

@@ -5,7 +5,7 @@ hash get its own ActionResult)."""
 from lib.erase import delete_files
 from lib.metafile import is_info_hash
 from lib.paths import inside_any
-from model.clients.interface import ActionResult
+from model.clients.types import ActionResult
 from model.clients.errors import CommandFault
 from model.clients.transmission.rows import PRIORITIES, unique
 

@@ -6,7 +6,7 @@ torrent-add each of the others, one torrent-set gives every added torrent the la
 16 takes no labels in torrent-add; 17 would), one torrent-get reads back what each got."""
 import base64
 
-from model.clients.interface import AddResult
+from model.clients.types import AddResult
 from model.clients.errors import CommandFault
 from model.clients.transmission.rows import PRIORITIES
 

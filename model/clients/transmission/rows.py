@@ -8,7 +8,7 @@ import base64
 import binascii
 
 from lib.metafile import is_info_hash
-from model.clients.interface import STATES, Header, Torrent, eta, tracker_domain
+from model.clients.types import STATES, Header, Torrent, eta, tracker_domain
 from model.clients.errors import BadAnswer, NotFound
 
 KB = 1000                                   # Transmission's kB (speed-bytes in session-get's units)

@@ -23,7 +23,7 @@ the worker's re-apply after one is harmless.  It has no speed groups.
 
 Its one weekly timetable of alternative speeds (alt-speed-time-*) is set_timetable()'s.
 """
-from model.clients.interface import LiveSettings
+from model.clients.types import LiveSettings
 from model.clients.errors import CommandFault
 
 KB = 1000

@@ -3,7 +3,7 @@
 
 Totals are uploadedEver / downloadedEver: payload bytes, kept in Transmission's resume
 files (they survive a restart).  The instance is which run of the daemon answers (Queries.instance)."""
-from model.clients.interface import Seen, TorrentTotals, TransferTotals
+from model.clients.types import Seen, TorrentTotals, TransferTotals
 from model.clients.errors import BadAnswer
 from model.clients.transmission.rows import ratio, state
 
