@@ -36,6 +36,7 @@ import base64
 import contextlib
 import ctypes
 import http.client
+import itertools
 import json
 import os
 import random
@@ -318,6 +319,24 @@ def _workdir(workdir, prefix):
 
 
 # ---------------------------------------------------------------- small helpers
+
+_ADDRESSES = itertools.count()
+
+
+def address():
+    """A loopback address (127.A.B.C) no other daemon of this test run has been given.
+
+    Why: libtorrent keeps one peer per IP (RIG-NOTES pitfall 1), so every daemon that may meet
+    another needs its own address; the second octet is the pytest-xdist worker's (gw0 -> 11,
+    none -> 10), so parallel workers never hand out the same one."""
+    worker = os.environ.get('PYTEST_XDIST_WORKER', '')
+    second = 11 + int(worker[2:]) if worker.startswith('gw') and worker[2:].isdigit() else 10
+    with _LOCK:
+        n = next(_ADDRESSES)
+    if n >= 254 * 254:
+        raise RigError('ran out of loopback addresses for this test process')
+    return '127.%d.%d.%d' % (second, n // 254, n % 254 + 1)
+
 
 def free_port(host='127.0.0.1', udp=False):
     """A port nobody listens on at host now (TCP; and UDP too when udp=True)."""
