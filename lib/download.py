@@ -2,7 +2,7 @@
 
 file_response(environ, path, name)
     Werkzeug's send_file(conditional=True) does most of what a download needs, verified
-    by tests/test_download_lib.py: streamed in blocks (never read whole), Range (single
+    by tests/lib/test_download_lib.py: streamed in blocks (never read whole), Range (single
     and suffix ranges: 206 + Content-Range; unsatisfiable: 416 with 'bytes */SIZE'),
     Content-Length, Content-Type from the extension
     (application/octet-stream when unknown), Content-Disposition per RFC 6266 (an ASCII

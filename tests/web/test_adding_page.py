@@ -16,7 +16,7 @@ import pytest
 
 from lib import auth, metafile
 from tests import rig, webapp
-from tests.test_add_web import QuietHandler, Results, csp_errors, fields, post_add, wait
+from tests.web.test_add_web import QuietHandler, Results, csp_errors, fields, post_add, wait
 from tests.webapp import page_text
 
 RIG_ADDRESS, SERVED_ADDRESS, DEAD_ADDRESS, SILENT_ADDRESS = '127.0.3.1', '127.0.3.2', '127.0.3.3', '127.0.3.4'

@@ -16,7 +16,7 @@ from tests import rig
 from tests.servers import FcgiTcp, Nginx
 from tests.webapp import CSRF_TOKEN, checks_allowed
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(ROOT, 'docs', 'examples')
 PASSWORD = 'correct horse battery'
 CLIENTS = 20

@@ -90,7 +90,7 @@ def server(hostile, tmp_path_factory):
         yield url
 
 
-from tests.test_browser import open_page, wait  # noqa: E402
+from tests.web.test_browser import open_page, wait  # noqa: E402
 
 DOM_CHECK = """
 var handlers = Array.prototype.filter.call(document.querySelectorAll('*'), function (e) {

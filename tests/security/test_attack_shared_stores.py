@@ -21,7 +21,7 @@ from tests.servers import Postgres, _pg_bin
 from tests.webapp import CSRF_TOKEN
 from tests.workers import WorkerProcess
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PASSWORD = 'right-password-1'
 USERS = {'ada': {'password': auth.hash_password(PASSWORD), 'role': 'admin'}}
 SECRET = 'the same long random text on every process'

@@ -17,8 +17,8 @@ from model import rules, tasks
 from model.clients.rtorrent import RTorrent
 from model.stats import Policy, Sampler, time_zone
 from tests import rig, webapp
-from tests.test_stats_model import Totals
-from tests.test_xss import DOM_CHECK, MARKUP
+from tests.model.test_stats_model import Totals
+from tests.security.test_xss import DOM_CHECK, MARKUP
 
 NAME = '"><svg onload=window.__xss=31> <img src=x onerror=window.__xss=32>'
 LABEL = '</script><script>window.__xss=33</script><img src=x onerror=window.__xss=34>'
@@ -88,7 +88,7 @@ def test_every_new_page_holds_the_markup_escaped(hostile):
 
 
 pytest.importorskip('selenium.webdriver')
-from tests.test_browser import open_page  # noqa: E402
+from tests.web.test_browser import open_page  # noqa: E402
 
 
 @pytest.fixture(scope='module')

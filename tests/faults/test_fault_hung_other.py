@@ -20,7 +20,7 @@ from tests import rig
 from tests.bench.bench_live import CountingRelay
 from tests.webapp import page_text
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TIMEOUT = 20
 VIEWERS = 10
 

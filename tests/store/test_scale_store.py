@@ -13,7 +13,7 @@ import pytest
 from lib.store import SCHEMA_VERSION, LeaseLost, OnLease, Store, StoreError, copy_store
 from tests.workers import open_at_once
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _count = [0]
 
 

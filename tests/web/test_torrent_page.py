@@ -400,7 +400,7 @@ def site(box, tmp_path_factory):
 
 def test_browser_walk_list_torrent_files_priority_stop_start(box, site, driver):
     from selenium.webdriver.common.by import By
-    from tests.test_browser import open_page, wait
+    from tests.web.test_browser import open_page, wait
     daemon, h = box['daemon'], box['hashes'][MULTI]
     open_page(driver, site + '/target/t/')
     driver.find_element(By.CSS_SELECTOR, 'tr[data-hash="%s"] td.name a' % h).click()

@@ -144,7 +144,7 @@ class Sampler(WorkerProcess):
         import sys
         self.log_path = log_path
         with open(log_path, 'ab') as log:
-            self.proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), 'scale_sampler.py'),
+            self.proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'scale_sampler.py'),
                                           url, source, str(SAMPLE_TICK)], stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
 

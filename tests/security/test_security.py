@@ -24,7 +24,7 @@ from pyrotorrent import make_app
 from tests import webapp
 from tests.webapp import page_text
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PASSWORDS = {'ada': 'ada-secret-1', 'bob': 'bob-secret-2', 'vic': 'vic-secret-3'}
 _HASHES = {name: auth.hash_password(pw) for name, pw in PASSWORDS.items()}
 USERS = {

@@ -30,7 +30,7 @@ from pyrotorrent import make_app
 from tests import rig, webapp
 from tests.webapp import Rows, page_text
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(ROOT, 'docs', 'examples')
 
 # The example paths the documented snippets use, and what each stands for here.
