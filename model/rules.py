@@ -25,11 +25,11 @@ now, before it is saved; validate() refuses, in words, what cannot be right.
 import re
 import time
 
+from lib.names import MAX_LABEL, check as check_name
 from model.events import TRIGGERS
 
 KIND = 'rules'                      # target values: 'list'
 MAX_RULES = 32
-NAME = re.compile(r'^[^\x00-\x1f\x7f]{1,64}$')
 CONDITIONS = {'ratio': 'ratio at least', 'seeding': 'seeded for at least', 'idle': 'idle for at least',
               'stalled': 'stalled for at least', 'event': 'when it is'}
 ACTIONS = {'stop': 'stopped', 'remove': 'removed (data kept)', 'remove_data': 'removed with its data',
@@ -78,9 +78,7 @@ def validate(data, context):
     if unknown:
         raise ValueError('a rule has no %s' % ', '.join(sorted(unknown)))
     name = data.get('name')
-    if not isinstance(name, str) or not NAME.match(name.strip() or '\x00'):
-        raise ValueError('a rule needs a name: 1 to 64 characters, no control characters')
-    name = name.strip()
+    name = check_name('rule', name)
     where = "rule '%s'" % name
     enabled = data.get('enabled', True)
     if not isinstance(enabled, bool):
@@ -122,9 +120,7 @@ def validate(data, context):
     else:
         kind, value = _one(do, where + ': do', ('label', 'group', 'priority'))
         if kind == 'label':
-            if not isinstance(value, str) or any(ord(c) < 32 or ord(c) == 127 for c in value) or len(value) > 1024:
-                raise ValueError('%s: a label is text without control characters' % where)
-            action = {'action': 'label', 'value': value.strip()}
+            action = {'action': 'label', 'value': check_name('label', value, MAX_LABEL)}
         elif kind == 'group':
             if value != '' and value not in context.groups:
                 raise ValueError("%s: there is no speed group '%s' (the settings page makes them: %s)"

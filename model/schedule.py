@@ -33,6 +33,7 @@ import re
 import json
 import time
 
+from lib import names
 from lib.zone import time_zone
 from model import settings
 from model.clients.types import same_run
@@ -46,7 +47,8 @@ KINDS = {
 }
 CELL_MINUTES = (60, 30, 15)
 DAYS = ('Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday')
-PROFILE_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9 _.-]{0,31}$')
+PROFILE_CHARACTER = r'[A-Za-z0-9 _.-]'
+PROFILE_WORDS = "letters, digits, spaces, '_', '-' and '.'"
 MAX_PROFILES = 16
 # The profiles every schedule starts with; a user adds limited ones.
 DEFAULT_PROFILES = {
@@ -136,8 +138,7 @@ def clock(index, cell_minutes):
 
 def check_profile(name, profile, bare=1):
     """A clean profile; ValueError in words for an unknown kind or an empty one."""
-    if not isinstance(name, str) or not PROFILE_NAME.match(name):
-        raise ValueError("%r cannot be a profile name: 1 to 32 letters, digits, spaces, '_', '-' or '.'" % (name,))
+    name = names.check('profile', name, 32, PROFILE_CHARACTER, PROFILE_WORDS)
     if not isinstance(profile, dict) or profile.get('kind') not in KINDS:
         raise ValueError("profile '%s' needs a kind: one of %s" % (name, ', '.join(KINDS)))
     kind = profile['kind']
@@ -156,6 +157,10 @@ def check_profile(name, profile, bare=1):
         raise ValueError("profile '%s' is limited but limits nothing (both limits are 0, unlimited): give a "
                          "download or upload limit, or make it 'own'" % name)
     return clean
+
+
+def _outer_spaces_dropped(name):
+    return name.strip(' ') if isinstance(name, str) else name     # as names.check() keeps a profile's name
 
 
 def validate(data, bare=1):
@@ -179,19 +184,25 @@ def validate(data, bare=1):
         raise ValueError('profiles must be an object of name: {"kind": ...}, with at least one')
     if len(given) > MAX_PROFILES:
         raise ValueError('at most %d profiles' % MAX_PROFILES)
-    profiles = {name: check_profile(name, profile, bare) for name, profile in given.items()}
+    profiles = {}
+    for name, profile in given.items():
+        clean = names.check('profile', name, 32, PROFILE_CHARACTER, PROFILE_WORDS)
+        if clean in profiles:
+            raise ValueError("two profiles are named '%s' (spaces at either end are dropped)" % clean)
+        profiles[clean] = check_profile(clean, profile, bare)
     if ('cells' in data) == ('windows' in data):
         raise ValueError('give either cells (one profile a cell, Monday 00:00 first) or windows, not %s'
                          % ('both' if 'cells' in data else 'neither'))
     total = 7 * cells_per_day(minutes)
     if 'windows' in data:
-        default = data.get('default')
+        default = _outer_spaces_dropped(data.get('default'))
         if default not in profiles:
             raise ValueError('with windows, default names the profile of the rest of the week (one of %s), '
                              'not %r' % (', '.join(profiles), default))
         cells = cells_from_windows(data['windows'], default, minutes)
     else:
         cells = data['cells']
+        cells = [_outer_spaces_dropped(c) for c in cells] if isinstance(cells, list) else cells
         if not isinstance(cells, list) or len(cells) != total:
             raise ValueError('cells must list %d profile names (7 days of %d cells of %d minutes), not %s'
                              % (total, cells_per_day(minutes), minutes,

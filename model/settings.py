@@ -27,6 +27,7 @@ import threading
 import time
 import uuid
 
+from lib import names
 from model.clients.interface import ENCRYPTION_PRESETS as ENCRYPTION
 from model.clients.types import same_run
 
@@ -59,7 +60,8 @@ LABELS = dict({'down_limit': 'Download limit', 'up_limit': 'Upload limit',
 CLIENT_FIELD = {'down_limit': 'down_limit', 'up_limit': 'up_limit', 'alt_down_limit': 'down_limit',
                 'alt_up_limit': 'up_limit'}
 
-GROUP_NAME = re.compile(r'^[A-Za-z0-9_.-]{1,32}$')
+GROUP_CHARACTER = r'[A-Za-z0-9_.-]'     # of rTorrent's throttle names: no spaces, commas, quotes
+GROUP_WORDS = "letters, digits, '_', '-' and '.' (rTorrent takes no others)"
 MAX_GROUPS = 32
 _RATE = re.compile(r'^\s*(-?\s*\d+(?:\.\d*)?|-?\.\d+)\s*([kmg]?)(i?)(b?)\s*(/\s*s)?\s*$', re.I)
 _POWERS = {'': 0, 'k': 1, 'm': 2, 'g': 3}
@@ -156,9 +158,9 @@ def check_groups(value, bare=1):
         raise ValueError('at most %d groups' % MAX_GROUPS)
     groups = {}
     for name, limits in value.items():
-        if not isinstance(name, str) or not GROUP_NAME.match(name):
-            raise ValueError("'%s' cannot be a group name: rTorrent takes letters, digits, '_', '-' and '.' "
-                             '(1 to 32, no spaces, commas or quotes)' % (name,))
+        name = names.check('group', name, 32, GROUP_CHARACTER, GROUP_WORDS)
+        if name in groups:
+            raise ValueError("two groups are named '%s' (spaces at either end are dropped)" % name)
         if not isinstance(limits, dict) or set(limits) - {'down_limit', 'up_limit'}:
             raise ValueError("group '%s' is {\"down_limit\": ..., \"up_limit\": ...}" % name)
         clean = {}

@@ -7,7 +7,7 @@ import ipaddress
 import logging
 import typing
 
-from lib import metafile, paths
+from lib import metafile, names, paths
 from lib.pages.base import Pages, either
 from lib.web import GET, POST, expose
 from model.clients.types import AddOptions
@@ -161,9 +161,9 @@ class Adding(Pages):
                 raise ValueError("start must be yes or no, not '%s'" % start)
             start = YES_NO[str(start).lower()]
         priority = fields.get('priority', 'normal')
-        names = {v: k for k, v in scale.items()}
-        if isinstance(priority, str) and priority.strip().lower() in names:
-            priority = names[priority.strip().lower()]
+        by_word = {v: k for k, v in scale.items()}
+        if isinstance(priority, str) and priority.strip().lower() in by_word:
+            priority = by_word[priority.strip().lower()]
         elif isinstance(priority, str) and priority.strip() in [str(p) for p in scale]:
             priority = int(priority)
         elif not isinstance(priority, int) or isinstance(priority, bool) or priority not in scale:
@@ -176,7 +176,8 @@ class Adding(Pages):
         directory = directory or None
         if directory is not None:
             directory = paths.directory_inside(directory, target.add_directories)
-        return AddOptions(start=start, directory=directory, label=label.strip(), priority=priority,
+        label = names.check('label', label, names.MAX_LABEL) if label.strip(' ') else ''
+        return AddOptions(start=start, directory=directory, label=label, priority=priority,
                           priorities=scale)
 
     def render_add(self, request, name, form, status=200, **context):

@@ -250,7 +250,7 @@ def _schedule_form(form, old):
     raw = form.get('cell_minutes', '')
     minutes = int(raw) if raw.isdigit() else old['cell_minutes']
     profiles = {n: p for n, p in old['profiles'].items() if not form.get('remove_profile_' + n)}
-    new = form.get('new_profile', '').strip()
+    new = form.get('new_profile', '').strip(' ')      # names.check() refuses the rest of white space
     if new:
         profiles[new] = {'kind': 'limited', 'down_limit': form.get('new_down', '0').strip() or '0',
                          'up_limit': form.get('new_up', '0').strip() or '0'}
@@ -271,7 +271,7 @@ def _rule_form(form):
         except ValueError:
             raise ValueError("the ratio must be a number, like 2 or 1.5, not '%s'" % value) from None
     action = form.get('do', '')
-    do = {action: form.get('do_value', '').strip()} if action in ('label', 'group', 'priority') else action
+    do = {action: form.get('do_value', '').strip(' ')} if action in ('label', 'group', 'priority') else action
     rule = {'name': form.get('rule_name', ''), 'match': match, 'when': {when_kind: value}, 'do': do}
     if form.get('confirm_delete_data') == 'on':
         rule['confirm_delete_data'] = True

@@ -187,7 +187,7 @@ def _settings_form(form, groups):
             continue
         edited[group] = {'down_limit': form.get('group_down_' + group, '0').strip() or '0',
                          'up_limit': form.get('group_up_' + group, '0').strip() or '0'}
-    new = form.get('new_group', '').strip()
+    new = form.get('new_group', '').strip(' ')        # names.check() refuses the rest of white space
     if new:
         edited[new] = {'down_limit': form.get('new_group_down', '0').strip() or '0',
                        'up_limit': form.get('new_group_up', '0').strip() or '0'}

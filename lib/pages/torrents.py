@@ -9,10 +9,10 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.utils import redirect
 
 from lib import paths
+from lib.names import MAX_LABEL, check as check_name
 from lib.pages.base import Pages, either, torrents_in_words
 from lib.web import GET, POST, expose
 from model.clients.interface import ACTION_HELP, fitting_actions
-from model.clients.types import MAX_LABEL, check_text
 
 
 log = logging.getLogger('pyrotorrent')
@@ -96,11 +96,10 @@ class Torrents(Pages):
             if action in backend.ACTIONS and action != 'erase':      # erase: on_erase, on_api_action
                 return backend.act(action, hashes)
             if action == 'label':
-                label = values.get('label', '').strip()
-                if not label:       # removing takes its own choice: an empty box is a slip
+                label = values.get('label', '')
+                if not label.strip(' '):       # removing takes its own choice: an empty box is a slip
                     raise ValueError("the label box is empty; to take labels away choose 'remove label'")
-                check_text('the label', label, MAX_LABEL)
-                return backend.set_label(hashes, label)
+                return backend.set_label(hashes, check_name('label', label, MAX_LABEL))
             if action == 'unlabel':
                 return backend.set_label(hashes, '')
             if action == 'priority':

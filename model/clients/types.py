@@ -10,6 +10,8 @@ import ipaddress
 import typing
 import urllib.parse
 
+from lib import names
+
 
 # Columns of the torrent list a user can sort by (URL value -> label shown).
 COLUMNS = {
@@ -293,7 +295,7 @@ PRIORITIES = {0: 'off', 1: 'low', 2: 'normal', 3: 'high'}          # a torrent's
 MAX_DIRECTORY = 4096          # bytes of a download directory (Linux PATH_MAX)
 
 
-MAX_LABEL = 1024              # bytes of a label
+MAX_LABEL = names.MAX_LABEL   # bytes of a label
 
 
 @dataclasses.dataclass(frozen=True)
@@ -320,7 +322,8 @@ class AddOptions:
             if not self.directory.startswith('/'):
                 raise ValueError('the download directory must be an absolute path (begin with "/"), '
                                  'not %r' % self.directory)
-        check_text('the label', self.label, MAX_LABEL)
+        if self.label:
+            names.check('label', self.label, MAX_LABEL)
 
 
 def check_text(what, text, limit):

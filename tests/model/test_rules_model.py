@@ -61,7 +61,7 @@ def test_preview_by_ratio_seeding_time_tracker_and_idle():
     (rule(when={'event': 'exploded'}), 'the event is one of added, finished, stalled, tracker_error'),
     (rule(when={'ratio': 1, 'idle': 5}), 'when is one of'),
     (rule(do='explode'), 'do is "stop", "remove", "remove_data"'),
-    (rule(name=''), 'a rule needs a name'),
+    (rule(name=''), "the rule name '' is empty"),
     ({'name': 'x', 'match': {'all': True}, 'when': {'ratio': 1}}, 'do is one of'),
 ])
 def test_bad_rules_are_refused_in_words(data, words):

@@ -96,7 +96,7 @@ def test_the_api_answers_what_was_applied_read_back_and_refuses_bad_values_in_wo
             ({'encryption': 'paranoid'}, 'encryption', "'paranoid' is not an encryption preset"),
             ({'encryption': ['require', 'prefer_plaintext', 'allow_incoming', 'try_outgoing']}, 'encryption',
              'contradict'),
-            ({'groups': {'my group': {'down_limit': 1}}}, 'groups', "'my group' cannot be a group name"),
+            ({'groups': {'my group': {'down_limit': 1}}}, 'groups', "the group name 'my group' holds ' ' (a space)"),
             ({'max_peers': 'many', 'up_limit': 1024}, 'max_peers', 'is not a whole number'),
             ({'colour': 'blue'}, 'colour', 'is not a setting')):
         answer = api(web, body)

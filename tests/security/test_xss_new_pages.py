@@ -5,8 +5,9 @@ named with markup that fired on it, events a real worker tick recorded, and stat
 whose label and tracker are markup.  The raw HTML must hold them escaped (the CSP must not
 be what saves us), and headless Chromium must run none of them.
 
-Speed group and schedule profile names cannot hold markup at all: model/settings.GROUP_NAME
-and model/schedule.PROFILE_NAME refuse anything but letters, digits and a few signs."""
+Speed group and schedule profile names cannot hold markup at all: lib/names.check() with
+model/settings.GROUP_CHARACTER and model/schedule.PROFILE_CHARACTER refuses anything but
+letters, digits and a few signs."""
 import os
 import time
 
