@@ -26,6 +26,7 @@ import re
 import time
 
 from lib.names import MAX_LABEL, check as check_name
+from model.clients.trackers import tracker_name
 from model.events import TRIGGERS
 
 KIND = 'rules'                      # target values: 'list'
@@ -96,9 +97,9 @@ def validate(data, context):
                              % (where, value, ', '.join(sorted(context.labels)) or 'none'))
         match = {'label': value}
     else:
-        if not isinstance(value, str) or not re.fullmatch(r'[A-Za-z0-9.-]{1,253}', value.strip()):
-            raise ValueError('%s: match a tracker by its host name, like tracker.example.org' % where)
-        match = {'tracker': value.strip().lower()}
+        if not isinstance(value, str) or not tracker_name(check_name('tracker', value, 253)):
+            raise ValueError('%s: match a tracker by its name as the list shows it, like example.org' % where)
+        match = {'tracker': tracker_name(value)}
     kind, value = _one(data.get('when'), where + ': when', tuple(CONDITIONS))
     if kind == 'ratio':
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 10000:
@@ -179,8 +180,7 @@ def matches(rule, t):
     if 'label' in match:
         return t.label == match['label']
     if 'tracker' in match:
-        domain = match['tracker']
-        return any(h == domain or h.endswith('.' + domain) for h in t.tracker_hosts)
+        return tracker_name(match['tracker']) in t.tracker_names      # rules kept as hosts name them too
     return True
 
 

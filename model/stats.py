@@ -39,7 +39,8 @@ import time
 
 from lib.format import size as format_size
 from lib.zone import time_zone
-from model.clients.types import same_run, tracker_domain  # the list's tracker filter uses it too
+from model.clients.trackers import tracker_name  # the list's tracker filter uses it too
+from model.clients.types import same_run
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 KINDS = ('target', 'tracker', 'label', 'torrent')
@@ -173,7 +174,7 @@ class Sampler:
             seen.add(t.hash)
             old = known.get(t.hash)
             if t.tracker is not None:
-                tracker, name = sys.intern(tracker_domain(t.tracker)), t.name or ''
+                tracker, name = sys.intern(tracker_name(t.tracker)), t.name or ''
             else:
                 tracker, name = (old[3], old[4]) if old else ('', '')
             if old is None:

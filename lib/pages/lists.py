@@ -11,6 +11,7 @@ from lib.pages.live import Live, known_pages
 from lib.store import StoreError
 from lib.web import POST, expose
 from model.clients.interface import ACTION_HELP
+from model.clients.trackers import tracker_name
 from model.clients.types import COLUMNS, DESCENDING_FIRST, FILTER_STATES, STATES, ListQuery
 from model.clients.errors import BackendError
 
@@ -150,4 +151,4 @@ class Lists(Live, Pages):
                                  'no %s is named %r' % (what, what, text))
         return ListQuery(view=view, sort=sort, reverse=order == 'desc', text=args.get('q', '').strip(),
                          label=None if label == ANY_LABEL else label, state=state, page=page, per_page=per_page,
-                         tracker=None if tracker == ANY_LABEL else tracker.strip().lower())
+                         tracker=None if tracker == ANY_LABEL else tracker_name(tracker))

@@ -6,11 +6,10 @@ Nothing here knows a client or a command name.
 """
 import dataclasses
 import functools
-import ipaddress
 import typing
-import urllib.parse
 
 from lib import names
+from model.clients.trackers import tracker_name
 
 
 # Columns of the torrent list a user can sort by (URL value -> label shown).
@@ -44,7 +43,7 @@ class ListQuery:
     reverse: bool = False
     text: str = ''            # shown if the name contains it (case-insensitive)
     label: str = None         # None: any label; '': only torrents without one
-    tracker: str = None       # None: any tracker; '': only torrents without one; else a tracker_domain()
+    tracker: str = None       # None: any tracker; '': only torrents without one; else a tracker_name()
     state: str = None         # None: any; one of STATES or FILTER_STATES (torrent_matches())
     page: int = 1
     per_page: int = 50
@@ -144,8 +143,8 @@ class Seen:
         return self.state in ('downloading', 'seeding', 'paused', 'checking')
 
     @property
-    def tracker_hosts(self):
-        return {(urllib.parse.urlsplit(u).hostname or '').lower() for u in self.trackers} - {''}
+    def tracker_names(self):
+        return {tracker_name(u) for u in self.trackers} - {''}
 
 
 RUN_SLACK = 2          # seconds two estimates of one run's start may differ by (a run shorter is not told apart)
@@ -164,31 +163,6 @@ def same_run(a, b):
     except (AttributeError, ValueError):
         return False
     return abs(left - right) <= RUN_SLACK
-
-
-@functools.lru_cache(maxsize=4096)       # a list page asks it for every torrent; few URLs repeat
-def tracker_domain(url):
-    """What a tracker is known by: the domain of its announce URL, without a port, 'www.'
-    or one more label in front of the registered name ('tracker.example.org' and
-    'tr2.example.org' are 'example.org'; 'x.example.co.uk' is 'example.co.uk'); an address
-    stays itself; '' for none.  The statistics' tracker series and the list's tracker
-    filter both use it."""
-    if not url:
-        return ''
-    try:
-        host = (urllib.parse.urlsplit(url.strip()).hostname or '').lower().rstrip('.')
-    except ValueError:
-        return ''
-    if not host:
-        return ''
-    try:
-        ipaddress.ip_address(host)
-        return host
-    except ValueError:
-        pass
-    labels = host.split('.')
-    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and len(labels[-2]) <= 3 else 2
-    return '.'.join(labels[-keep:])
 
 
 def torrent_state(started, active, hashing, complete):
@@ -251,7 +225,7 @@ class TorrentList:
     view_total: int           # torrents in the view before filtering
     labels: dict              # label -> count in the view ('' = no label); None: not asked (a refresh)
     view_sizes: dict          # view name -> torrents in it
-    trackers: dict = None     # tracker_domain() of its first tracker -> count in the view ('' = none);
+    trackers: dict = None     # tracker_name() of its first tracker -> count in the view ('' = none);
                               # None: not asked (a refresh)
 
     @property

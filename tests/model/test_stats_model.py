@@ -12,7 +12,8 @@ from lib.store import Store
 from model.clients.interface import Capabilities
 from model.clients.types import TorrentTotals, TransferTotals
 from model.stats import DAY, HOUR, MINUTE, Policy, Reader, Sampler, bucket_start, month_start, \
-    range_slots, tracker_domain
+    range_slots
+from model.clients.trackers import tracker_name
 
 BERLIN = zoneinfo.ZoneInfo('Europe/Berlin')
 
@@ -248,12 +249,12 @@ def test_range_slots_follow_local_midnights(store):
     assert resolution == DAY and lengths.count(23 * HOUR) == 1 and lengths.count(DAY) == 6
 
 
-def test_tracker_domains():
-    assert tracker_domain('http://tracker.example.org:6969/announce') == 'example.org'
-    assert tracker_domain('udp://tr2.example.org:80') == 'example.org'
-    assert tracker_domain('https://www.bt.example.co.uk/a?passkey=secret') == 'example.co.uk'
-    assert tracker_domain('http://127.0.0.1:6969/announce') == '127.0.0.1'
-    assert tracker_domain('') == '' and tracker_domain('dht://') == ''
+def test_tracker_names():
+    assert tracker_name('http://tracker.example.org:6969/announce') == 'example.org'
+    assert tracker_name('udp://tr2.example.org:80') == 'example.org'
+    assert tracker_name('https://www.bt.example.co.uk/a?passkey=secret') == 'example.co.uk'
+    assert tracker_name('http://127.0.0.1:6969/announce') == '127.0.0.1'
+    assert tracker_name('') == '' and tracker_name('dht://') == ''
 
 
 def test_targets_sum_on_the_overview(store):

@@ -150,10 +150,10 @@ TRACKER = {
     'last_scrape': 't.scrape_time_last',
 }
 MULTICALL = {'files': 'f.multicall', 'peers': 'p.multicall', 'trackers': 't.multicall'}
-# The list's tracker filter: every tracker URL of a torrent as one text, each followed by a
-# space, in index order (the first is the one the filter counts).  A third command of the
-# list's d.multicall2 (measured on 0.9.8: 'http://a/x http://b/y '), so no lookup by hash.
-LIST_TRACKERS = 'cat=(%s,,%s=,cat=" ")' % (MULTICALL['trackers'], TRACKER['url'])
+# The list's tracker filter: every tracker URL of a torrent, [[url], ...] in index order (the
+# first is the one the filter counts), a command of the list's d.multicall2, so no lookup by
+# hash.  A list, not one text: a URL may hold any separator (a space split one in two).
+LIST_TRACKERS = '%s=,%s=' % (MULTICALL['trackers'], TRACKER['url'])
 
 # What each action sends to a torrent, in order (model/rtorrent.py documents the states
 # each leaves, measured on 0.9.8).  d.close alone leaves d.state 1 with the files closed,

@@ -8,7 +8,8 @@ from lib.download import session_metafile
 from lib.metafile import is_info_hash
 from model.clients.interface import whole_list
 from model.clients.types import (Overview, Peer, Seen, TorrentDetail, TorrentList, Tracker, TRACKER_EVENTS,
-                                 count_states, is_active_now, piece_map, torrent_matches, tracker_domain)
+                                 count_states, is_active_now, piece_map, torrent_matches)
+from model.clients.trackers import tracker_name
 from model.clients.errors import BadAnswer, CommandFault, NotFound
 from model.clients.rtorrent import commands
 from model.clients.rtorrent.connection import Fault
@@ -137,13 +138,13 @@ class Queries:
         known, asked_at = getattr(self, '_domains', None) or (None, 0.0)
         return None if known is None or time.monotonic() - asked_at > TRACKERS_SECONDS else known
 
-    def _keep_domains(self, known, hashes, texts, fresh=False):
-        """known plus the domains of `hashes` from their LIST_TRACKERS texts (None: removed
-        meanwhile), kept for the next list; fresh: every torrent was asked now."""
+    def _keep_domains(self, known, hashes, urls, fresh=False):
+        """known plus the tracker names of `hashes` from their LIST_TRACKERS answers ([[url],
+        ...]; None: removed meanwhile), kept for the next list; fresh: every torrent was asked now."""
         known = dict(known)
         try:
-            known.update((h, tracker_domain(t.split(' ', 1)[0])) for h, t in zip(hashes, texts) if t is not None)
-        except (TypeError, AttributeError) as exc:
+            known.update((h, tracker_name(u[0][0]) if u else '') for h, u in zip(hashes, urls) if u is not None)
+        except (TypeError, AttributeError, IndexError) as exc:
             raise BadAnswer(self, 'the trackers of the list: %s' % exc) from None
         asked_at = time.monotonic() if fresh else self._domains[1]
         self._domains = (known, asked_at)
@@ -158,9 +159,9 @@ class Queries:
         return [(self.view_multicall(), ['', view, commands.TORRENT['hash'] + '=', commands.LIST_TRACKERS])]
 
     def _domain_answers(self, unknown, answer):
-        """LIST_TRACKERS-like texts (None: gone) of `unknown` from the answers to _domain_calls."""
+        """LIST_TRACKERS answers (None: gone) of `unknown` from the answers to _domain_calls."""
         if len(unknown) <= FEW_UNKNOWN:
-            return [None if isinstance(urls, Fault) else ' '.join(u[0] for u in urls) for urls in answer]
+            return [None if isinstance(urls, Fault) else urls for urls in answer]
         found = {} if isinstance(answer[0], Fault) else dict(answer[0])
         return [found.get(h) for h in unknown]
 

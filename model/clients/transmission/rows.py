@@ -8,7 +8,8 @@ import base64
 import binascii
 
 from lib.metafile import is_info_hash
-from model.clients.types import STATES, Header, Torrent, eta, tracker_domain
+from model.clients.trackers import tracker_name
+from model.clients.types import STATES, Header, Torrent, eta
 from model.clients.errors import BadAnswer, NotFound
 
 KB = 1000                                   # Transmission's kB (speed-bytes in session-get's units)
@@ -130,7 +131,7 @@ class Rows:
             for row in rows:
                 row['state'] = state(row['status'], row['leftUntilDone'])
                 trackers = row.get('trackers')
-                row['tracker'] = tracker_domain(trackers[0]['announce']) if trackers else ''
+                row['tracker'] = tracker_name(trackers[0]['announce']) if trackers else ''
         except (KeyError, TypeError, IndexError) as exc:
             raise BadAnswer(self, 'a torrent came back without %s' % exc) from None
         return rows
