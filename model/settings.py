@@ -158,7 +158,10 @@ def check_groups(value, bare=1):
         raise ValueError('at most %d groups' % MAX_GROUPS)
     groups = {}
     for name, limits in value.items():
-        name = names.check('group', name, 32, GROUP_CHARACTER, GROUP_WORDS)
+        try:
+            name = names.check('group', name, 32, GROUP_CHARACTER, GROUP_WORDS)
+        except ValueError as exc:
+            raise ValueError('cannot be kept: %s' % exc) from None      # in_words() puts 'groups' first
         if name in groups:
             raise ValueError("two groups are named '%s' (spaces at either end are dropped)" % name)
         if not isinstance(limits, dict) or set(limits) - {'down_limit', 'up_limit'}:
