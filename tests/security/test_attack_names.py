@@ -4,6 +4,7 @@ real rtorrent: every one is a 400 that names the kind of name and what is wrong 
 words, and nothing of it is kept (read back from the store and from rtorrent).  One check
 serves them all (lib/names.py, docs/api.rst "Names")."""
 import base64
+import io
 import os
 
 import pytest
@@ -133,6 +134,8 @@ def test_a_label_with_a_bad_character_is_refused_in_words(web, box, case):
     refused(as_json(web, '/api/target/t/add', {'files': [{'filename': 'a.torrent',
                                                           'data': base64.b64encode(torrent).decode()}],
                                                'start': False, 'label': bad}, csrf), 'label', fault)
+    refused(web.post('/target/t/add', data={'csrf_token': csrf, 'start': 'no', 'label': bad,
+                                            'files': (io.BytesIO(torrent), 'a.torrent')}), 'label', fault)
     assert kept(web) == before
     assert rtorrent_labels(daemon) == {LABEL}
     assert len(daemon.call('download_list')) == len(hashes)
