@@ -24,13 +24,13 @@ def swarm():
 
 @pytest.fixture(scope='session')
 def seeder(swarm):
-    """The swarm's seeding rtorrent (rig.RTorrentDaemon on 127.0.0.2): every swarm torrent."""
+    """The swarm's seeding rtorrent (a rig.RTorrentDaemon; its address is .bind): every swarm torrent."""
     return swarm.seeder
 
 
 @pytest.fixture(scope='session')
 def leecher(swarm):
-    """The swarm's leeching rtorrent (127.0.0.3): the torrents it downloaded in full."""
+    """The swarm's leeching rtorrent (its address is .bind): the torrents it downloaded in full."""
     return swarm.leecher
 
 
