@@ -1,4 +1,4 @@
-"""The add page and its JSON twin against a real rtorrent of this module's own (127.0.0.21):
+"""The add page and its JSON twin against a real rtorrent of this module's own:
 each input kind with its options read back from rtorrent, a link served by a local HTTP
 server, duplicates, mixed batches, refused folders, the upload cap, roles, CSRF, hostile
 names; then the same page in headless Chromium (the form, and a dropped file)."""
@@ -28,7 +28,7 @@ USERS = {
 
 @pytest.fixture(scope='module')
 def daemon():
-    d = rig.RTorrentDaemon(bind='127.0.0.21').start()
+    d = rig.RTorrentDaemon().start()
     yield d
     d.stop()
 

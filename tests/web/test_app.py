@@ -227,7 +227,7 @@ def test_manual_test_snippet_works(swarm, tmp_path, monkeypatch):
 def crowd():
     """An rtorrent with 1,200 (synthetic, stopped) torrents."""
     from tests import rig
-    daemon = rig.RTorrentDaemon(bind='127.0.0.4')
+    daemon = rig.RTorrentDaemon()
     daemon.start()
     torrents = rig.synthetic_torrents(1200, seed='crowd')
     hashes = daemon.load_many(torrents)

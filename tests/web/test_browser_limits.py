@@ -16,7 +16,7 @@ PASSWORD = 'correct horse battery'
 
 @pytest.fixture(scope='module')
 def daemon(tmp_path_factory):
-    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('limits-rt')), bind='127.0.0.44').start()
+    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('limits-rt'))).start()
     yield d
     d.stop()
 

@@ -59,7 +59,7 @@ def balance_conf(workdir, port, processes, direct_ports):
 
 
 class Stack:
-    """Two FastCGI processes (A on 127.0.0.1, B on 127.0.0.5), lighttpd balancing them on
+    """Two FastCGI processes (A on 127.0.0.1, B on an address() of its own), lighttpd balancing them on
     .url, and .direct[0] / .direct[1] reaching A only / B only."""
 
     def __init__(self, workdir, daemon, options, store_url, counters_url):
@@ -69,7 +69,7 @@ class Stack:
             os.path.join(workdir, 'config.py'), targets={'home': {'url': daemon.url}}, users=self.users,
             session_options=options, STORE=store_url, SHARED_COUNTERS=counters_url, REFRESH_SECONDS=0)
         self.processes = [FcgiTcp(self.config_path, '127.0.0.1').start(),
-                          FcgiTcp(self.config_path, '127.0.0.5').start()]
+                          FcgiTcp(self.config_path, rig.address()).start()]
         port, direct = rig.free_port(), [rig.free_port(), rig.free_port()]
         self.lighttpd = rig.Lighttpd(workdir, balance_conf(workdir, port, self.processes, direct)).start()
         self.url = self.lighttpd.url
@@ -91,7 +91,7 @@ class Stack:
 
 @pytest.fixture(scope='module')
 def daemon(tmp_path_factory):
-    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('scale-rt')), bind='127.0.0.71').start()
+    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('scale-rt'))).start()
     yield d
     d.stop()
 

@@ -20,7 +20,7 @@ USERS = {name: {'password': auth.hash_password(PASSWORD), 'role': name} for name
 @pytest.fixture(scope='module')
 def box(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('schedule-web'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.83').start()
+    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt')).start()
     data = os.path.join(workdir, 'data')
     path = rig.make_payload(data, 'seeded.iso', 128 * 1024)
     seeding = daemon.load(rig.make_torrent(path, 'http://127.0.0.1:1/announce', os.path.join(workdir, 'a.torrent'),

@@ -26,7 +26,7 @@ def box(tmp_path_factory):
     """One rtorrent with a multi-file and a single-file torrent, both complete, their data
     in a download root that also holds a file of nobody's."""
     workdir = str(tmp_path_factory.mktemp('page'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.31').start()
+    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt')).start()
     data = os.path.join(workdir, 'data')
     try:
         made = {}
