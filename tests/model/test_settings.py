@@ -19,7 +19,7 @@ KiB = 1024
 def box(tmp_path_factory):
     """One rtorrent seeding a real torrent (so it is active) and holding a stopped one."""
     workdir = str(tmp_path_factory.mktemp('settings'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.63').start()
+    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt')).start()
     data = os.path.join(workdir, 'data')
     path = rig.make_payload(data, 'seeded.bin', 256 * 1024)
     active = daemon.load(rig.make_torrent(path, 'http://127.0.0.1:1/announce', os.path.join(workdir, 'a.torrent'),
