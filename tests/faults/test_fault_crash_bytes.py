@@ -25,7 +25,7 @@ STATS_SECONDS = 10              # the least config.py allows
 @pytest.fixture(scope='module')
 def pair(swarm, tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('crash-bytes'))
-    with rig.seeder_and_leecher(workdir, '127.0.0.76', '127.0.0.77', RATE_KB) as (seeder, leecher):
+    with rig.seeder_and_leecher(workdir, down_kib=RATE_KB) as (seeder, leecher):
         yield swarm.tracker, seeder, leecher, workdir
 
 

@@ -33,7 +33,7 @@ print('released', flush=True)
 
 @pytest.fixture(scope='module')
 def daemon():
-    d = rig.RTorrentDaemon(bind='127.0.0.41').start()
+    d = rig.RTorrentDaemon().start()
     yield d
     d.stop()
 
