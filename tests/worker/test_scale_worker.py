@@ -20,7 +20,7 @@ KiB = 1024
 
 @pytest.fixture(scope='module')
 def daemon(tmp_path_factory):
-    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('scale-worker-rt')), bind='127.0.0.72').start()
+    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('scale-worker-rt'))).start()
     yield d
     d.stop()
 

@@ -13,7 +13,7 @@ from tests.workers import WorkerProcess, write_config
 
 @pytest.fixture(scope='module')
 def daemon(tmp_path_factory):
-    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('worker-rt')), bind='127.0.0.61').start()
+    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('worker-rt'))).start()
     yield d
     d.stop()
 
