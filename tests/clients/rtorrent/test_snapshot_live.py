@@ -1,7 +1,6 @@
 """Backend.snapshot (the worker's look at every torrent, its numbers packed in one text a
 torrent) against a real rtorrent: every field of every Seen is what rtorrent answers to the
-single command, texts holding ':', quotes, '<' and non-ASCII included.  Its own daemon on
-127.0.5.30 (loopback addresses 127.0.5.x belong to this file)."""
+single command, texts holding ':', quotes, '<' and non-ASCII included.  Its own daemon."""
 import pytest
 
 from model.clients.rtorrent import RTorrent
@@ -12,7 +11,7 @@ ODD = ['a:b:c', 'Jazz "live" <1997> & more', 'Thème : deux', '']
 
 @pytest.fixture(scope='module')
 def daemon(tmp_path_factory):
-    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('snap')), bind='127.0.5.30')
+    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('snap')))
     d.start()
     hashes = d.load_many(rig.synthetic_torrents(6, seed='snapshot'))
     d.wait(lambda: d.call('view.size', '', 'main') == 6, 30, 'rtorrent to list 6 torrents')
