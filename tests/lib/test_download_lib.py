@@ -24,7 +24,7 @@ FILES = ['Thème 01.txt', 'CD 2/cover.jpg', 'CD 2/data.bin', 'empty-ish.bin']
 @pytest.fixture(scope='module')
 def torrent():
     workdir = rig.make_workdir('pyrotorrent-download-')
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.44').start()
+    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt')).start()
     data = os.path.join(workdir, 'data')
     path = rig.make_payload(data, NAME, 700 * 1024 + 5, FILES)
     meta = rig.make_torrent(path, 'http://127.0.0.1:1/announce', os.path.join(workdir, 'a.torrent'),
