@@ -57,7 +57,7 @@ def answer_after_request(data):
 @pytest.fixture(scope='module')
 def targets(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('deep'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.152').start()
+    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt')).start()
     servers = {name: fakes.FakeServer(answer_after_request(body)) for name, (_, body) in HOSTILE.items()}
     try:
         daemon.load_many(rig.synthetic_torrents(3, seed='deep'))

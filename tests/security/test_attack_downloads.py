@@ -22,7 +22,7 @@ SECRET = b'TOP SECRET: another torrent left this file here\n'
 @pytest.fixture(scope='module')
 def box(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('attack-dl'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.41').start()
+    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt')).start()
     adds = os.path.join(workdir, 'adds')
     elsewhere = os.path.join(workdir, 'default')     # rtorrent's default folder, declared nowhere
     for folder in (adds, elsewhere):

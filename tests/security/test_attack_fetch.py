@@ -82,7 +82,7 @@ def test_a_batch_of_slow_links_ends_by_the_batch_deadline(links):
 
 @pytest.fixture(scope='module')
 def daemon():
-    d = rig.RTorrentDaemon(bind='127.0.0.23').start()
+    d = rig.RTorrentDaemon().start()
     yield d
     d.stop()
 

@@ -44,7 +44,7 @@ class Counting(io.BytesIO):
 @pytest.fixture(scope='module')
 def box(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('forms'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.153').start()
+    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt')).start()
     daemon.load_many(rig.synthetic_torrents(2, seed='forms'), label='Linux ISOs')
     yield daemon, workdir
     daemon.stop()

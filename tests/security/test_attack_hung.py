@@ -19,7 +19,7 @@ TIMEOUT = 2
 
 @pytest.fixture(scope='module')
 def third(tmp_path_factory):
-    daemon = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('third')), bind='127.0.0.42').start()
+    daemon = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('third'))).start()
     yield daemon
     daemon.stop()
 

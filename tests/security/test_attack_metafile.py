@@ -30,7 +30,7 @@ def torrent(name, name_utf8=None, files=None):
 
 @pytest.fixture(scope='module')
 def daemon():
-    d = rig.RTorrentDaemon(bind='127.0.0.24').start()
+    d = rig.RTorrentDaemon().start()
     yield d
     d.stop()
 

@@ -21,7 +21,7 @@ KiB = 1024
 
 @pytest.fixture(scope='module')
 def daemon(tmp_path_factory):
-    rt = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('race') / 'rt'), bind='127.0.0.101').start()
+    rt = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('race') / 'rt')).start()
     yield rt
     rt.stop()
 

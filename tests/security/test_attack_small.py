@@ -14,7 +14,7 @@ from tests import rig, webapp
 @pytest.fixture(scope='module')
 def box(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('small'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.43').start()
+    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt')).start()
     data = os.path.join(workdir, 'data')
     os.makedirs(os.path.join(data, 'odd'))
     content = b'two\nlines\n' * 100

@@ -26,7 +26,7 @@ MARKUP = re.compile(r'<img src=x|<svg onload|<script>window', re.I)
 @pytest.fixture(scope='module')
 def hostile(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('xss'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.9').start()
+    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt')).start()
     try:
         data = os.path.join(workdir, 'data')
         payload = rig.make_payload(data, NAME, 64 * 1024, files=FILES)

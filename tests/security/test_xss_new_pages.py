@@ -34,7 +34,7 @@ PAGES = ['/', '/stats/', '/target/x/stats/', '/target/x/settings', '/target/x/sc
 @pytest.fixture(scope='module')
 def hostile(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('xss-new'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.154').start()
+    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt')).start()
     try:
         store = Store.open(os.path.join(workdir, 'store.sqlite3'))
         backend = RTorrent(daemon.url, name='x')
