@@ -35,6 +35,23 @@ def leecher(swarm):
 
 
 @pytest.fixture(scope='module')
+def make_box():
+    """make_box(name, **daemon_options) -> a started tests.webapp.Box (a real rtorrent of the
+    module's own in a fresh rig folder, .web(store=, users=, login_as=, target=, **settings) for
+    an app in front of it); every box made is stopped when the module ends."""
+    from tests.webapp import Box
+    made = []
+
+    def make(name='box', **daemon_options):
+        box = Box(rig.make_workdir('pyrotorrent-%s-' % name), **daemon_options)
+        made.append(box)
+        return box.start()
+    yield make
+    for box in made:
+        box.stop()
+
+
+@pytest.fixture(scope='module')
 def driver():
     """Headless Chromium driven by selenium (chromium + chromium-driver from Debian)."""
     import shutil
