@@ -16,8 +16,9 @@ import pytest
 
 from lib import auth, metafile
 from tests import rig, webapp
-from tests.web.test_add_web import QuietHandler, Results, csp_errors, fields, post_add, wait
-from tests.webapp import page_text
+from tests.browser import csp_errors, wait
+from tests.servers import QuietHandler
+from tests.webapp import Results, fields, page_text, post_add
 
 # servers of links, not daemons: inside the one network (127.0.3.0/24) these tests allow links into
 SERVED_ADDRESS, DEAD_ADDRESS, SILENT_ADDRESS = '127.0.3.2', '127.0.3.3', '127.0.3.4'
@@ -28,10 +29,8 @@ HEADINGS = ('Refused', 'Not fetched', 'Not added')
 
 
 @pytest.fixture(scope='module')
-def daemon():
-    d = rig.RTorrentDaemon().start()
-    yield d
-    d.stop()
+def daemon(make_box):
+    return make_box('adding-page').daemon
 
 
 @pytest.fixture(scope='module')
