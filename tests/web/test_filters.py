@@ -32,29 +32,26 @@ PASSWORDS = {'ada': 'ada-password-1', 'bob': 'bob-password-2'}
 
 
 @pytest.fixture(scope='module')
-def box(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp('filters'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt')).start()
+def box(make_box):
+    made = make_box('filters')
+    daemon, workdir = made.daemon, made.workdir
     torrents = {}           # hash -> (domain, label)
     start = 0
-    try:
-        for url, n, label, labelled in LOADS:
-            bodies = rig.synthetic_torrents(n, start=start, seed=16, announce_url=url)
-            start += n
-            for i, body in enumerate(bodies):
-                h = daemon.load(body, start=False, label=label if i < labelled else None)
-                torrents[h] = (DOMAIN[url], label if i < labelled else '')
-        # one torrent whose tracker has no host (rtorrent 0.9.8 refuses one with no tracker)
-        h = daemon.load(rig.synthetic_torrents(1, start=start, seed=16, announce_url='http:///announce')[0],
-                        start=False)
-        torrents[h] = ('', '')
-        yield {'daemon': daemon, 'torrents': torrents, 'workdir': workdir}
-    finally:
-        daemon.stop()
+    for url, n, label, labelled in LOADS:
+        bodies = rig.synthetic_torrents(n, start=start, seed=16, announce_url=url)
+        start += n
+        for i, body in enumerate(bodies):
+            h = daemon.load(body, start=False, label=label if i < labelled else None)
+            torrents[h] = (DOMAIN[url], label if i < labelled else '')
+    # one torrent whose tracker has no host (rtorrent 0.9.8 refuses one with no tracker)
+    h = daemon.load(rig.synthetic_torrents(1, start=start, seed=16, announce_url='http:///announce')[0],
+                    start=False)
+    torrents[h] = ('', '')
+    return {'daemon': daemon, 'torrents': torrents, 'workdir': workdir, 'box': made}
 
 
 def web_for(box, **settings):
-    return webapp.client({'t': box['daemon'].url}, **settings)
+    return box['box'].web(**settings)
 
 
 def api(web, **args):

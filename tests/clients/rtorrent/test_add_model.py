@@ -19,11 +19,9 @@ HOSTILE_LABELS = [
 
 
 @pytest.fixture(scope='module')
-def daemon():
+def daemon(make_box):
     """An rtorrent of this module's own, so what we add touches no other test."""
-    d = rig.RTorrentDaemon().start()
-    yield d
-    d.stop()
+    return make_box('add-model').daemon
 
 
 @pytest.fixture
