@@ -59,14 +59,13 @@ def seeder(swarm):
 
 
 @pytest.fixture(scope='module')
-def solo():
-    workdir = rig.make_workdir('pyrotorrent-detail-')
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt')).start()
+def solo(make_box):
+    made = make_box('detail')
+    daemon, workdir = made.daemon, made.workdir
     data = os.path.join(workdir, 'data')
     os.makedirs(data)
     backend = RTorrent(Target('solo', daemon.url, download_roots=(data,)))
-    yield types.SimpleNamespace(daemon=daemon, workdir=workdir, data=data, backend=backend, count=[0])
-    daemon.stop()
+    return types.SimpleNamespace(daemon=daemon, workdir=workdir, data=data, backend=backend, count=[0])
 
 
 def fresh(solo, files=1, size=96 * 1024, start=True, name=None, prepare=None):
