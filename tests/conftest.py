@@ -24,14 +24,31 @@ def swarm():
 
 @pytest.fixture(scope='session')
 def seeder(swarm):
-    """The swarm's seeding rtorrent (rig.RTorrentDaemon on 127.0.0.2): every swarm torrent."""
+    """The swarm's seeding rtorrent (a rig.RTorrentDaemon; its address is .bind): every swarm torrent."""
     return swarm.seeder
 
 
 @pytest.fixture(scope='session')
 def leecher(swarm):
-    """The swarm's leeching rtorrent (127.0.0.3): the torrents it downloaded in full."""
+    """The swarm's leeching rtorrent (its address is .bind): the torrents it downloaded in full."""
     return swarm.leecher
+
+
+@pytest.fixture(scope='module')
+def make_box():
+    """make_box(name, **daemon_options) -> a started tests.webapp.Box (a real rtorrent of the
+    module's own in a fresh rig folder, .web(store=, users=, login_as=, target=, **settings) for
+    an app in front of it); every box made is stopped when the module ends."""
+    from tests.webapp import Box
+    made = []
+
+    def make(name='box', **daemon_options):
+        box = Box(rig.make_workdir('pyrotorrent-%s-' % name), **daemon_options)
+        made.append(box)
+        return box.start()
+    yield make
+    for box in made:
+        box.stop()
 
 
 @pytest.fixture(scope='module')

@@ -1,9 +1,13 @@
-"""The tests' one kind of fake: a socket that misbehaves on purpose (answers garbage, a
-fault, or trickles a byte at a time), for the faults no real daemon or web server can be
-made to produce.  Everything else in the tests is the real component."""
+"""The tests' fakes: a socket that misbehaves on purpose (answers garbage, a fault, or
+trickles a byte at a time), for the faults no real daemon or web server can be made to
+produce; and Totals, a stand-in client whose transfer totals a statistics test moves by
+hand (no daemon's counters can be set).  Everything else in the tests is the real component."""
 import socket
 import threading
 import time
+
+from model.clients.interface import Capabilities
+from model.clients.types import TorrentTotals, TransferTotals
 
 
 class FakeServer:
@@ -63,3 +67,28 @@ def trickle(data, every=0.3):
             conn.sendall(bytes([byte]))
             time.sleep(every)
     return serve
+
+
+class Totals:
+    """A client with torrents whose totals a test moves by hand."""
+    CAPABILITIES = Capabilities(client='Stand-in', actions=(), priorities={}, file_priorities={},
+                                transfer_totals=True)
+
+    def __init__(self, name='box'):
+        self.name = name
+        self.instance = 1
+        self.torrents = {}          # hash -> [up, down, label, tracker, added]
+        self.calls = []
+
+    def add(self, h, label='', tracker='http://tracker.example.org:6969/announce', up=0, down=0, added=0):
+        self.torrents[h] = [up, down, label, tracker, added]
+
+    def move(self, h, up=0, down=0):
+        self.torrents[h][0] += up
+        self.torrents[h][1] += down
+
+    def transfer_totals(self, details=False):
+        self.calls.append(details)
+        return TransferTotals(self.instance, [
+            TorrentTotals(h, up, down, label, added, tracker if details else None, 'name of ' + h if details else None)
+            for h, (up, down, label, tracker, added) in self.torrents.items()], details)

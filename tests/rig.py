@@ -3,7 +3,7 @@
     Tracker          opentracker (Debian's build: whitelist only, never as root, chrooted)
     RTorrentDaemon   a headless rtorrent 0.9.x answering XML-RPC over SCGI (unix or tcp)
     TransmissionDaemon  transmission-daemon 3.00 in the foreground, RPC and peers on loopback
-    Swarm            a tracker, a seeder on 127.0.0.2 and a leecher on 127.0.0.3 sharing a few
+    Swarm            a tracker, a seeder and a leecher (each on its own address()) sharing a few
                      real torrents with awkward names; the leecher really downloads some of them
     Lighttpd         lighttpd -D with a config you write, and spawn_fcgi() for a FastCGI app
 
@@ -667,17 +667,17 @@ class RTorrentDaemon:
     workdir holds rtorrent.rc, session/, download/, rpc.socket (scgi='unix'), rtorrent.log
     and rtorrent.pid.  Give an existing workdir to start again from its saved session (the
     rc file is rewritten, the session kept); start()/stop()/start() works on one object too.
-    Each instance needs its own 127.0.0.x bind address when they should find each other
-    (RIG-NOTES pitfall 1)."""
+    Each instance gets its own loopback bind address (address() unless bind= says otherwise),
+    so that any two can find each other (RIG-NOTES pitfall 1); .bind is the one it got."""
 
-    def __init__(self, workdir=None, bind='127.0.0.2', peer_port=None, scgi='unix',
+    def __init__(self, workdir=None, bind=None, peer_port=None, scgi='unix',
                  scgi_port=None, timeout=30.0, extra_rc='', scgi_rc=None):
         """scgi_rc: rc text to open the unix socket (at .socket_path) instead of the rig's
         own network.scgi.open_local line, e.g. the setup manual's snippet."""
         if scgi not in ('unix', 'tcp'):
             raise ValueError("scgi must be 'unix' or 'tcp', not %r" % (scgi,))
         self.workdir = _workdir(workdir, 'pyrotorrent-rig-rtorrent-')
-        self.bind = bind
+        self.bind = bind or address()
         self.peer_port = peer_port
         self.scgi = scgi
         self.scgi_port = scgi_port
@@ -913,10 +913,10 @@ class TransmissionDaemon:
     settings are rewritten with the same ports).  user/password: RPC authentication.
     It accepts incoming peers on 127.x but never connects out to them (RIG-NOTES)."""
 
-    def __init__(self, workdir=None, bind='127.0.0.1', rpc_port=None, peer_port=None,
+    def __init__(self, workdir=None, bind=None, rpc_port=None, peer_port=None,
                  user=None, password=None, settings=None):
         self.workdir = _workdir(workdir, 'pyrotorrent-rig-transmission-')
-        self.bind = bind
+        self.bind = bind or address()       # RPC and peers, like an rtorrent's: one address each
         self.rpc_port = rpc_port
         self.peer_port = peer_port
         self.user, self.password = user, password
@@ -1074,13 +1074,14 @@ SWARM_TORRENTS = [
 
 
 @contextlib.contextmanager
-def seeder_and_leecher(workdir, seeder_bind, leecher_bind, down_kib):
-    """(seeder, leecher), two rtorrent daemons started in workdir/seeder and workdir/leecher,
-    the leecher's downloads throttled to down_kib KiB/s (so a transfer lasts long enough to
-    be watched); both stopped afterwards."""
+def seeder_and_leecher(workdir, seeder_bind=None, leecher_bind=None, down_kib=None):
+    """(seeder, leecher), two rtorrent daemons started in workdir/seeder and workdir/leecher
+    (each on its own address() unless given one), the leecher's downloads throttled to
+    down_kib KiB/s (so a transfer lasts long enough to be watched); both stopped afterwards."""
     seeder = RTorrentDaemon(os.path.join(workdir, 'seeder'), bind=seeder_bind)
     leecher = RTorrentDaemon(os.path.join(workdir, 'leecher'), bind=leecher_bind,
-                             extra_rc='throttle.global_down.max_rate.set_kb = %d' % down_kib)
+                             extra_rc='' if down_kib is None
+                             else 'throttle.global_down.max_rate.set_kb = %d' % down_kib)
     try:
         seeder.start()
         leecher.start()
@@ -1091,7 +1092,7 @@ def seeder_and_leecher(workdir, seeder_bind, leecher_bind, down_kib):
 
 
 class Swarm:
-    """A tracker, a seeder (127.0.0.2) and a leecher (127.0.0.3), sharing real torrents.
+    """A tracker, a seeder and a leecher (each on its own address()), sharing real torrents.
 
     The seeder seeds every torrent of SWARM_TORRENTS (awkward names, labels on some, a
     multi-file one, 4 KB to 20 MB); once its first announce succeeded, the leecher loads the
@@ -1100,7 +1101,7 @@ class Swarm:
     .torrents: list of dicts with name, hash, label, size, files, downloaded (bool),
     torrent (bytes), torrent_path, data_path.  .timings: seconds per step of start()."""
 
-    def __init__(self, workdir=None, specs=None, seeder_bind='127.0.0.2', leecher_bind='127.0.0.3',
+    def __init__(self, workdir=None, specs=None, seeder_bind=None, leecher_bind=None,
                  scgi='unix'):
         self.workdir = _workdir(workdir, 'pyrotorrent-rig-swarm-')
         self.specs = list(specs if specs is not None else SWARM_TORRENTS)

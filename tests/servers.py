@@ -8,7 +8,11 @@ stopped at exit by tests/rig.py like every other daemon it started.
     redis = Redis().start();  redis.url                     # redis://127.0.0.1:PORT/0
     mc = Memcached().start(); mc.address                    # 127.0.0.1:PORT
     fcgi = FcgiTcp(config_path).start()                     # pyrotorrent.py --fcgi 127.0.0.1:PORT
+    hook = Receiver();        hook.url                      # keeps what a webhook POSTs to it
+    QuietHandler                                            # http.server's file handler, no log
 """
+import http.server
+import json
 import os
 import pwd
 import shutil
@@ -16,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 
 from tests import rig
 from tests.rig import RigError, _Proc, _popen, _register, _unregister, free_port, port_accepts, wait_for
@@ -225,3 +230,38 @@ class FcgiTcp(_Daemon):
     def kill(self):
         self.proc.send(signal.SIGKILL)
         self.proc.wait(5.0)
+
+
+class Receiver(http.server.ThreadingHTTPServer):
+    """Keeps what it is POSTed; answers with `status` (a list: one a request, the last repeated)."""
+
+    def __init__(self, statuses=(204,)):
+        self.bodies, self.statuses = [], list(statuses)
+        super().__init__(('127.0.0.1', 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self):
+        return 'http://127.0.0.1:%d/hook' % self.server_address[1]
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """Receiver's handler: keeps each POST's content type and JSON body, answers the next status."""
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers['Content-Length']))
+        self.server.bodies.append((self.headers['Content-Type'], json.loads(body)))
+        status = self.server.statuses.pop(0) if len(self.server.statuses) > 1 else self.server.statuses[0]
+        self.send_response(status)
+        self.send_header('Content-Length', '0')
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder's files (functools.partial(QuietHandler, directory=...)), logging nothing."""
+
+    def log_message(self, *args):
+        pass

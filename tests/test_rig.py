@@ -90,7 +90,7 @@ def test_multicall_and_fault(seeder):
 def test_load_many_synthetic_and_restart_from_session():
     torrents = rig.synthetic_torrents(500)
     assert len({bencode.info_hash(t) for t in torrents}) == 500
-    daemon = rig.RTorrentDaemon(bind='127.0.0.4', scgi='tcp').start()
+    daemon = rig.RTorrentDaemon(scgi='tcp').start()
     try:
         assert daemon.url.startswith('scgi://127.0.0.1:')
         before = len(daemon.hashes())
@@ -108,7 +108,7 @@ def test_load_many_synthetic_and_restart_from_session():
 
 
 def test_load_reports_a_torrent_rtorrent_rejects():
-    daemon = rig.RTorrentDaemon(bind='127.0.0.5').start()
+    daemon = rig.RTorrentDaemon().start()
     try:
         bad = bencode.encode({'announce': 'http://127.0.0.1:1/announce',
                               'info': {'name': 'a/b', 'length': 1, 'piece length': 16384, 'pieces': b'\0' * 20}})

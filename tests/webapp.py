@@ -2,6 +2,7 @@
 its own process (pyrotorrent.py --http) for a browser."""
 import contextlib
 import html.parser
+import io
 import os
 import re
 import signal
@@ -19,6 +20,8 @@ from tests import rig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+# what the XSS tests' hostile names leave in a page's HTML when they were not escaped
+MARKUP = re.compile(r'<img src=x|<svg onload|<script>window', re.I)
 
 
 def csrf_token(page):
@@ -39,6 +42,41 @@ def client(targets, remote_addr='127.0.0.1', **settings):
     settings.setdefault('REFRESH_SECONDS', 0)
     settings.setdefault('BASE_URL', '')
     return Client(from_address(make_app(config.from_dict(dict(settings, targets=targets))), remote_addr))
+
+
+class Box:
+    """A real rtorrent in a folder of its own (.daemon, a rig.RTorrentDaemon in .workdir/rt, on
+    its own address()), and apps in front of it (.web).  Made by the make_box fixture of
+    tests/conftest.py, which stops it when the test module ends; daemon_options are
+    rig.RTorrentDaemon's (scgi='tcp', extra_rc=...)."""
+
+    def __init__(self, workdir, **daemon_options):
+        self.workdir = workdir
+        self.daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), **daemon_options)
+
+    def start(self):
+        self.daemon.start()
+        return self
+
+    def stop(self):
+        self.daemon.stop()
+
+    def web(self, store=None, users=None, login_as=None, name='t', target=None, **settings):
+        """A test client of an app whose target `name` is this daemon (with the target options
+        `target`), its store at `store` (a file, or a folder for a store.sqlite3 in it; None: no
+        store), these users, logged in when login_as=(user, password); .store_path is the store."""
+        if store is not None and os.path.isdir(store):
+            store = os.path.join(store, 'store.sqlite3')
+        if store is not None:
+            settings['STORE'] = str(store)
+        if users is not None:
+            settings['users'] = users
+        web = client({name: dict({'url': self.daemon.url}, **(target or {}))}, **settings)
+        if login_as is not None:
+            answer = login(web, *login_as)
+            assert answer.status_code == 303, 'logging in as %r: %s' % (login_as[0], answer.status)
+        web.store_path = None if store is None else str(store)
+        return web
 
 
 def from_address(app, remote_addr='127.0.0.1'):
@@ -114,6 +152,46 @@ class Rows(html.parser.HTMLParser):
     @property
     def names(self):
         return [row['cells'][0] for row in self.rows]
+
+
+def post_add(web, files=(), links='', token=None, url='/target/box/add', **fields):
+    """POST the add form: files are (bytes, filename) pairs; the token is web.token unless given."""
+    data = {'csrf_token': web.token if token is None else token, 'links': links,
+            'files': [(io.BytesIO(b), name) for b, name in files]}
+    data.update(fields)
+    return web.post(url, data=data, content_type='multipart/form-data')
+
+
+class Results(html.parser.HTMLParser):
+    """The result list of an add page: [(status, hash, text)], in order."""
+
+    def __init__(self, page):
+        super().__init__()
+        self.items, self._item, self._depth = [], None, 0
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == 'li' and 'data-status' in attrs:
+            self._item = [attrs['data-status'], attrs['data-hash'], []]
+        elif tag == 'a' and self._item is not None:
+            self._item[2].append('[link %s]' % attrs['href'])
+
+    def handle_endtag(self, tag):
+        if tag == 'li' and self._item is not None:
+            self._item[2] = ' '.join(''.join(self._item[2]).split())
+            self.items.append(tuple(self._item))
+            self._item = None
+
+    def handle_data(self, data):
+        if self._item is not None:
+            self._item[2].append(data)
+
+
+def fields(daemon, info_hash):
+    """What an added torrent's options became, read back from its rtorrent (rig.RTorrentDaemon)."""
+    names = ('d.name', 'd.directory', 'd.custom1', 'd.priority', 'd.state')
+    return dict(zip(names, daemon.multicall([(name, [info_hash]) for name in names])))
 
 
 def page_text(page):

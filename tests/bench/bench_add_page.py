@@ -40,7 +40,7 @@ def main():
     parser.add_argument('--labels', type=int, default=20)
     parser.add_argument('--repeat', type=int, default=9)
     args = parser.parse_args()
-    daemon = rig.RTorrentDaemon(bind='127.0.3.10', timeout=300).start()
+    daemon = rig.RTorrentDaemon(timeout=300).start()
     try:
         bodies = rig.synthetic_torrents(args.torrents, seed='bench-add')
         share = -(-len(bodies) // args.labels)

@@ -30,7 +30,7 @@ def main():
     parser.add_argument('--repeat', type=int, default=15)
     args = parser.parse_args()
 
-    daemon = rig.RTorrentDaemon(bind='127.0.0.45').start()
+    daemon = rig.RTorrentDaemon().start()
     try:
         hashes = daemon.load_many(rig.synthetic_torrents(args.torrents))
         backend = RTorrent(daemon.url)

@@ -4,7 +4,7 @@
     .venv/bin/python tests/bench/bench_filters.py [--torrents 10000] [--repeat 7]
 
 Loads N synthetic torrents (stopped, no data), a fifth each announcing to a different
-tracker and a third of them labelled, into a real rtorrent (127.0.2.20) once, keeping its
+tracker and a third of them labelled, into a real rtorrent once, keeping its
 session folder so the next run restarts from it, then prints a table: the raw 16-field
 d.multicall2 round trip (what bench_list.py compares against), the list's first round trip
 with and without the trackers' URLs (commands.LIST_TRACKERS, the cost of the counts), and
@@ -53,7 +53,7 @@ PAGES = [
 def daemon_with(n, workdir):
     saved = os.path.join(workdir, 'session')
     have = len([f for f in os.listdir(saved) if f.endswith('.torrent')]) if os.path.isdir(saved) else 0
-    daemon = rig.RTorrentDaemon(workdir, bind='127.0.2.20', timeout=300)
+    daemon = rig.RTorrentDaemon(workdir, timeout=300)
     start = time.monotonic()
     daemon.start(timeout=300)
     if have != n:

@@ -4,7 +4,7 @@
     .venv/bin/python tests/bench/bench_front.py [--torrents 10000] [--repeat 9]
 
 Uses bench_list.py's setup (N synthetic stopped torrents, loaded once and kept in a session
-folder of this bench's own, on 127.0.1.30) and prints a table of best and median times in
+folder of this bench's own) and prints a table of best and median times in
 milliseconds, each as a ratio to the raw round trip of the list's 16 fields measured in the
 same run:
   - the raw d.multicall2 of 16 fields (what a naive UI asks for every torrent),
@@ -43,7 +43,7 @@ def main():
     args = parser.parse_args()
     workdir = args.workdir or os.path.join(tempfile.gettempdir(), 'pyrotorrent-bench-front-%d' % args.torrents)
     os.makedirs(workdir, exist_ok=True)
-    daemon = daemon_with(args.torrents, workdir, bind='127.0.1.30')
+    daemon = daemon_with(args.torrents, workdir)
     rows = []
     try:
         transport = transport_for(daemon.url, 300)

@@ -54,7 +54,7 @@ PAGES = [
 ]
 
 
-def daemon_with(n, workdir, bind='127.0.0.20'):
+def daemon_with(n, workdir, bind=None):
     """A running rtorrent holding n torrents, from workdir's saved session if it has one."""
     saved = os.path.join(workdir, 'session')
     have = len([f for f in os.listdir(saved) if f.endswith('.torrent')]) if os.path.isdir(saved) else 0

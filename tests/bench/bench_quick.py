@@ -6,7 +6,7 @@ and a raw tiny round trip, measured in the same run.
 
     .venv/bin/python tests/bench/bench_quick.py [--torrents 10000] [--repeat 30]
 
-Its own rtorrent on 127.0.6.30 (session kept in /tmp/pyrotorrent-bench-quick-N between
+Its own rtorrent (session kept in /tmp/pyrotorrent-bench-quick-N between
 runs; bench_list's torrents, all stopped).  Prints best-of-N milliseconds and each row as
 a ratio to the 16-field round trip and to the tiny one.
 """
@@ -37,7 +37,7 @@ def main():
     args = parser.parse_args()
     workdir = os.path.join(tempfile.gettempdir(), 'pyrotorrent-bench-quick-%d' % args.torrents)
     os.makedirs(workdir, exist_ok=True)
-    daemon = daemon_with(args.torrents, workdir, bind='127.0.6.30')
+    daemon = daemon_with(args.torrents, workdir)
     try:
         backend = RTorrent(daemon.url, name='big', timeout=300)
         store = Store.open(os.path.join(tempfile.mkdtemp(prefix='pyrotorrent-bench-store-'), 'store.sqlite3'))

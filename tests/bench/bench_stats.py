@@ -3,7 +3,7 @@
 year of simulated history, the year's page, the worker's memory.
 
     .venv/bin/python tests/bench/bench_stats.py [--torrents 10000] [--repeat 7] [--active 0.1]
-        [--workdir DIR] [--bind 127.0.0.73] [--worker-seconds 60]
+        [--workdir DIR] [--bind ADDRESS] [--worker-seconds 60]
 
 Prints a table (medians of --repeat runs, in milliseconds; ratios to the raw 16-field list
 round trip measured in the same run):
@@ -47,7 +47,7 @@ from tests.workers import WorkerProcess, write_config  # noqa: E402
 from tests.bench.timing import median_ms  # noqa: E402
 
 
-def daemon_with(n, workdir, bind='127.0.0.73'):
+def daemon_with(n, workdir, bind=None):
     """A running rtorrent (at bind) holding n torrents: from workdir's saved session, or
     bench_list's saved one copied, or loaded now."""
     saved = os.path.join(workdir, 'session')
@@ -124,7 +124,7 @@ def main():
     parser.add_argument('--repeat', type=int, default=7)
     parser.add_argument('--active', type=float, default=0.1, help='share of torrents moving data on a day')
     parser.add_argument('--workdir', help='rtorrent folder kept between runs')
-    parser.add_argument('--bind', default='127.0.0.73', help="rtorrent's own loopback address")
+    parser.add_argument('--bind', help="rtorrent's own loopback address (default: rig.address())")
     parser.add_argument('--worker-seconds', type=float, default=60, help='how long the worker process runs')
     args = parser.parse_args()
     n = args.torrents

@@ -68,7 +68,8 @@ def daemon_with(n):
     base = os.environ.get('PYROTORRENT_BENCH_DIR') or tempfile.gettempdir()
     workdir = os.path.join(base, 'pyrotorrent-bench-transmission-%d' % n)
     torrents = os.path.join(workdir, 'config', 'torrents')
-    daemon = rig.TransmissionDaemon(workdir, bind='127.0.0.71', rpc_port=rig.free_port('127.0.0.71'),
+    bind = rig.address()
+    daemon = rig.TransmissionDaemon(workdir, bind=bind, rpc_port=rig.free_port(bind),
                                     settings={'start-added-torrents': False})
     fresh = not os.path.isdir(torrents) or len(os.listdir(torrents)) < n
     if fresh:

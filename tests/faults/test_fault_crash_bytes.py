@@ -25,7 +25,7 @@ STATS_SECONDS = 10              # the least config.py allows
 @pytest.fixture(scope='module')
 def pair(swarm, tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('crash-bytes'))
-    with rig.seeder_and_leecher(workdir, '127.0.0.76', '127.0.0.77', RATE_KB) as (seeder, leecher):
+    with rig.seeder_and_leecher(workdir, down_kib=RATE_KB) as (seeder, leecher):
         yield swarm.tracker, seeder, leecher, workdir
 
 
@@ -81,7 +81,7 @@ def test_a_leecher_killed_mid_transfer_loses_at_most_what_moved_since_the_last_s
 
 def test_a_new_instance_is_sampled_at_once_and_the_gap_says_how_much_may_be_missing(tmp_path):
     from model.stats import Policy, Sampler, time_zone
-    from tests.model.test_stats_model import Totals
+    from tests.fakes import Totals
     store = Store.open(str(tmp_path / 'store.sqlite3'))
     box, sampler = Totals('box'), Sampler(store, Policy(seconds=60, zone=time_zone('UTC')))
     box.add('A' * 40)

@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from tests import rig
 from tests.bench.bench_live import CountingRelay
 from tests.webapp import client, page_text
 
@@ -20,10 +19,8 @@ MARGIN = 1.5                # a busy machine's overrun; a fresh TIMEOUT for the 
 
 
 @pytest.fixture(scope='module')
-def daemon(tmp_path_factory):
-    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('deadline')), bind='127.0.0.53').start()
-    yield d
-    d.stop()
+def daemon(make_box):
+    return make_box('deadline').daemon
 
 
 def test_a_list_page_ends_within_timeout_over_its_two_round_trips(daemon):

@@ -29,8 +29,8 @@ VIEWERS = 10
 def site(tmp_path_factory):
     """(base URL, hung daemon, its relay, other daemon): lighttpd + spawn-fcgi + two rtorrents."""
     work = str(tmp_path_factory.mktemp('hung-other'))
-    hung = rig.RTorrentDaemon(os.path.join(work, 'hung'), bind='127.0.0.51').start()
-    other = rig.RTorrentDaemon(os.path.join(work, 'other'), bind='127.0.0.52').start()
+    hung = rig.RTorrentDaemon(os.path.join(work, 'hung')).start()
+    other = rig.RTorrentDaemon(os.path.join(work, 'other')).start()
     relay = CountingRelay(hung)         # counts the round trips that reached the hung one
     fcgi_dir = os.path.join(work, 'fcgi')
     os.makedirs(fcgi_dir)

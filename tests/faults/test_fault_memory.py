@@ -21,11 +21,10 @@ LOADS = 8
 
 
 @pytest.fixture(scope='module')
-def daemon(tmp_path_factory):
-    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('memory')), bind='127.0.0.54').start()
+def daemon(make_box):
+    d = make_box('memory').daemon
     d.load_many(rig.synthetic_torrents(30))
-    yield d
-    d.stop()
+    return d
 
 
 def overlapping(daemon, paths):

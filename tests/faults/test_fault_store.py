@@ -32,10 +32,8 @@ print('released', flush=True)
 
 
 @pytest.fixture(scope='module')
-def daemon():
-    d = rig.RTorrentDaemon(bind='127.0.0.41').start()
-    yield d
-    d.stop()
+def daemon(make_box):
+    return make_box('fault-store').daemon
 
 
 def test_a_fresh_web_app_logs_in_and_answers_its_list_page_while_another_process_holds_the_write_lock(

@@ -22,9 +22,9 @@ FILES = ['Thème 01.txt', 'CD 2/cover.jpg', 'CD 2/data.bin', 'empty-ish.bin']
 
 
 @pytest.fixture(scope='module')
-def torrent():
-    workdir = rig.make_workdir('pyrotorrent-download-')
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.44').start()
+def torrent(make_box):
+    made = make_box('download')
+    daemon, workdir = made.daemon, made.workdir
     data = os.path.join(workdir, 'data')
     path = rig.make_payload(data, NAME, 700 * 1024 + 5, FILES)
     meta = rig.make_torrent(path, 'http://127.0.0.1:1/announce', os.path.join(workdir, 'a.torrent'),
@@ -33,8 +33,7 @@ def torrent():
     daemon.wait(lambda: daemon.call('d.complete', h) == 1, 30, 'the check')
     backend = RTorrent(Target('dl', daemon.url))
     detail = backend.torrent_detail(h)[1]
-    yield detail, meta
-    daemon.stop()
+    return detail, meta
 
 
 def serve(make):

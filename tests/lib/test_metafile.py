@@ -348,7 +348,7 @@ def servers(made):
     """A server on 127.0.0.1 (allowed by the tests' allow_networks), one on 127.0.0.2 and
     one on [::1] (never allowed): both must never be asked anything."""
     main = _Server('127.0.0.1', made['single'])
-    other = _Server('127.0.0.2', made['single'])
+    other = _Server('127.0.0.2', made['single'])     # a literal: it names test ids, the same in every xdist worker
     try:
         v6 = _Server('::1', made['single'], socket.AF_INET6)
     except OSError:

@@ -1,9 +1,6 @@
 """The webhook: events POSTed as JSON to a local http.server; a server that hangs or fails
 is retried with backoff and never holds up the worker's tick; non-http URLs are refused."""
-import http.server
-import json
 import socket
-import threading
 import time
 
 import pytest
@@ -12,33 +9,8 @@ from lib import config
 from lib.store import Store
 from lib.webhook import Webhook
 from tests import fakes, rig
+from tests.servers import Receiver
 from tests.workers import WorkerProcess, write_config
-
-
-class Receiver(http.server.ThreadingHTTPServer):
-    """Keeps what it is POSTed; answers with `status` (a list: one a request, the last repeated)."""
-
-    def __init__(self, statuses=(204,)):
-        self.bodies, self.statuses = [], list(statuses)
-        super().__init__(('127.0.0.1', 0), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def url(self):
-        return 'http://127.0.0.1:%d/hook' % self.server_address[1]
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers['Content-Length']))
-        self.server.bodies.append((self.headers['Content-Type'], json.loads(body)))
-        status = self.server.statuses.pop(0) if len(self.server.statuses) > 1 else self.server.statuses[0]
-        self.send_response(status)
-        self.send_header('Content-Length', '0')
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
@@ -94,7 +66,7 @@ def test_a_server_that_hangs_has_a_deadline_and_the_worker_ticks_on(tmp_path):
     assert time.monotonic() - started < 5
     assert store.outbox()[0].attempts == 1 and 'no answer within 1 s' in store.outbox()[0].last_error
 
-    daemon = rig.RTorrentDaemon(str(tmp_path / 'rt'), bind='127.0.0.84').start()
+    daemon = rig.RTorrentDaemon(str(tmp_path / 'rt')).start()
     try:
         path = str(tmp_path / 'store.sqlite3')
         cfg = write_config(str(tmp_path / 'config.py'), targets={'t': {'url': daemon.url}}, STORE=path,
@@ -126,7 +98,7 @@ def test_only_http_urls_are_taken():
 
 def test_the_worker_posts_real_events(tmp_path):
     server = Receiver()
-    daemon = rig.RTorrentDaemon(str(tmp_path / 'rt'), bind='127.0.0.85').start()
+    daemon = rig.RTorrentDaemon(str(tmp_path / 'rt')).start()
     try:
         path = str(tmp_path / 'store.sqlite3')
         cfg = write_config(str(tmp_path / 'config.py'), targets={'t': {'url': daemon.url}}, STORE=path,

@@ -23,8 +23,8 @@ def pair(swarm, tmp_path_factory):
     path = rig.make_payload(data, 'Ratio test.bin', SIZE)
     torrent = rig.make_torrent(path, swarm.tracker.announce_url, os.path.join(workdir, 'ratio.torrent'),
                                piece_size_exp=18)
-    seeder = rig.RTorrentDaemon(os.path.join(workdir, 'seeder'), bind='127.0.0.81').start()
-    leecher = rig.RTorrentDaemon(os.path.join(workdir, 'leecher'), bind='127.0.0.82').start()
+    seeder = rig.RTorrentDaemon(os.path.join(workdir, 'seeder')).start()
+    leecher = rig.RTorrentDaemon(os.path.join(workdir, 'leecher')).start()
     try:
         info_hash = seeder.seed(torrent, data, swarm.tracker, label='ratio-test')
         yield {'seeder': seeder, 'leecher': leecher, 'hash': info_hash, 'torrent': torrent, 'workdir': workdir}

@@ -28,7 +28,7 @@ def box(tmp_path_factory):
     """One rtorrent: a torrent seeding, one downloading (its tracker is nowhere), one the
     user stopped."""
     workdir = str(tmp_path_factory.mktemp('schedule'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.80').start()
+    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt')).start()
     data = os.path.join(workdir, 'data')
     path = rig.make_payload(data, 'seeded.bin', 256 * 1024)
     seeding = daemon.load(rig.make_torrent(path, 'http://127.0.0.1:1/announce', os.path.join(workdir, 'a.torrent'),

@@ -24,10 +24,10 @@ PROFILES = {'normal': {'kind': 'own'}, 'paused': {'kind': 'paused'}, 'seed only'
 
 
 @pytest.fixture(scope='module')
-def box(tmp_path_factory):
+def box(make_box):
     """One rtorrent: a torrent seeding (its data here), one downloading (its tracker is nowhere)."""
-    workdir = str(tmp_path_factory.mktemp('quick'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.6.20').start()
+    made = make_box('quick')
+    daemon, workdir = made.daemon, made.workdir
     data = os.path.join(workdir, 'data')
     path = rig.make_payload(data, 'seeded.bin', 256 * 1024)
     seeding = daemon.load(rig.make_torrent(path, 'http://127.0.0.1:1/announce', os.path.join(workdir, 'a.torrent'),
@@ -35,8 +35,7 @@ def box(tmp_path_factory):
     downloading = daemon.load(rig.synthetic_torrents(1, seed='quick-down')[0], start=True)
     daemon.wait(lambda: daemon.call('d.complete', seeding) == 1 and daemon.call('d.is_active', seeding) == 1, 30,
                 'the seeded torrent to be checked and active')
-    yield {'daemon': daemon, 'workdir': workdir, 'data': data, 'seeding': seeding, 'downloading': downloading}
-    daemon.stop()
+    return {'daemon': daemon, 'workdir': workdir, 'data': data, 'seeding': seeding, 'downloading': downloading}
 
 
 @pytest.fixture
@@ -166,7 +165,7 @@ def test_a_real_worker_stops_a_torrent_added_while_paused_within_two_ticks(box, 
 
 
 def test_transmission_started_hashes_and_a_paused_profile_within_one_tick(tmp_path):
-    daemon = rig.TransmissionDaemon(str(tmp_path / 'tr'), bind='127.0.6.21').start()
+    daemon = rig.TransmissionDaemon(str(tmp_path / 'tr')).start()
     try:
         data = str(tmp_path / 'data')
         path = rig.make_payload(data, 'seed.bin', 256 * 1024)

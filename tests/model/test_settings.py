@@ -16,10 +16,10 @@ KiB = 1024
 
 
 @pytest.fixture(scope='module')
-def box(tmp_path_factory):
+def box(make_box):
     """One rtorrent seeding a real torrent (so it is active) and holding a stopped one."""
-    workdir = str(tmp_path_factory.mktemp('settings'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.63').start()
+    made = make_box('settings')
+    daemon, workdir = made.daemon, made.workdir
     data = os.path.join(workdir, 'data')
     path = rig.make_payload(data, 'seeded.bin', 256 * 1024)
     active = daemon.load(rig.make_torrent(path, 'http://127.0.0.1:1/announce', os.path.join(workdir, 'a.torrent'),
@@ -27,8 +27,7 @@ def box(tmp_path_factory):
     daemon.wait(lambda: daemon.call('d.is_active', active) == 1 and daemon.call('d.complete', active) == 1, 30,
                 'the torrent to be checked and active')
     stopped = daemon.load_many(rig.synthetic_torrents(1, seed='settings'))[0]
-    yield {'daemon': daemon, 'workdir': workdir, 'active': active, 'stopped': stopped}
-    daemon.stop()
+    return {'daemon': daemon, 'workdir': workdir, 'active': active, 'stopped': stopped, 'box': made}
 
 
 @pytest.fixture
@@ -40,7 +39,7 @@ def store_path(tmp_path, box):
 
 
 def web_for(box, store_path, **settings):
-    return webapp.client({'t': box['daemon'].url}, STORE=store_path, **settings)
+    return box['box'].web(store_path, **settings)
 
 
 def token(web, path='/target/t/settings'):

@@ -27,7 +27,7 @@ STEP = 0.5                      # seconds between samples
 @pytest.fixture(scope='module')
 def pair(swarm, tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('stats-live'))
-    with rig.seeder_and_leecher(workdir, '127.0.0.70', '127.0.0.71', RATE_KB) as (seeder, leecher):
+    with rig.seeder_and_leecher(workdir, down_kib=RATE_KB) as (seeder, leecher):
         yield swarm.tracker, seeder, leecher, workdir
 
 

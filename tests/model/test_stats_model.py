@@ -9,38 +9,12 @@ import zoneinfo
 import pytest
 
 from lib.store import Store
-from model.clients.interface import Capabilities
-from model.clients.types import TorrentTotals, TransferTotals
 from model.stats import DAY, HOUR, MINUTE, Policy, Reader, Sampler, bucket_start, month_start, \
     range_slots
 from model.clients.trackers import tracker_name
+from tests.fakes import Totals
 
 BERLIN = zoneinfo.ZoneInfo('Europe/Berlin')
-
-
-class Totals:
-    """A client with torrents whose totals a test moves by hand."""
-    CAPABILITIES = Capabilities(client='Stand-in', actions=(), priorities={}, file_priorities={},
-                                transfer_totals=True)
-
-    def __init__(self, name='box'):
-        self.name = name
-        self.instance = 1
-        self.torrents = {}          # hash -> [up, down, label, tracker, added]
-        self.calls = []
-
-    def add(self, h, label='', tracker='http://tracker.example.org:6969/announce', up=0, down=0, added=0):
-        self.torrents[h] = [up, down, label, tracker, added]
-
-    def move(self, h, up=0, down=0):
-        self.torrents[h][0] += up
-        self.torrents[h][1] += down
-
-    def transfer_totals(self, details=False):
-        self.calls.append(details)
-        return TransferTotals(self.instance, [
-            TorrentTotals(h, up, down, label, added, tracker if details else None, 'name of ' + h if details else None)
-            for h, (up, down, label, tracker, added) in self.torrents.items()], details)
 
 
 def at(*args, zone=BERLIN):

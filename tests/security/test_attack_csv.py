@@ -36,7 +36,7 @@ def recorded(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('attack-csv'))
     tracker = rig.Tracker(os.path.join(workdir, 'tracker')).start()
     try:
-        with rig.seeder_and_leecher(workdir, '127.0.0.150', '127.0.0.151', 100000) as (seeder, leecher):
+        with rig.seeder_and_leecher(workdir, down_kib=100000) as (seeder, leecher):
             store = Store.open(os.path.join(workdir, 'store.sqlite3'))
             # a long interval (seeding each torrent takes seconds: a gap would make all a baseline),
             # every call due all the same (tick: the worker's own slack)

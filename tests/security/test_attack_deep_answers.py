@@ -2,7 +2,6 @@
 XML-RPC <array> or <struct>) is that target's error, named in words on its card, its
 list and its API; it is never blamed on the visitor (a 400), and the real rtorrent beside
 it answers as usual.  No real daemon answers like that: the hostile ones are fake sockets."""
-import os
 
 import pytest
 
@@ -55,9 +54,8 @@ def answer_after_request(data):
 
 
 @pytest.fixture(scope='module')
-def targets(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp('deep'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.152').start()
+def targets(make_box):
+    daemon = make_box('deep').daemon
     servers = {name: fakes.FakeServer(answer_after_request(body)) for name, (_, body) in HOSTILE.items()}
     try:
         daemon.load_many(rig.synthetic_torrents(3, seed='deep'))
@@ -71,7 +69,6 @@ def targets(tmp_path_factory):
     finally:
         for server in servers.values():
             server.close()
-        daemon.stop()
 
 
 def test_a_deep_answer_is_the_targets_error_not_the_visitors(targets):

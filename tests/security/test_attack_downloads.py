@@ -20,9 +20,9 @@ SECRET = b'TOP SECRET: another torrent left this file here\n'
 
 
 @pytest.fixture(scope='module')
-def box(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp('attack-dl'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.41').start()
+def box(make_box):
+    made = make_box('attack-dl')
+    daemon, workdir = made.daemon, made.workdir
     adds = os.path.join(workdir, 'adds')
     elsewhere = os.path.join(workdir, 'default')     # rtorrent's default folder, declared nowhere
     for folder in (adds, elsewhere):
@@ -31,10 +31,7 @@ def box(tmp_path_factory):
     os.makedirs(os.path.join(adds, 'secret'))
     with open(os.path.join(adds, 'secret', 'data.bin'), 'wb') as f:
         f.write(SECRET)
-    try:
-        yield {'daemon': daemon, 'workdir': workdir, 'adds': adds, 'elsewhere': elsewhere}
-    finally:
-        daemon.stop()
+    return {'daemon': daemon, 'workdir': workdir, 'adds': adds, 'elsewhere': elsewhere, 'box': made}
 
 
 def hostile_torrent(name, empty, filler=16384):
@@ -50,10 +47,8 @@ def hostile_torrent(name, empty, filler=16384):
 
 def user_client(box, **target):
     users = {'mallory': {'password': auth.hash_password(PASSWORD), 'role': 'user'}}
-    web = webapp.client({'t': dict({'url': box['daemon'].url, 'add_directories': [box['adds']]}, **target)},
-                        users=users)
-    assert webapp.login(web, 'mallory', PASSWORD).status_code == 303
-    return web
+    return box['box'].web(users=users, login_as=('mallory', PASSWORD),
+                          target=dict({'add_directories': [box['adds']]}, **target))
 
 
 def add(web, torrent, directory):

@@ -81,10 +81,8 @@ def test_a_batch_of_slow_links_ends_by_the_batch_deadline(links):
 
 
 @pytest.fixture(scope='module')
-def daemon():
-    d = rig.RTorrentDaemon(bind='127.0.0.23').start()
-    yield d
-    d.stop()
+def daemon(make_box):
+    return make_box('attack-fetch').daemon
 
 
 def test_one_users_slow_links_do_not_hold_anothers(links, daemon, tmp_path):

@@ -3,7 +3,6 @@ over a real rtorrent: a many-MB body is a 413 in words before a byte of it is re
 of 100,000 fields a 413 before it is parsed; the same rules form sent twice (back button,
 double click) leaves one rule, and a rule turned off twice stays off."""
 import io
-import os
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -42,18 +41,15 @@ class Counting(io.BytesIO):
 
 
 @pytest.fixture(scope='module')
-def box(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp('forms'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.153').start()
-    daemon.load_many(rig.synthetic_torrents(2, seed='forms'), label='Linux ISOs')
-    yield daemon, workdir
-    daemon.stop()
+def box(make_box):
+    made = make_box('forms')
+    made.daemon.load_many(rig.synthetic_torrents(2, seed='forms'), label='Linux ISOs')
+    return made
 
 
 @pytest.fixture
 def web(box, tmp_path):
-    daemon, _ = box
-    return webapp.client({'t': daemon.url}, STORE=str(tmp_path / 'store.sqlite3'))
+    return box.web(tmp_path)
 
 
 def token(web, path='/target/t/rules'):

@@ -12,16 +12,14 @@ import urllib.request
 
 import pytest
 
-from tests import rig, webapp
+from tests import webapp
 
 TIMEOUT = 2
 
 
 @pytest.fixture(scope='module')
-def third(tmp_path_factory):
-    daemon = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('third')), bind='127.0.0.42').start()
-    yield daemon
-    daemon.stop()
+def third(make_box):
+    return make_box('third').daemon
 
 
 def visit(url, out, i):

@@ -6,7 +6,6 @@ import os
 import pytest
 
 from lib import bencode, metafile
-from tests import rig
 
 
 def torrent(name, name_utf8=None, files=None):
@@ -29,10 +28,8 @@ def torrent(name, name_utf8=None, files=None):
 
 
 @pytest.fixture(scope='module')
-def daemon():
-    d = rig.RTorrentDaemon(bind='127.0.0.24').start()
-    yield d
-    d.stop()
+def daemon(make_box):
+    return make_box('attack-metafile').daemon
 
 
 def test_the_name_shown_is_the_one_rtorrent_uses(daemon):

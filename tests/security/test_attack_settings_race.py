@@ -6,7 +6,6 @@ one real rtorrent.  Admin A's save reaches rtorrent, whose answer is slow to com
 (held a second on A's side of the socket); admin B saves another limit meanwhile.  Without a
 lock B's value is in rtorrent and A's in the store.
 """
-import os
 import threading
 import time
 
@@ -14,16 +13,14 @@ import pytest
 
 from lib.store import Store
 from model import settings
-from tests import rig, webapp
+from tests import webapp
 
 KiB = 1024
 
 
 @pytest.fixture(scope='module')
-def daemon(tmp_path_factory):
-    rt = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('race') / 'rt'), bind='127.0.0.101').start()
-    yield rt
-    rt.stop()
+def daemon(make_box):
+    return make_box('race').daemon
 
 
 def slow_answer_once(web, after):

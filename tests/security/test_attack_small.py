@@ -8,13 +8,12 @@ import os
 import pytest
 
 from lib import bencode
-from tests import rig, webapp
 
 
 @pytest.fixture(scope='module')
-def box(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp('small'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.43').start()
+def box(make_box):
+    made = make_box('small')
+    daemon, workdir = made.daemon, made.workdir
     data = os.path.join(workdir, 'data')
     os.makedirs(os.path.join(data, 'odd'))
     content = b'two\nlines\n' * 100
@@ -24,11 +23,8 @@ def box(tmp_path_factory):
             b'files': [{b'length': len(content), b'path': [b'line\nbreak.txt']}]}
     h = daemon.load(bencode.encode({b'announce': b'http://127.0.0.1:1/announce', b'info': info}), directory=data)
     daemon.wait(lambda: daemon.call('d.complete', h) == 1, 20, 'the check')
-    web = webapp.client({'t': {'url': daemon.url, 'download_roots': [data]}})
-    try:
-        yield {'daemon': daemon, 'web': web, 'hash': h, 'content': content}
-    finally:
-        daemon.stop()
+    web = made.web(target={'download_roots': [data]})
+    return {'daemon': daemon, 'web': web, 'hash': h, 'content': content}
 
 
 def token(web):

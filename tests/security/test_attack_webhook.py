@@ -8,7 +8,7 @@ from lib.store import Store
 from lib.transport import redacted
 from lib.webhook import Webhook
 from tests import rig
-from tests.model.test_events_webhook import Handler, Receiver
+from tests.servers import Handler, Receiver
 
 PASSWORD, TOKEN, SIG = 'Pa55-w0rd_secret', 'tok3n-VALUE-42', 'S1GNATURE'
 

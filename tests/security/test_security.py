@@ -120,6 +120,7 @@ def test_without_users_only_loopback_is_served_and_every_page_says_so(swarm, tmp
     # a proxy on this machine that forwards a request from elsewhere is not "this machine"
     forwarded = local.get('/target/seeder/', headers={'X-Forwarded-For': '203.0.113.9'})
     assert forwarded.status_code == 403
+    # visitors' addresses, not daemons': any loopback address is this machine
     for remote in ('127.0.0.1', '127.0.0.9', '::1', '::ffff:127.0.0.1'):
         assert make_client(swarm, tmp_path, users={}, remote_addr=remote).get('/').status_code == 200, remote
     open_ = make_client(swarm, tmp_path, users={}, AUTH=False, remote_addr='203.0.113.9')

@@ -7,12 +7,12 @@ window.__xss, and an <img src=x> or <svg> element in the DOM means the markup go
 """
 import json
 import os
-import re
 
 import pytest
 
 from tests import rig, webapp
-from tests.webapp import page_text
+from tests.browser import DOM_CHECK, open_page, wait
+from tests.webapp import MARKUP, page_text
 
 NAME = '"><img src=x onerror=window.__xss=1>\' <svg onload=window.__xss=2>'
 FILES = ['<img src=x onerror=window.__xss=3>.txt', '"onmouseover="window.__xss=4" x=".bin',
@@ -20,25 +20,21 @@ FILES = ['<img src=x onerror=window.__xss=3>.txt', '"onmouseover="window.__xss=4
 LABEL = '</script><script>window.__xss=6</script><img src=x onerror=window.__xss=7>'
 MESSAGE = '"><img src=x onerror=window.__xss=8>'
 QUERY = '"><img src=x onerror=window.__xss=9>'
-MARKUP = re.compile(r'<img src=x|<svg onload|<script>window', re.I)
 
 
 @pytest.fixture(scope='module')
-def hostile(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp('xss'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.9').start()
-    try:
-        data = os.path.join(workdir, 'data')
-        payload = rig.make_payload(data, NAME, 64 * 1024, files=FILES)
-        torrent = rig.make_torrent(payload, 'http://127.0.0.1:1/announce', os.path.join(workdir, 'x.torrent'))
-        info_hash = daemon.load(torrent, directory=data, start=False)
-        daemon.call('d.custom1.set', info_hash, LABEL)
-        daemon.call('d.message.set', info_hash, MESSAGE)
-        assert daemon.call('d.name', info_hash) == NAME and daemon.call('d.custom1', info_hash) == LABEL
-        assert sorted(daemon.call('f.multicall', info_hash, '', 'f.path=')) == sorted([[f] for f in FILES])
-        yield daemon, info_hash
-    finally:
-        daemon.stop()
+def hostile(make_box):
+    made = make_box('xss')
+    daemon, workdir = made.daemon, made.workdir
+    data = os.path.join(workdir, 'data')
+    payload = rig.make_payload(data, NAME, 64 * 1024, files=FILES)
+    torrent = rig.make_torrent(payload, 'http://127.0.0.1:1/announce', os.path.join(workdir, 'x.torrent'))
+    info_hash = daemon.load(torrent, directory=data, start=False)
+    daemon.call('d.custom1.set', info_hash, LABEL)
+    daemon.call('d.message.set', info_hash, MESSAGE)
+    assert daemon.call('d.name', info_hash) == NAME and daemon.call('d.custom1', info_hash) == LABEL
+    assert sorted(daemon.call('f.multicall', info_hash, '', 'f.path=')) == sorted([[f] for f in FILES])
+    return daemon, info_hash
 
 
 def pages(info_hash):
@@ -89,17 +85,6 @@ def server(hostile, tmp_path_factory):
             'targets': {'x': {'url': daemon.url}}}) as url:
         yield url
 
-
-from tests.web.test_browser import open_page, wait  # noqa: E402
-
-DOM_CHECK = """
-var handlers = Array.prototype.filter.call(document.querySelectorAll('*'), function (e) {
-  return Array.prototype.some.call(e.attributes, function (a) { return a.name.indexOf('on') === 0; });
-});
-return {xss: window.__xss === undefined ? null : window.__xss,
-        injected: document.querySelectorAll('img[src="x"], svg[onload], script:not([src])').length + handlers.length,
-        text: document.body.innerText};
-"""
 
 
 def test_no_payload_runs_in_a_real_browser(hostile, server, driver):

@@ -18,8 +18,9 @@ from model import rules, tasks
 from model.clients.rtorrent import RTorrent
 from model.stats import Policy, Sampler, time_zone
 from tests import rig, webapp
-from tests.model.test_stats_model import Totals
-from tests.security.test_xss import DOM_CHECK, MARKUP
+from tests.browser import DOM_CHECK, open_page
+from tests.fakes import Totals
+from tests.webapp import MARKUP
 
 NAME = '"><svg onload=window.__xss=31> <img src=x onerror=window.__xss=32>'
 LABEL = '</script><script>window.__xss=33</script><img src=x onerror=window.__xss=34>'
@@ -33,34 +34,31 @@ PAGES = ['/', '/stats/', '/target/x/stats/', '/target/x/settings', '/target/x/sc
 
 
 @pytest.fixture(scope='module')
-def hostile(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp('xss-new'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.154').start()
-    try:
-        store = Store.open(os.path.join(workdir, 'store.sqlite3'))
-        backend = RTorrent(daemon.url, name='x')
-        tasks.tick(store, backend)                             # the worker's first look: a baseline
-        data = os.path.join(workdir, 'data')
-        payload = rig.make_payload(data, NAME, 32 * 1024)
-        torrent = rig.make_torrent(payload, 'http://127.0.0.1:1/announce', os.path.join(workdir, 'x.torrent'),
-                                   comment=LINK)
-        info_hash = daemon.load(torrent, directory=data, start=False, label=LABEL)
-        daemon.call('d.message.set', info_hash, MESSAGE)
-        rules.save(store, 'x', rules.validate_all([
-            {'name': RULE, 'match': {'label': LABEL}, 'when': {'event': 'added'}, 'do': {'label': LABEL + 'x'}},
-            {'name': LINK, 'match': {'all': True}, 'when': {'ratio': 5}, 'do': 'stop'}],
-            rules.Context(backend.snapshot())), 'test')
-        tasks.tick(store, backend)                             # sees it added; the rule fires
-        box, sampler = Totals('x'), Sampler(store, Policy(seconds=60, zone=time_zone('UTC')))
-        box.add('B' * 40, label=STATS_LABEL, tracker=TRACKER)
-        t = time.time() - 600
-        sampler.sample(box, now=t)
-        for n in range(1, 6):
-            box.move('B' * 40, up=1000, down=10 ** 6)
-            sampler.sample(box, now=t + 60 * n)
-        yield daemon, store.path, info_hash
-    finally:
-        daemon.stop()
+def hostile(make_box):
+    made = make_box('xss-new')
+    daemon, workdir = made.daemon, made.workdir
+    store = Store.open(os.path.join(workdir, 'store.sqlite3'))
+    backend = RTorrent(daemon.url, name='x')
+    tasks.tick(store, backend)                             # the worker's first look: a baseline
+    data = os.path.join(workdir, 'data')
+    payload = rig.make_payload(data, NAME, 32 * 1024)
+    torrent = rig.make_torrent(payload, 'http://127.0.0.1:1/announce', os.path.join(workdir, 'x.torrent'),
+                               comment=LINK)
+    info_hash = daemon.load(torrent, directory=data, start=False, label=LABEL)
+    daemon.call('d.message.set', info_hash, MESSAGE)
+    rules.save(store, 'x', rules.validate_all([
+        {'name': RULE, 'match': {'label': LABEL}, 'when': {'event': 'added'}, 'do': {'label': LABEL + 'x'}},
+        {'name': LINK, 'match': {'all': True}, 'when': {'ratio': 5}, 'do': 'stop'}],
+        rules.Context(backend.snapshot())), 'test')
+    tasks.tick(store, backend)                             # sees it added; the rule fires
+    box, sampler = Totals('x'), Sampler(store, Policy(seconds=60, zone=time_zone('UTC')))
+    box.add('B' * 40, label=STATS_LABEL, tracker=TRACKER)
+    t = time.time() - 600
+    sampler.sample(box, now=t)
+    for n in range(1, 6):
+        box.move('B' * 40, up=1000, down=10 ** 6)
+        sampler.sample(box, now=t + 60 * n)
+    return daemon, store.path, info_hash
 
 
 def test_every_new_page_holds_the_markup_escaped(hostile):
@@ -89,7 +87,6 @@ def test_every_new_page_holds_the_markup_escaped(hostile):
 
 
 pytest.importorskip('selenium.webdriver')
-from tests.web.test_browser import open_page  # noqa: E402
 
 
 @pytest.fixture(scope='module')

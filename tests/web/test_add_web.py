@@ -1,10 +1,9 @@
-"""The add page and its JSON twin against a real rtorrent of this module's own (127.0.0.21):
+"""The add page and its JSON twin against a real rtorrent of this module's own:
 each input kind with its options read back from rtorrent, a link served by a local HTTP
 server, duplicates, mixed batches, refused folders, the upload cap, roles, CSRF, hostile
 names; then the same page in headless Chromium (the form, and a dropped file)."""
 import base64
 import functools
-import html.parser
 import http.server
 import io
 import os
@@ -17,7 +16,9 @@ from werkzeug.wrappers import Request
 
 from lib import auth, bencode, config, metafile, paths
 from tests import rig, webapp
-from tests.webapp import page_text
+from tests.browser import csp_errors, wait
+from tests.servers import QuietHandler
+from tests.webapp import Results, fields, page_text, post_add
 
 PASSWORDS = {'bob': 'bob-secret-2', 'vic': 'vic-secret-3'}
 USERS = {
@@ -27,10 +28,8 @@ USERS = {
 
 
 @pytest.fixture(scope='module')
-def daemon():
-    d = rig.RTorrentDaemon(bind='127.0.0.21').start()
-    yield d
-    d.stop()
+def daemon(make_box):
+    return make_box('add-web').daemon
 
 
 @pytest.fixture(scope='module')
@@ -51,11 +50,6 @@ def served(tmp_path_factory):
     yield folder, 'http://127.0.0.1:%d' % server.server_address[1]
     server.shutdown()
     server.server_close()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 def make_client(daemon, roots, tmp_path, **settings):
@@ -95,48 +89,9 @@ def fresh(n=1):
     return out
 
 
-def post_add(web, files=(), links='', token=None, url='/target/box/add', **fields):
-    """POST the add form: files are (bytes, filename) pairs."""
-    data = {'csrf_token': web.token if token is None else token, 'links': links,
-            'files': [(io.BytesIO(b), name) for b, name in files]}
-    data.update(fields)
-    return web.post(url, data=data, content_type='multipart/form-data')
-
-
-class Results(html.parser.HTMLParser):
-    """The result list of an add page: [(status, hash, text)], in order."""
-
-    def __init__(self, page):
-        super().__init__()
-        self.items, self._item, self._depth = [], None, 0
-        self.feed(page)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == 'li' and 'data-status' in attrs:
-            self._item = [attrs['data-status'], attrs['data-hash'], []]
-        elif tag == 'a' and self._item is not None:
-            self._item[2].append('[link %s]' % attrs['href'])
-
-    def handle_endtag(self, tag):
-        if tag == 'li' and self._item is not None:
-            self._item[2] = ' '.join(''.join(self._item[2]).split())
-            self.items.append(tuple(self._item))
-            self._item = None
-
-    def handle_data(self, data):
-        if self._item is not None:
-            self._item[2].append(data)
-
-
 def results(answer):
     assert answer.status_code == 200, page_text(answer.get_data(as_text=True))
     return Results(answer.get_data(as_text=True)).items
-
-
-def fields(daemon, info_hash):
-    names = ('d.name', 'd.directory', 'd.custom1', 'd.priority', 'd.state')
-    return dict(zip(names, daemon.multicall([(name, [info_hash]) for name in names])))
 
 
 # ---------------------------------------------------------------- each kind, each option
@@ -449,20 +404,6 @@ def browser_server(daemon, roots, tmp_path_factory):
             'BASE_URL': '/torrent', 'STATIC_URL': '/torrent/static', 'REFRESH_SECONDS': 0,
             'targets': {'box': {'url': daemon.url, 'add_directories': roots}}}) as url:
         yield url
-
-
-def wait(driver, condition, what):
-    from selenium.webdriver.support.ui import WebDriverWait
-    return WebDriverWait(driver, 15, poll_frequency=0.05).until(
-        lambda d: condition(d), message='waited 15 s for %s' % what)
-
-
-def csp_errors(driver):
-    try:
-        entries = driver.get_log('browser')
-    except Exception:
-        return []
-    return [e['message'] for e in entries if e.get('level') == 'SEVERE']
 
 
 def test_the_form_uploads_a_file_in_a_browser(driver, browser_server, daemon, roots, tmp_path):

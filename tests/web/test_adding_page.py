@@ -1,5 +1,5 @@
 """The add page after a batch (issue 16, item 7), against a real rtorrent of this module's own
-(127.0.3.1) and links served by a local HTTP server (127.0.3.2): the links not added come
+and links served by a local HTTP server (127.0.3.2): the links not added come
 back in the box and the added ones do not, every kind of refusal reads once, a link into a
 non-public network says how to allow it (the setting to an admin, whom to ask to a user),
 the label box suggests the target's labels (as text); then in headless Chromium a drop on
@@ -16,10 +16,12 @@ import pytest
 
 from lib import auth, metafile
 from tests import rig, webapp
-from tests.web.test_add_web import QuietHandler, Results, csp_errors, fields, post_add, wait
-from tests.webapp import page_text
+from tests.browser import csp_errors, wait
+from tests.servers import QuietHandler
+from tests.webapp import Results, fields, page_text, post_add
 
-RIG_ADDRESS, SERVED_ADDRESS, DEAD_ADDRESS, SILENT_ADDRESS = '127.0.3.1', '127.0.3.2', '127.0.3.3', '127.0.3.4'
+# servers of links, not daemons: inside the one network (127.0.3.0/24) these tests allow links into
+SERVED_ADDRESS, DEAD_ADDRESS, SILENT_ADDRESS = '127.0.3.2', '127.0.3.3', '127.0.3.4'
 PASSWORDS = {'bob': 'bob-secret-2', 'ada': 'ada-secret-4'}
 USERS = {'bob': {'password': auth.hash_password(PASSWORDS['bob']), 'role': 'user'},
          'ada': {'password': auth.hash_password(PASSWORDS['ada']), 'role': 'admin'}}
@@ -27,10 +29,8 @@ HEADINGS = ('Refused', 'Not fetched', 'Not added')
 
 
 @pytest.fixture(scope='module')
-def daemon():
-    d = rig.RTorrentDaemon(bind=RIG_ADDRESS).start()
-    yield d
-    d.stop()
+def daemon(make_box):
+    return make_box('adding-page').daemon
 
 
 @pytest.fixture(scope='module')
@@ -256,8 +256,8 @@ def test_the_label_box_suggests_the_targets_labels_as_text(web, daemon):
 
 
 def test_a_target_that_cannot_answer_still_shows_the_form(tmp_path):
-    port = rig.free_port(RIG_ADDRESS)
-    web = webapp.client({'box': {'url': 'scgi://%s:%d' % (RIG_ADDRESS, port)}})
+    port = rig.free_port(DEAD_ADDRESS)
+    web = webapp.client({'box': {'url': 'scgi://%s:%d' % (DEAD_ADDRESS, port)}})
     answer = web.get('/target/box/add')
     form = Form(answer.get_data(as_text=True))
     assert answer.status_code == 200 and form.links == '' and form.suggestions == [] and form.label_list is None

@@ -224,15 +224,13 @@ def test_manual_test_snippet_works(swarm, tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope='module')
-def crowd():
+def crowd(make_box):
     """An rtorrent with 1,200 (synthetic, stopped) torrents."""
     from tests import rig
-    daemon = rig.RTorrentDaemon(bind='127.0.0.4')
-    daemon.start()
+    daemon = make_box('crowd').daemon
     torrents = rig.synthetic_torrents(1200, seed='crowd')
     hashes = daemon.load_many(torrents)
-    yield daemon, dict(zip(hashes, torrents))
-    daemon.stop()
+    return daemon, dict(zip(hashes, torrents))
 
 
 def test_round_trips_do_not_grow_with_torrents(crowd):

@@ -9,16 +9,15 @@ import os
 import pytest
 
 from tests import webapp
+from tests.browser import open_page, wait
 
 webdriver = pytest.importorskip('selenium.webdriver')
 from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHROMIUM = '/usr/bin/chromium'
 CHROMEDRIVER = '/usr/bin/chromedriver'
-WAIT = 15          # seconds an explicit wait may take before the test fails
 
 # The rows of the torrent table as the browser renders them, read in one go (live.js swaps
 # the table's body every second: element handles would go stale between two calls).
@@ -37,16 +36,6 @@ def server(swarm, tmp_path_factory):
             'BASE_URL': '/torrent', 'STATIC_URL': '/torrent/static', 'REFRESH_SECONDS': 1,
             'targets': {'seeder': {'url': swarm.seeder.url}, 'leecher': {'url': swarm.leecher.url}}}) as url:
         yield url
-
-
-def wait(driver, condition, what):
-    return WebDriverWait(driver, WAIT, poll_frequency=0.05).until(
-        lambda d: condition(d), message='waited %d s for %s' % (WAIT, what))
-
-
-def open_page(driver, url):
-    driver.get(url)
-    wait(driver, lambda d: d.execute_script('return document.readyState') == 'complete', 'the page to load')
 
 
 def rows(driver):

@@ -15,10 +15,8 @@ PASSWORD = 'correct horse battery'
 
 
 @pytest.fixture(scope='module')
-def daemon(tmp_path_factory):
-    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('limits-rt')), bind='127.0.0.44').start()
-    yield d
-    d.stop()
+def daemon(make_box):
+    return make_box('limits-rt').daemon
 
 
 @pytest.fixture(scope='module')

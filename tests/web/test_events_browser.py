@@ -42,7 +42,7 @@ RECORDER = """
 @pytest.fixture(scope='module')
 def box(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('events-browser'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.6.40').start()
+    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt')).start()
     web = os.path.join(workdir, 'web')
     os.makedirs(web)
     try:

@@ -3,7 +3,7 @@ filter), the columns a user chooses (kept per user in the store, or per browser
 session), "Checked x %" in a row during a hash check, and in Chromium: a filter applies on
 choosing, and the live-problem banner and the sticky bulk bar are both visible.
 
-Real rtorrent daemons on 127.0.2.x loaded with torrents of different announce URLs; the
+Real rtorrent daemons loaded with torrents of different announce URLs; the
 expected counts come from what was loaded, the answers from the pages.
 """
 import collections
@@ -32,29 +32,26 @@ PASSWORDS = {'ada': 'ada-password-1', 'bob': 'bob-password-2'}
 
 
 @pytest.fixture(scope='module')
-def box(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp('filters'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.2.1').start()
+def box(make_box):
+    made = make_box('filters')
+    daemon, workdir = made.daemon, made.workdir
     torrents = {}           # hash -> (domain, label)
     start = 0
-    try:
-        for url, n, label, labelled in LOADS:
-            bodies = rig.synthetic_torrents(n, start=start, seed=16, announce_url=url)
-            start += n
-            for i, body in enumerate(bodies):
-                h = daemon.load(body, start=False, label=label if i < labelled else None)
-                torrents[h] = (DOMAIN[url], label if i < labelled else '')
-        # one torrent whose tracker has no host (rtorrent 0.9.8 refuses one with no tracker)
-        h = daemon.load(rig.synthetic_torrents(1, start=start, seed=16, announce_url='http:///announce')[0],
-                        start=False)
-        torrents[h] = ('', '')
-        yield {'daemon': daemon, 'torrents': torrents, 'workdir': workdir}
-    finally:
-        daemon.stop()
+    for url, n, label, labelled in LOADS:
+        bodies = rig.synthetic_torrents(n, start=start, seed=16, announce_url=url)
+        start += n
+        for i, body in enumerate(bodies):
+            h = daemon.load(body, start=False, label=label if i < labelled else None)
+            torrents[h] = (DOMAIN[url], label if i < labelled else '')
+    # one torrent whose tracker has no host (rtorrent 0.9.8 refuses one with no tracker)
+    h = daemon.load(rig.synthetic_torrents(1, start=start, seed=16, announce_url='http:///announce')[0],
+                    start=False)
+    torrents[h] = ('', '')
+    return {'daemon': daemon, 'torrents': torrents, 'workdir': workdir, 'box': made}
 
 
 def web_for(box, **settings):
-    return webapp.client({'t': box['daemon'].url}, **settings)
+    return box['box'].web(**settings)
 
 
 def api(web, **args):
@@ -335,7 +332,7 @@ def test_choosing_a_label_or_tracker_navigates_without_the_button(driver, server
 def test_the_live_problem_banner_and_the_sticky_bulk_bar_are_both_visible(driver, tmp_path):
     """A target of 60 torrents that goes down: scrolled down a short window, the banner
     and the bulk bar are both on the screen, one below the other (rects from the DOM)."""
-    daemon = rig.RTorrentDaemon(str(tmp_path / 'rt'), bind='127.0.2.2').start()
+    daemon = rig.RTorrentDaemon(str(tmp_path / 'rt')).start()
     try:
         daemon.load_many(rig.synthetic_torrents(60, seed=17))
         with webapp.http_server(str(tmp_path), {
@@ -369,7 +366,7 @@ def test_the_live_problem_banner_and_the_sticky_bulk_bar_are_both_visible(driver
 
 def test_transmission_trackers_are_counted_and_filtered_from_torrent_get(tmp_path):
     """torrent-get's `trackers` field, the first of each torrent, through the same domains."""
-    daemon = rig.TransmissionDaemon(str(tmp_path / 'tr'), bind='127.0.2.3').start()
+    daemon = rig.TransmissionDaemon(str(tmp_path / 'tr')).start()
     try:
         want = {}
         for i, url in enumerate(['http://tracker.alpha.example:6969/announce', 'http://tr2.alpha.example/a',

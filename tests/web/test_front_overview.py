@@ -1,8 +1,8 @@
 """The front page as an overview (issue 16, items 4 and 9), against real daemons.
 
-A tracker, a seeder and a throttled leecher of this file's own (127.0.1.1-3) with one
+A tracker, a seeder and a throttled leecher of this file's own with one
 64 MiB transfer in progress and synthetic torrents the tests start, pause and stop; a
-transmission-daemon (127.0.1.20); a target that is not there.  Counts by state, what is
+transmission-daemon; a target that is not there.  Counts by state, what is
 active now and the free space are checked against what the daemons and os.statvfs say;
 headless Chromium measures the page at 390 x 844 and watches it refresh."""
 import os
@@ -27,11 +27,11 @@ COUNT = re.compile(r'<a href="([^"]*)" data-state="(\w+)"[^>]*>[^<]*<span class=
 def box(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('front'))
     data = os.path.join(workdir, 'data')
-    tracker = rig.Tracker(os.path.join(workdir, 'tracker'), host='127.0.1.1').start()
-    seeder = rig.RTorrentDaemon(os.path.join(workdir, 'seeder'), bind='127.0.1.2')
-    leecher = rig.RTorrentDaemon(os.path.join(workdir, 'leecher'), bind='127.0.1.3',
+    tracker = rig.Tracker(os.path.join(workdir, 'tracker'), host=rig.address()).start()
+    seeder = rig.RTorrentDaemon(os.path.join(workdir, 'seeder'))
+    leecher = rig.RTorrentDaemon(os.path.join(workdir, 'leecher'),
                                  extra_rc='throttle.global_down.max_rate.set_kb = %d' % (RATE // 1024))
-    transmission = rig.TransmissionDaemon(os.path.join(workdir, 'tr'), bind='127.0.1.20')
+    transmission = rig.TransmissionDaemon(os.path.join(workdir, 'tr'))
     try:
         for daemon in (seeder, leecher, transmission):
             daemon.start()

@@ -583,7 +583,7 @@ def test_fcgi_on_its_own_socket(self_bound, swarm):
 
 def test_documented_rtorrent_rc(tmp_path):
     """An rtorrent whose SCGI socket comes from docs/examples/rtorrent.rc, and test.py on it."""
-    daemon = rig.RTorrentDaemon(str(tmp_path / 'rt'), bind='127.0.0.7')
+    daemon = rig.RTorrentDaemon(str(tmp_path / 'rt'))
     daemon.scgi_rc = substitute(read_example('rtorrent.rc'), [(DOC_RPC_SOCKET, daemon.socket_path)])
     daemon.start()
     try:

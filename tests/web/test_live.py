@@ -21,7 +21,7 @@ def transfer(swarm, tmp_path_factory):
     path = rig.make_payload(data, 'Live transfer.bin', SIZE)
     torrent = rig.make_torrent(path, swarm.tracker.announce_url, os.path.join(workdir, 'live.torrent'),
                                piece_size_exp=18)
-    with rig.seeder_and_leecher(workdir, '127.0.0.5', '127.0.0.6', RATE // 1024) as (seeder, leecher):
+    with rig.seeder_and_leecher(workdir, down_kib=RATE // 1024) as (seeder, leecher):
         info_hash = seeder.seed(torrent, data, swarm.tracker, label='live')
         leecher.load_many(rig.synthetic_torrents(5, seed='live'))    # stopped, nothing done
         leecher.load(torrent, directory=leecher.download_dir, label='live')
@@ -65,7 +65,7 @@ def test_torrent_page_of_a_running_download_shows_peers_and_a_partial_piece_map(
     page = web.get('/target/leecher/torrent/%s/' % info_hash).get_data(as_text=True)
     text = page_text(page)
     peers = page[page.index('<section id="peers">'):page.index('<section id="trackers">')]
-    assert '127.0.0.5:' in peers and 'libTorrent' in page_text(peers) and 'outgoing' in peers
+    assert seeder.bind + ':' in peers and 'libTorrent' in page_text(peers) and 'outgoing' in peers
     assert re.search(r'<td class="num">100 %</td>', peers)           # the seeder has it all
     fractions = [float(f) for f in re.findall(r'<rect [^>]*fill-opacity="([0-9.]+)"', page)]
     assert fractions and min(fractions) < 1.0 and max(fractions) > 0.0
@@ -73,7 +73,7 @@ def test_torrent_page_of_a_running_download_shows_peers_and_a_partial_piece_map(
     # the seeder's page shows the leecher, incoming, and the tracker's figures
     page = web.get('/target/seeder/torrent/%s/' % info_hash).get_data(as_text=True)
     peers = page[page.index('<section id="peers">'):page.index('<section id="trackers">')]
-    assert '127.0.0.6:' in peers
+    assert leecher.bind + ':' in peers
     # an incomplete file cannot be downloaded yet, and the page says why
     answer = web.get('/target/leecher/torrent/%s/data/Live transfer.bin' % info_hash)
     assert answer.status_code == 404 and 'is not complete yet' in page_text(answer.get_data(as_text=True))

@@ -1,7 +1,7 @@
 """Live pages in a real browser during a real transfer (the list, the torrent page, the front
 page, the settings and statistics pages): headless Chromium, pyroTorrent
 under `pyrotorrent.py --http` with REFRESH_SECONDS = 1, a seeder and a throttled leecher of
-their own (127.0.0.91, 127.0.0.92) on the swarm's tracker, and a spare target (127.0.0.93)
+their own on the swarm's tracker, and a spare target
 that goes down and comes back.  Figures change without a reload; what the user touched
 (focus, ticked boxes, typed text, a chosen option, the scroll position) survives."""
 import os
@@ -38,10 +38,10 @@ def transfer(swarm, tmp_path_factory):
     path = rig.make_payload(data, 'Live pages.bin', SIZE)
     torrent = rig.make_torrent(path, swarm.tracker.announce_url, os.path.join(workdir, 'live.torrent'),
                                piece_size_exp=18)
-    seeder = rig.RTorrentDaemon(os.path.join(workdir, 'seeder'), bind='127.0.0.91')
-    leecher = rig.RTorrentDaemon(os.path.join(workdir, 'leecher'), bind='127.0.0.92',
+    seeder = rig.RTorrentDaemon(os.path.join(workdir, 'seeder'))
+    leecher = rig.RTorrentDaemon(os.path.join(workdir, 'leecher'),
                                  extra_rc='throttle.global_down.max_rate.set_kb = %d' % (RATE // 1024))
-    spare = rig.RTorrentDaemon(os.path.join(workdir, 'spare'), bind='127.0.0.93')
+    spare = rig.RTorrentDaemon(os.path.join(workdir, 'spare'))
     for daemon in (seeder, leecher, spare):
         daemon.start()
     try:
@@ -129,7 +129,7 @@ def test_the_torrent_page_shows_progress_live_and_keeps_what_is_typed(driver, se
     peers = "return document.querySelector('#peers tbody').textContent"
     seen = changes(driver, lambda: driver.execute_script(progress), 'the progress bar to move')
     assert seen == sorted(seen) and 0 < seen[0] < seen[-1] < 1
-    assert '127.0.0.91:' in driver.execute_script(peers)
+    assert seeder.bind + ':' in driver.execute_script(peers)
     assert still_the_same_page(driver)
     assert driver.execute_script('return document.activeElement.name') == 'label'
     assert field.get_attribute('value') == 'typing a new lab'

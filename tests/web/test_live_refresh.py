@@ -22,14 +22,12 @@ KNOWN = re.compile(r'data-live-known="([^"]*)"')
 
 
 @pytest.fixture(scope='module')
-def daemon():
-    """An rtorrent of its own (127.0.0.90) with 30 stopped torrents: adding to it touches no
+def daemon(make_box):
+    """An rtorrent of its own with 30 stopped torrents: adding to it touches no
     other test's lists."""
-    d = rig.RTorrentDaemon(bind='127.0.0.90')
-    d.start()
+    d = make_box('live-refresh').daemon
     d.load_many(rig.synthetic_torrents(30, seed='live-refresh'))
-    yield d
-    d.stop()
+    return d
 
 
 def live_client(daemon, **settings):

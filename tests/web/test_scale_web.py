@@ -59,7 +59,7 @@ def balance_conf(workdir, port, processes, direct_ports):
 
 
 class Stack:
-    """Two FastCGI processes (A on 127.0.0.1, B on 127.0.0.5), lighttpd balancing them on
+    """Two FastCGI processes (A on 127.0.0.1, B on an address() of its own), lighttpd balancing them on
     .url, and .direct[0] / .direct[1] reaching A only / B only."""
 
     def __init__(self, workdir, daemon, options, store_url, counters_url):
@@ -69,7 +69,7 @@ class Stack:
             os.path.join(workdir, 'config.py'), targets={'home': {'url': daemon.url}}, users=self.users,
             session_options=options, STORE=store_url, SHARED_COUNTERS=counters_url, REFRESH_SECONDS=0)
         self.processes = [FcgiTcp(self.config_path, '127.0.0.1').start(),
-                          FcgiTcp(self.config_path, '127.0.0.5').start()]
+                          FcgiTcp(self.config_path, rig.address()).start()]
         port, direct = rig.free_port(), [rig.free_port(), rig.free_port()]
         self.lighttpd = rig.Lighttpd(workdir, balance_conf(workdir, port, self.processes, direct)).start()
         self.url = self.lighttpd.url
@@ -90,10 +90,8 @@ class Stack:
 
 
 @pytest.fixture(scope='module')
-def daemon(tmp_path_factory):
-    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('scale-rt')), bind='127.0.0.71').start()
-    yield d
-    d.stop()
+def daemon(make_box):
+    return make_box('scale-rt').daemon
 
 
 @pytest.fixture(scope='module', params=['redis', 'memcached'])
@@ -171,14 +169,13 @@ def test_forty_guesses_across_both_processes_check_at_most_the_documented_number
     assert 1 <= results.count(401) <= checks_allowed(took), results      # checked; the rest were told to wait
     # the guesses came from 127.0.0.1, as the other tests' logins do: forgive that address
     counters = shared_counters.counters_for(stack.counters_url)
-    for address in ('127.0.0.1', '127.0.0.5'):
+    for address in ('127.0.0.1', stack.processes[1].host):
         for key in auth.LoginThrottle.keys(name, address):
             counters.clear(key)
 
 
 def test_one_process_killed_under_load_loses_no_session(stack):
-    if stack.kind != 'redis':
-        pytest.skip('once is enough (and it ends process A of this stack)')
+    """With either shared session store (each stack), the sessions outlive the process killed."""
     logins = [log_in(stack.url) for _ in range(CLIENTS)]
     assert [answer.status_code for _, answer in logins] == [303] * CLIENTS   # every client is logged in
     sessions = [http for http, _ in logins]
@@ -222,8 +219,6 @@ def test_one_process_killed_under_load_loses_no_session(stack):
 
 
 def test_nginx_in_front_of_both_processes(stack, tmp_path):
-    if stack.kind != 'redis':
-        pytest.skip('once is enough')
     with open(os.path.join(EXAMPLES, 'nginx.conf')) as f:
         snippet = f.read()
     live = [p for p in stack.processes if p.alive()]

@@ -18,26 +18,21 @@ USERS = {name: {'password': auth.hash_password(PASSWORD), 'role': name} for name
 
 
 @pytest.fixture(scope='module')
-def box(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp('schedule-web'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.83').start()
+def box(make_box):
+    made = make_box('schedule-web')
+    daemon, workdir = made.daemon, made.workdir
     data = os.path.join(workdir, 'data')
     path = rig.make_payload(data, 'seeded.iso', 128 * 1024)
     seeding = daemon.load(rig.make_torrent(path, 'http://127.0.0.1:1/announce', os.path.join(workdir, 'a.torrent'),
                                            piece_size_exp=15), directory=data, start=True, label='Linux ISOs')
     stopped = daemon.load_many(rig.synthetic_torrents(2, seed='sched-web'))
     daemon.wait(lambda: daemon.call('d.complete', seeding) == 1, 30, 'the torrent to be checked')
-    yield {'daemon': daemon, 'seeding': seeding, 'stopped': stopped}
-    daemon.stop()
+    return {'daemon': daemon, 'seeding': seeding, 'stopped': stopped, 'box': made}
 
 
 @pytest.fixture
 def web(box, tmp_path):
-    store = str(tmp_path / 'store.sqlite3')
-    client = webapp.client({'t': box['daemon'].url}, STORE=store, TIME_ZONE='Europe/Berlin', users=USERS)
-    webapp.login(client, 'admin', PASSWORD)
-    client.store_path = store
-    return client
+    return box['box'].web(tmp_path, users=USERS, login_as=('admin', PASSWORD), TIME_ZONE='Europe/Berlin')
 
 
 def token(web, path='/target/t/schedule'):

@@ -9,7 +9,7 @@ import pytest
 
 from lib.store import Store
 from model.stats import Policy, Sampler, time_zone
-from tests.model.test_stats_model import Totals
+from tests.fakes import Totals
 from tests.webapp import client
 
 HASH = 'A' * 40

@@ -22,31 +22,28 @@ SINGLE = 'single image.iso'
 
 
 @pytest.fixture(scope='module')
-def box(tmp_path_factory):
+def box(make_box):
     """One rtorrent with a multi-file and a single-file torrent, both complete, their data
     in a download root that also holds a file of nobody's."""
-    workdir = str(tmp_path_factory.mktemp('page'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.31').start()
+    rtorrent = make_box('page')
+    daemon, workdir = rtorrent.daemon, rtorrent.workdir
     data = os.path.join(workdir, 'data')
-    try:
-        made = {}
-        for name, files, size in ((MULTI, FILES, 3 * 1024 * 1024 + 123), (SINGLE, 1, 1024 * 1024 + 7)):
-            path = rig.make_payload(data, name, size, files=files)
-            made[name] = rig.make_torrent(path, 'http://127.0.0.1:1/announce',
-                                          os.path.join(workdir, name.replace('"', '') + '.torrent'), piece_size_exp=16)
-        hashes = {name: daemon.load(body, directory=data, start=True) for name, body in made.items()}
-        for h in hashes.values():
-            daemon.wait(lambda: daemon.call('d.complete', h) == 1, 30, 'rtorrent to check %s' % h)
-        with open(os.path.join(data, 'not a torrent.txt'), 'w') as f:
-            f.write('keep me')
-        yield {'daemon': daemon, 'data': data, 'hashes': hashes, 'metafiles': made, 'workdir': workdir}
-    finally:
-        daemon.stop()
+    made = {}
+    for name, files, size in ((MULTI, FILES, 3 * 1024 * 1024 + 123), (SINGLE, 1, 1024 * 1024 + 7)):
+        path = rig.make_payload(data, name, size, files=files)
+        made[name] = rig.make_torrent(path, 'http://127.0.0.1:1/announce',
+                                      os.path.join(workdir, name.replace('"', '') + '.torrent'), piece_size_exp=16)
+    hashes = {name: daemon.load(body, directory=data, start=True) for name, body in made.items()}
+    for h in hashes.values():
+        daemon.wait(lambda: daemon.call('d.complete', h) == 1, 30, 'rtorrent to check %s' % h)
+    with open(os.path.join(data, 'not a torrent.txt'), 'w') as f:
+        f.write('keep me')
+    return {'daemon': daemon, 'data': data, 'hashes': hashes, 'metafiles': made, 'workdir': workdir,
+            'box': rtorrent}
 
 
 def web_for(box, **target):
-    target = dict({'url': box['daemon'].url, 'download_roots': [box['data']]}, **target)
-    return webapp.client({'t': target})
+    return box['box'].web(target=dict({'download_roots': [box['data']]}, **target))
 
 
 def token_of(web):
@@ -400,7 +397,7 @@ def site(box, tmp_path_factory):
 
 def test_browser_walk_list_torrent_files_priority_stop_start(box, site, driver):
     from selenium.webdriver.common.by import By
-    from tests.web.test_browser import open_page, wait
+    from tests.browser import open_page, wait
     daemon, h = box['daemon'], box['hashes'][MULTI]
     open_page(driver, site + '/target/t/')
     driver.find_element(By.CSS_SELECTOR, 'tr[data-hash="%s"] td.name a' % h).click()

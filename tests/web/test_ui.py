@@ -1,6 +1,6 @@
 """Issue 16 in a real browser: phone and desktop layouts, the bulk bar, the keyboard.
 
-One real rtorrent (127.0.0.96) with a few complete torrents behind pyrotorrent.py --http;
+One real rtorrent with a few complete torrents behind pyrotorrent.py --http;
 headless Chromium measures the pages from the DOM (no sideways scrolling at 360 px, the
 first torrent row on the first screen), walks them by keyboard, and applies the bulk bar,
 reading every outcome back from rtorrent itself.
@@ -24,22 +24,19 @@ PHONE, DESKTOP = (360, 740), (1280, 900)
 
 
 @pytest.fixture(scope='module')
-def box(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp('ui'))
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.96').start()
+def box(make_box):
+    made = make_box('ui')
+    daemon, workdir = made.daemon, made.workdir
     data = os.path.join(workdir, 'data')
-    try:
-        hashes = {}
-        for i, name in enumerate(NAMES):
-            path = rig.make_payload(data, name, 256 * 1024 + i, files=3 if name == 'album' else 1)
-            body = rig.make_torrent(path, 'http://127.0.0.1:1/announce', os.path.join(workdir, '%d.torrent' % i),
-                                    piece_size_exp=16)
-            hashes[name] = daemon.load(body, directory=data, start=i != 1, label='linux' if i == 0 else None)
-        for h in (hashes[NAMES[0]], hashes[NAMES[2]]):      # the stopped one is never checked
-            daemon.wait(lambda: daemon.call('d.complete', h) == 1, 30, 'rtorrent to check %s' % h)
-        yield {'daemon': daemon, 'hashes': hashes, 'data': data, 'workdir': workdir}
-    finally:
-        daemon.stop()
+    hashes = {}
+    for i, name in enumerate(NAMES):
+        path = rig.make_payload(data, name, 256 * 1024 + i, files=3 if name == 'album' else 1)
+        body = rig.make_torrent(path, 'http://127.0.0.1:1/announce', os.path.join(workdir, '%d.torrent' % i),
+                                piece_size_exp=16)
+        hashes[name] = daemon.load(body, directory=data, start=i != 1, label='linux' if i == 0 else None)
+    for h in (hashes[NAMES[0]], hashes[NAMES[2]]):      # the stopped one is never checked
+        daemon.wait(lambda: daemon.call('d.complete', h) == 1, 30, 'rtorrent to check %s' % h)
+    return {'daemon': daemon, 'hashes': hashes, 'data': data, 'workdir': workdir}
 
 
 @pytest.fixture(scope='module')
@@ -123,23 +120,31 @@ def test_the_first_torrent_is_on_the_first_screen_of_a_phone(driver, server, box
     assert top <= height, 'the first row ends at %d px of a %d px screen' % (top, height)
 
 
-def test_screenshots_of_each_page(driver, server, box):
-    """Set PYROTORRENT_SCREENSHOTS=docs/screenshots to save what each page looks like."""
-    folder = os.environ.get('PYROTORRENT_SCREENSHOTS')
-    if not folder:
-        pytest.skip('PYROTORRENT_SCREENSHOTS is not set')
+def screenshot(driver, path):
+    """Save the viewport as a PNG at path; assert it is one, as wide as the page's viewport."""
+    assert driver.save_screenshot(path), path
+    with open(path, 'rb') as f:
+        head = f.read(24)
+    width = driver.execute_script('return Math.round(window.innerWidth * window.devicePixelRatio)')
+    assert head[:8] == b'\x89PNG\r\n\x1a\n' and int.from_bytes(head[16:20], 'big') == width, (path, head)
+
+
+def test_screenshots_of_each_page(driver, server, box, tmp_path):
+    """Every page in both layouts and in dark mode; set PYROTORRENT_SCREENSHOTS=docs/screenshots
+    to keep the pictures (else they go to a temporary folder)."""
+    folder = os.environ.get('PYROTORRENT_SCREENSHOTS') or str(tmp_path)
     os.makedirs(folder, exist_ok=True)
     every = page_states(server, box)
     shots = dict(pages(server, box), **{k: every[k] for k in ('settings', 'stats', 'schedule', 'rules', 'events')})
     for page, url in shots.items():
         for size_name, size in (('desktop', DESKTOP), ('phone', (390, 844))):
             open_page(driver, url, size)
-            driver.save_screenshot(os.path.join(folder, '%s-%s.png' % (page, size_name)))
+            screenshot(driver, os.path.join(folder, '%s-%s.png' % (page, size_name)))
     driver.execute_cdp_cmd('Emulation.setEmulatedMedia', {'features': [{'name': 'prefers-color-scheme', 'value': 'dark'}]})
     try:
         for page in ('list', 'torrent'):
             open_page(driver, pages(server, box)[page], DESKTOP)
-            driver.save_screenshot(os.path.join(folder, '%s-dark.png' % page))
+            screenshot(driver, os.path.join(folder, '%s-dark.png' % page))
     finally:
         driver.execute_cdp_cmd('Emulation.setEmulatedMedia', {'features': []})
 

@@ -19,7 +19,7 @@ RATE_KB = 384                   # the leecher's limit: the transfer lasts about 
 @pytest.fixture(scope='module')
 def pair(swarm, tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('scale-stats'))
-    with rig.seeder_and_leecher(workdir, '127.0.0.73', '127.0.0.74', RATE_KB) as (seeder, leecher):
+    with rig.seeder_and_leecher(workdir, down_kib=RATE_KB) as (seeder, leecher):
         yield swarm.tracker, seeder, leecher, workdir
 
 

@@ -19,10 +19,8 @@ KiB = 1024
 
 
 @pytest.fixture(scope='module')
-def daemon(tmp_path_factory):
-    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('scale-worker-rt')), bind='127.0.0.72').start()
-    yield d
-    d.stop()
+def daemon(make_box):
+    return make_box('scale-worker-rt').daemon
 
 
 @pytest.fixture

@@ -12,10 +12,8 @@ from tests.workers import WorkerProcess, write_config
 
 
 @pytest.fixture(scope='module')
-def daemon(tmp_path_factory):
-    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('worker-rt')), bind='127.0.0.61').start()
-    yield d
-    d.stop()
+def daemon(make_box):
+    return make_box('worker-rt').daemon
 
 
 def setup(tmp_path, daemon, **more):

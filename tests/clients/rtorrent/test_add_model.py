@@ -19,11 +19,9 @@ HOSTILE_LABELS = [
 
 
 @pytest.fixture(scope='module')
-def daemon():
-    """An rtorrent of this module's own (127.0.0.11), so what we add touches no other test."""
-    d = rig.RTorrentDaemon(bind='127.0.0.11').start()
-    yield d
-    d.stop()
+def daemon(make_box):
+    """An rtorrent of this module's own, so what we add touches no other test."""
+    return make_box('add-model').daemon
 
 
 @pytest.fixture
@@ -311,7 +309,7 @@ def test_the_daemons_own_rules_win_and_the_result_says_so(tmp_path):
     setups do): the torrent stays added, and the note tells what became of the options."""
     hooks = ('method.set_key = event.download.inserted_new, relabel, "d.custom1.set=auto"\n'
              'method.set_key = event.download.inserted_new, move, "d.directory.set=/srv/auto"\n')
-    d = rig.RTorrentDaemon(bind='127.0.0.12', extra_rc=hooks).start()
+    d = rig.RTorrentDaemon(extra_rc=hooks).start()
     try:
         rt = RTorrent(d.url)
         mine, plain = fresh(2)

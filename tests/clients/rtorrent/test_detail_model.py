@@ -2,7 +2,7 @@
 
 Every figure is compared with rtorrent's own answer to the single command, every action's
 effect is read back from rtorrent.  Two rigs of this module's own (their torrents get
-stopped, relabelled and erased): a swarm (tracker, seeder 127.0.0.41, leecher 127.0.0.42,
+stopped, relabelled and erased): a swarm (tracker, seeder, leecher,
 the leecher throttled so one transfer is in progress: peers), and a lone daemon for actions.
 """
 import os
@@ -43,7 +43,7 @@ class Trips:
 
 @pytest.fixture(scope='module')
 def swarm():
-    s = rig.Swarm(specs=SPECS, seeder_bind='127.0.0.41', leecher_bind='127.0.0.42').start()
+    s = rig.Swarm(specs=SPECS).start()
     s.leecher.call('throttle.global_down.max_rate.set_kb', '', 32)
     s.slow = next(t for t in s.torrents if t['name'] == 'slow transfer.bin')
     s.leecher.load(s.slow['torrent'], directory=s.leecher.download_dir, start=True)
@@ -59,14 +59,13 @@ def seeder(swarm):
 
 
 @pytest.fixture(scope='module')
-def solo():
-    workdir = rig.make_workdir('pyrotorrent-detail-')
-    daemon = rig.RTorrentDaemon(os.path.join(workdir, 'rt'), bind='127.0.0.43').start()
+def solo(make_box):
+    made = make_box('detail')
+    daemon, workdir = made.daemon, made.workdir
     data = os.path.join(workdir, 'data')
     os.makedirs(data)
     backend = RTorrent(Target('solo', daemon.url, download_roots=(data,)))
-    yield types.SimpleNamespace(daemon=daemon, workdir=workdir, data=data, backend=backend, count=[0])
-    daemon.stop()
+    return types.SimpleNamespace(daemon=daemon, workdir=workdir, data=data, backend=backend, count=[0])
 
 
 def fresh(solo, files=1, size=96 * 1024, start=True, name=None, prepare=None):
@@ -172,7 +171,7 @@ def test_detail_of_a_transfer_in_progress_has_peers_on_both_sides(swarm, seeder)
     t = detail.torrent
     assert t.state == 'downloading' and t.eta is not None and t.eta > 0
     peer = detail.peers[0]
-    assert peer.address == '127.0.0.41' and peer.incoming is False and peer.down_total > 0
+    assert peer.address == swarm.seeder.bind and peer.incoming is False and peer.down_total > 0
     own = swarm.leecher.call('p.multicall', h, '', 'p.address=', 'p.port=', 'p.client_version=',
                              'p.is_incoming=', 'p.is_encrypted=', 'p.is_snubbed=')
     assert [(p.address, p.port, p.client, p.incoming, p.encrypted, p.snubbed) for p in detail.peers] == \
@@ -181,7 +180,7 @@ def test_detail_of_a_transfer_in_progress_has_peers_on_both_sides(swarm, seeder)
     assert len(detail.pieces) == min(100, detail.chunks) and all(0.0 <= x <= 1.0 for x in detail.pieces)
 
     seen = seeder.torrent_detail(h)[1]                          # the seeder sees the leecher
-    leechers = [p for p in seen.peers if p.address == '127.0.0.42']
+    leechers = [p for p in seen.peers if p.address == swarm.leecher.bind]
     assert leechers and leechers[0].incoming is True and leechers[0].percent < 100
 
 

@@ -12,8 +12,8 @@ from tests.webapp import page_text
 @pytest.fixture(scope='module')
 def pair(swarm, tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('encryption'))
-    seeder = rig.RTorrentDaemon(os.path.join(workdir, 'seeder'), bind='127.0.0.64').start()
-    leecher = rig.RTorrentDaemon(os.path.join(workdir, 'leecher'), bind='127.0.0.65').start()
+    seeder = rig.RTorrentDaemon(os.path.join(workdir, 'seeder')).start()
+    leecher = rig.RTorrentDaemon(os.path.join(workdir, 'leecher')).start()
     web = webapp.client({'seeder': seeder.url, 'leecher': leecher.url}, STORE=os.path.join(workdir, 'store.sqlite3'))
     yield seeder, leecher, web, workdir, swarm.tracker
     leecher.stop()
@@ -63,7 +63,7 @@ def test_both_preferring_encryption_transfer_encrypted(pair):
                      and leecher.call('d.completed_bytes', info_hash) > 0, 60, 'the transfer to begin')
         page = web.get('/target/leecher/torrent/%s/' % info_hash).get_data(as_text=True)
         peers = page_text(page[page.index('<section id="peers">'):page.index('<section id="trackers">')])
-        assert '127.0.0.64' in peers and 'outgoing, encrypted' in peers
+        assert seeder.bind in peers and 'outgoing, encrypted' in peers
     finally:
         leecher.call('throttle.global_down.max_rate.set_kb', '', 0)
     leecher.wait(lambda: leecher.call('d.complete', info_hash) == 1, 60, 'the download to complete')

@@ -1,7 +1,6 @@
 """Backend.snapshot (the worker's look at every torrent, its numbers packed in one text a
 torrent) against a real rtorrent: every field of every Seen is what rtorrent answers to the
-single command, texts holding ':', quotes, '<' and non-ASCII included.  Its own daemon on
-127.0.5.30 (loopback addresses 127.0.5.x belong to this file)."""
+single command, texts holding ':', quotes, '<' and non-ASCII included.  Its own daemon."""
 import pytest
 
 from model.clients.rtorrent import RTorrent
@@ -11,9 +10,8 @@ ODD = ['a:b:c', 'Jazz "live" <1997> & more', 'Thème : deux', '']
 
 
 @pytest.fixture(scope='module')
-def daemon(tmp_path_factory):
-    d = rig.RTorrentDaemon(str(tmp_path_factory.mktemp('snap')), bind='127.0.5.30')
-    d.start()
+def daemon(make_box):
+    d = make_box('snap').daemon
     hashes = d.load_many(rig.synthetic_torrents(6, seed='snapshot'))
     d.wait(lambda: d.call('view.size', '', 'main') == 6, 30, 'rtorrent to list 6 torrents')
     for i, h in enumerate(hashes):
@@ -22,8 +20,7 @@ def daemon(tmp_path_factory):
         d.call('d.priority.set', h, i % 4)
     d.call('d.message.set', hashes[0], 'Tracker: [Failure reason "unregistered: torrent"]')
     d.call('d.message.set', hashes[1], 'Thème: 404 <Not Found>')
-    yield d, hashes
-    d.stop()
+    return d, hashes
 
 
 def test_the_snapshot_is_what_rtorrent_says_field_by_field(daemon):

@@ -29,7 +29,7 @@ def box(tmp_path_factory):
     """A daemon seeding a multi-file and a single-file torrent (their data checked complete),
     plus 12 synthetic stopped ones with labels."""
     workdir = str(tmp_path_factory.mktemp('trm'))
-    daemon = rig.TransmissionDaemon(os.path.join(workdir, 'tr'), bind='127.0.0.51').start()
+    daemon = rig.TransmissionDaemon(os.path.join(workdir, 'tr')).start()
     data = os.path.join(workdir, 'data')
     try:
         hashes, bodies = {}, {}
@@ -262,15 +262,15 @@ def test_erase_keeps_or_deletes_data_by_transmission_or_by_pyrotorrent(box, tmp_
 
 
 def test_a_restarted_daemon_with_a_new_session_id_is_transparent(tmp_path):
-    daemon = rig.TransmissionDaemon(str(tmp_path / 'tr'), bind='127.0.0.52').start()
+    daemon = rig.TransmissionDaemon(str(tmp_path / 'tr')).start()
     try:
         t = Transmission(daemon.url, name='restarted')
         t.transport.__class__ = Counting
         t.version()
         first = t.transport.session_id
         daemon.stop()
-        with pytest.raises(Unreachable, match="Transmission 'restarted' at http://127.0.0.52:%d/transmission/rpc "
-                                              "is not reachable: connection refused" % daemon.rpc_port):
+        with pytest.raises(Unreachable, match="Transmission 'restarted' at http://%s:%d/transmission/rpc "
+                                              "is not reachable: connection refused" % (daemon.bind, daemon.rpc_port)):
             t.version()
         daemon.start()
         Counting.calls = 0
@@ -281,15 +281,16 @@ def test_a_restarted_daemon_with_a_new_session_id_is_transparent(tmp_path):
 
 
 def test_wrong_credentials_are_said_in_words(tmp_path):
-    daemon = rig.TransmissionDaemon(str(tmp_path / 'tr'), bind='127.0.0.53', user='ann', password='p@ss:w/rd').start()
+    daemon = rig.TransmissionDaemon(str(tmp_path / 'tr'), user='ann', password='p@ss:w/rd').start()
     try:
         assert Transmission(daemon.url, name='ok').version()[0].startswith('3.00')
-        wrong = 'http://ann:nope@127.0.0.53:%d/transmission/rpc' % daemon.rpc_port
+        wrong = 'http://ann:nope@%s:%d/transmission/rpc' % (daemon.bind, daemon.rpc_port)
         with pytest.raises(LoginRefused) as caught:
             Transmission(wrong, name='locked').version()
-        assert str(caught.value) == ("Transmission 'locked' at http://ann:***@127.0.0.53:%d/transmission/rpc "
-                                     "refused pyroTorrent: wrong user name or password (HTTP 401)" % daemon.rpc_port)
-        bare = 'http://127.0.0.53:%d/transmission/rpc' % daemon.rpc_port
+        assert str(caught.value) == ("Transmission 'locked' at http://ann:***@%s:%d/transmission/rpc "
+                                     "refused pyroTorrent: wrong user name or password (HTTP 401)"
+                                     % (daemon.bind, daemon.rpc_port))
+        bare = 'http://%s:%d/transmission/rpc' % (daemon.bind, daemon.rpc_port)
         with pytest.raises(LoginRefused, match='wants a user name and password'):
             Transmission(bare, name='bare').version()
     finally:
@@ -317,8 +318,8 @@ def test_an_answer_larger_than_the_cap_or_too_slow_is_refused_in_words(box):
 def test_a_real_transfer_from_an_rtorrent_seeder(tmp_path):
     """rtorrent connects to Transmission (add_peer, a rig-only call): Transmission takes
     incoming peers on loopback, though it never connects out to 127.x itself."""
-    seeder = rig.RTorrentDaemon(str(tmp_path / 'rt'), bind='127.0.0.55').start()
-    daemon = rig.TransmissionDaemon(str(tmp_path / 'tr'), bind='127.0.0.54').start()
+    seeder = rig.RTorrentDaemon(str(tmp_path / 'rt')).start()
+    daemon = rig.TransmissionDaemon(str(tmp_path / 'tr')).start()
     try:
         data = str(tmp_path / 'data')
         path = rig.make_payload(data, 'transfer ü.bin', 4 * 1024 * 1024 + 3)

@@ -21,7 +21,7 @@ from tests.webapp import page_text
 
 @pytest.fixture(scope='module')
 def daemon(tmp_path_factory):
-    d = rig.TransmissionDaemon(str(tmp_path_factory.mktemp('trs') / 'tr'), bind='127.0.0.71').start()
+    d = rig.TransmissionDaemon(str(tmp_path_factory.mktemp('trs') / 'tr')).start()
     yield d
     d.stop()
 
@@ -119,7 +119,7 @@ def test_encryption_presets_and_the_refused_ones(daemon, store_path):
 
 
 def test_a_daemon_restarted_mid_session_keeps_its_settings(tmp_path):
-    d = rig.TransmissionDaemon(str(tmp_path / 'tr'), bind='127.0.0.72').start()
+    d = rig.TransmissionDaemon(str(tmp_path / 'tr')).start()
     try:
         store = str(tmp_path / 's.sqlite3')
         web = webapp.client({'tr': {'url': d.url, 'client': 'transmission'}}, STORE=store)
@@ -149,8 +149,8 @@ def test_a_daemon_restarted_mid_session_keeps_its_settings(tmp_path):
 def test_statistics_and_the_snapshot_of_a_real_transfer_to_transmission(tmp_path):
     """rtorrent seeds to Transmission (add_peer); the sampler records the bytes Transmission
     counted (downloadedEver), by target, label and torrent; the snapshot sees it seeding."""
-    seeder = rig.RTorrentDaemon(str(tmp_path / 'rt'), bind='127.0.0.74').start()
-    d = rig.TransmissionDaemon(str(tmp_path / 'tr'), bind='127.0.0.73').start()
+    seeder = rig.RTorrentDaemon(str(tmp_path / 'rt')).start()
+    d = rig.TransmissionDaemon(str(tmp_path / 'tr')).start()
     try:
         data = str(tmp_path / 'data')
         size = 3 * 1024 * 1024 + 11

@@ -31,7 +31,7 @@ MARKUP = re.compile(r'<img src=x|<svg onload|<script>window', re.I)
 @pytest.fixture(scope='module')
 def box(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp('trw'))
-    daemon = rig.TransmissionDaemon(os.path.join(workdir, 'tr'), bind='127.0.0.61').start()
+    daemon = rig.TransmissionDaemon(os.path.join(workdir, 'tr')).start()
     data = os.path.join(workdir, 'data')
     try:
         hashes, bodies = {}, {}
@@ -267,19 +267,19 @@ def test_hostile_names_and_labels_stay_text(box):
 
 
 def test_rtorrent_and_transmission_side_by_side_one_down_or_locked(box, tmp_path):
-    rt = rig.RTorrentDaemon(str(tmp_path / 'rt'), bind='127.0.0.62').start()
-    locked = rig.TransmissionDaemon(str(tmp_path / 'locked'), bind='127.0.0.63', user='ann', password='secret').start()
+    rt = rig.RTorrentDaemon(str(tmp_path / 'rt')).start()
+    locked = rig.TransmissionDaemon(str(tmp_path / 'locked'), user='ann', password='secret').start()
     try:
         rt.load(rig.synthetic_torrents(1, start=3000)[0], start=False)
-        wrong = 'http://ann:wrong@127.0.0.63:%d/transmission/rpc' % locked.rpc_port
+        wrong = 'http://ann:wrong@%s:%d/transmission/rpc' % (locked.bind, locked.rpc_port)
         web = webapp.client({'rt': rt.url, 'tr': {'url': box['daemon'].url, 'client': 'transmission'},
                              'locked': {'url': wrong, 'client': 'transmission'},
                              'gone': {'url': 'http://127.0.0.1:%d/transmission/rpc' % rig.free_port(),
                                       'client': 'transmission'}})
         text = page_text(web.get('/').get_data(as_text=True))
         assert 'rTorrent 0.9' in text and 'Transmission 3.00' in text
-        assert "Transmission 'locked' at http://ann:***@127.0.0.63:%d/transmission/rpc refused pyroTorrent: " \
-               "wrong user name or password (HTTP 401)" % locked.rpc_port in text
+        assert "Transmission 'locked' at http://ann:***@%s:%d/transmission/rpc refused pyroTorrent: " \
+               "wrong user name or password (HTTP 401)" % (locked.bind, locked.rpc_port) in text
         assert "Transmission 'gone' at" in text and 'is not reachable: connection refused' in text
         assert 'wrong' not in text.replace('wrong user name', '')        # the password never shows
         locked.stop()                     # down mid-session: the others as before
@@ -292,7 +292,7 @@ def test_rtorrent_and_transmission_side_by_side_one_down_or_locked(box, tmp_path
 
 
 def test_a_daemon_restarted_mid_session_is_transparent_to_pages(tmp_path):
-    daemon = rig.TransmissionDaemon(str(tmp_path / 'tr'), bind='127.0.0.64').start()
+    daemon = rig.TransmissionDaemon(str(tmp_path / 'tr')).start()
     try:
         daemon.add(rig.synthetic_torrents(1, start=4000)[0], paused=True)
         web = webapp.client({'tr': {'url': daemon.url, 'client': 'transmission'}})
