@@ -32,7 +32,7 @@ import time
 
 import requests
 
-from lib import bencode
+from lib import bencode, xmlrpc
 from lib import config as configuration
 from model.clients import backend_for
 from tests import rig
@@ -90,9 +90,11 @@ def metainfo(name, size, announce_url):
 class Traffic:
     """One broadcast after another from the seeder to the leecher; the oldest erased."""
 
-    def __init__(self, swarm, backends, fresh_dir, size, keep):
+    def __init__(self, swarm, backends, fresh_dir, size, keep, rate_kib):
         self.swarm, self.backends, self.fresh_dir = swarm, backends, fresh_dir
         self.size, self.keep = size, keep
+        self.patience = max(300.0, 4.0 * size / (rate_kib << 10))    # seconds a round may take
+        self.started_at = 0.0
         self.rounds = []               # info hashes of the broadcasts, oldest first
         self.number = 0
 
@@ -112,16 +114,22 @@ class Traffic:
         torrent_path = os.path.join(self.swarm.workdir, 'broadcast.torrent')
         data = rig.make_torrent(path, self.swarm.tracker.announce_url, torrent_path, piece_size_exp=18)
         os.unlink(torrent_path)
-        info_hash = self.swarm.seeder.seed(data, self.fresh_dir, self.swarm.tracker, label='Demo')
+        self.rounds.append(bencode.info_hash(data))       # first: erased in its turn even if a step below fails
+        self.swarm.seeder.seed(data, self.fresh_dir, self.swarm.tracker, label='Demo')
         self.swarm.leecher.load(data, directory=self.swarm.leecher.download_dir, label='Demo')
-        self.rounds.append(info_hash)
         print('demo: %s from the seeder to the leecher' % name, flush=True)
 
     def step(self):
-        """Called every second: the next round once the last one finished; the oldest erased."""
-        if self.rounds and self.swarm.leecher.call('d.complete', self.rounds[-1]) != 1:
-            return
+        """Called every second: the next round once the last one finished (or went, or was
+        stopped by a visitor for longer than a round should take); the oldest erased."""
+        if self.rounds and time.monotonic() < self.started_at + self.patience:
+            try:
+                if self.swarm.leecher.call('d.complete', self.rounds[-1]) != 1:
+                    return
+            except xmlrpc.Fault:        # a visitor removed it: go on with the next one
+                pass
         self.next_round()
+        self.started_at = time.monotonic()
         while len(self.rounds) > self.keep:
             old = self.rounds.pop(0)
             for name in ('leecher', 'seeder'):
@@ -133,10 +141,14 @@ class Traffic:
 def post_examples(base_url):
     """The example rule and schedule, through pyroTorrent's own API (as a visitor would)."""
     web = requests.Session()
-    token = web.get(base_url + '/api/session', timeout=10).json()['csrf_token']
-    for path, body in (('/api/target/leecher/rules', {'rules': [RULE]}),
-                       ('/api/target/seeder/schedule', SCHEDULE)):
-        answer = web.post(base_url + path, json=body, headers={'X-CSRF-Token': token}, timeout=10)
+    try:
+        token = web.get(base_url + '/api/session', timeout=10).json()['csrf_token']
+        answers = [(path, web.post(base_url + path, json=body, headers={'X-CSRF-Token': token}, timeout=10))
+                   for path, body in (('/api/target/leecher/rules', {'rules': [RULE]}),
+                                      ('/api/target/seeder/schedule', SCHEDULE))]
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        raise rig.RigError('pyroTorrent at %s did not take the example rule and schedule: %s' % (base_url, exc)) from None
+    for path, answer in answers:
         if answer.status_code != 200:
             raise rig.RigError('pyroTorrent refused the example at %s: %s' % (path, answer.text[:300]))
 
@@ -187,13 +199,17 @@ def main(argv=None):
               % (base_url, time.monotonic() - began, workdir), flush=True)
 
         cfg = configuration.load(config_path)
-        traffic = Traffic(swarm, {t.name: backend_for(t) for t in cfg.targets}, fresh_dir, args.size << 20, args.keep)
+        traffic = Traffic(swarm, {t.name: backend_for(t) for t in cfg.targets}, fresh_dir, args.size << 20, args.keep,
+                          args.rate)
         # the worker's first look only learns what is there: what comes after it is 'added'
         time.sleep(2 * cfg.WORKER_TICK_SECONDS + cfg.EVENTS_SECONDS)
         traffic.oddities()
         while True:
             alive()
-            traffic.step()
+            try:
+                traffic.step()
+            except (rig.RigError, rig.TransportError, xmlrpc.Fault) as exc:    # said, tried again next second
+                print('demo: the next broadcast failed: %s' % exc, file=sys.stderr, flush=True)
             time.sleep(1)
     except KeyboardInterrupt:
         print('\ndemo: stopping', flush=True)

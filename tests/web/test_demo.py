@@ -55,6 +55,7 @@ class Watch:
 
     def __init__(self, base, workdir):
         self.base, self.workdir, self.web = base, workdir, requests.Session()
+        self.up_at = time.monotonic()
         self.kinds = {name: set() for name in PROMISED}
         self.moving = self.labelled = self.erased = None
         self.bytes = {}
@@ -75,11 +76,13 @@ class Watch:
             index = 0 if direction == 'up' else 1
             self.bytes[name] = (stats['summary']['today'][index],
                                 sum(1 for s in stats['slots'] if s[direction] > 0))
-        for name, column in (('leecher', 'col-down'), ('seeder', 'col-up')):
-            page = self.get('/target/%s/' % name).text
-            rates = re.findall(r'<td class="num rate %s">([^<]*)</td>' % column, page)
-            if any(r != '–' for r in rates) and self.moving is None:
-                self.moving = (name, [r for r in rates if r != '–'])
+        # rTorrent's rates are moving averages (RIG-NOTES pitfall 6): the swarm's first transfer,
+        # done before the demo was up, still shows for a while; a minute on, only new traffic does
+        if time.monotonic() - self.up_at >= 60:
+            page = self.get('/target/leecher/').text
+            rates = [r for r in re.findall(r'<td class="num rate col-down">([^<]*)</td>', page) if r != '–']
+            if rates and self.moving is None:
+                self.moving = rates
         return self.done()
 
     def check_rule_and_erase(self, found):
@@ -128,6 +131,7 @@ def test_the_demo_keeps_moving_and_ctrl_c_ends_every_process_it_started():
             return 'up in' in rig.log_tail(log_path, 100000)
         rig.wait_for(up, 60, 'the demo to say it is up')
         print('demo up after %.1f s' % (time.monotonic() - began))
+        watch.up_at = time.monotonic()
 
         def shown():
             assert demo.poll() is None, 'the demo exited early: %s' % rig.log_tail(log_path)
