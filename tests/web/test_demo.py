@@ -122,7 +122,8 @@ def test_the_demo_keeps_moving_and_ctrl_c_ends_every_process_it_started():
     began = time.monotonic()
     with open(log_path, 'wb') as log:
         demo = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)     # its own group: Ctrl-C goes to it as from a terminal
+                                start_new_session=True,     # its own group: Ctrl-C goes to it as from a terminal
+                                preexec_fn=rig._die_with_parent)     # and SIGTERM (its cleanup) should this test die
     watch = Watch('http://%s:%d' % (host, port), workdir)
     started = []
     try:
