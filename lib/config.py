@@ -66,6 +66,7 @@ class Config:
     MAX_ANSWER_BYTES: int = MAX_ANSWER_BYTES   # the largest answer taken from a target
     STATS_SECONDS: float = 60.0          # how often the worker samples transfer totals (10-300)
     EVENTS_SECONDS: float = 15.0         # how often events, schedules and rules look at every torrent (5-300)
+    STALLED_SECONDS: float = 300.0       # downloading with nothing coming in this long is 'stalled' (30-86400)
     TIME_ZONE: str = ''                  # the zone days and months are counted in ('': the system's)
     STATS_TORRENT_DAYS: float = None     # a removed torrent's own history kept this long (None: forever)
     STATS_MONTHLY_CAP: object = None     # bytes up + down a month: one number (all targets) or {target: bytes}
@@ -245,7 +246,7 @@ def _number(value):
 
 
 def _stats_settings(values, settings, fail):
-    """STATS_SECONDS, EVENTS_SECONDS, EVENTS_KEEP_DAYS, TIME_ZONE, STATS_TORRENT_DAYS, STATS_MONTHLY_CAP, METRICS, METRICS_TORRENTS."""
+    """STATS_SECONDS, EVENTS_SECONDS, STALLED_SECONDS, EVENTS_KEEP_DAYS, TIME_ZONE, STATS_TORRENT_DAYS, STATS_MONTHLY_CAP, METRICS, METRICS_TORRENTS."""
     if 'STATS_SECONDS' in values:
         seconds = values['STATS_SECONDS']
         if not _number(seconds) or not 10 <= seconds <= 300:
@@ -256,6 +257,12 @@ def _stats_settings(values, settings, fail):
         if not _number(seconds) or not 5 <= seconds <= 300:
             fail('EVENTS_SECONDS must be a number of seconds from 5 to 300, not %r' % (seconds,))
         settings['EVENTS_SECONDS'] = float(seconds)
+    if 'STALLED_SECONDS' in values:
+        seconds = values['STALLED_SECONDS']
+        if not _number(seconds) or not 30 <= seconds <= 86400:
+            fail('STALLED_SECONDS must be a number of seconds from 30 to 86400 (how long a download may receive '
+                 'nothing before it counts as stalled), not %r' % (seconds,))
+        settings['STALLED_SECONDS'] = float(seconds)
     if 'EVENTS_KEEP_DAYS' in values:
         days = values['EVENTS_KEEP_DAYS']
         if days is not None and (not _number(days) or not 1 <= days <= 36500):

@@ -5,7 +5,7 @@ nothing and repeats nothing).
     added          a torrent the last look did not have
     finished       a torrent complete now that was not at the last look
     removed        a torrent the last look had and this one does not
-    stalled        downloading with nothing coming in for STALLED_AFTER seconds
+    stalled        downloading with nothing coming in for STALLED_SECONDS (config; 300 s by default)
     tracker_error  the tracker's message appeared or changed
     restarted      the client is another instance (rTorrent: another process id)
 

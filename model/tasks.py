@@ -30,7 +30,7 @@ log = logging.getLogger('pyrotorrent.worker')
 
 
 def tick(store, backend, sampler=None, tick_seconds=0.0, tz=None, notify=None, catch_up=False, now=None,
-         automate_now=True, looked=None):
+         automate_now=True, looked=None, stalled_after=events.STALLED_AFTER):
     """One tick for one target; what it did, in words, or None.  `looked` (a list) gets True
     appended when the tick took the look at every torrent."""
     instance = backend.instance()
@@ -49,7 +49,8 @@ def tick(store, backend, sampler=None, tick_seconds=0.0, tz=None, notify=None, c
             if notify is not None:
                 notify(event)
     if automate_now or catch_up:        # one look at every torrent: at its own interval
-        said.extend(automate(store, backend, instance, tz=tz, notify=notify, catch_up=catch_up, now=now))
+        said.extend(automate(store, backend, instance, tz=tz, notify=notify, catch_up=catch_up, now=now,
+                             stalled_after=stalled_after))
         if looked is not None:
             looked.append(True)
     if known is None or not same_run(known.value, instance):        # noted last: the tick's work is done
@@ -57,11 +58,12 @@ def tick(store, backend, sampler=None, tick_seconds=0.0, tz=None, notify=None, c
     return '; '.join(s for s in said if s) or None
 
 
-def automate(store, backend, instance, tz=None, notify=None, catch_up=False, now=None):
+def automate(store, backend, instance, tz=None, notify=None, catch_up=False, now=None,
+             stalled_after=events.STALLED_AFTER):
     """Events, the schedule and the rules of one target, over one look at its torrents."""
     now = time.time() if now is None else now
     seen = backend.snapshot()
-    new = events.look(store, backend, seen, instance, now)
+    new = events.look(store, backend, seen, instance, now, stalled_after=stalled_after)
     said = []
     if backend.CAPABILITIES.settings_write:
         words, done = schedule.tick(store, backend, seen, instance, now, tz, catch_up=catch_up)
@@ -82,8 +84,9 @@ class TargetTask:
     about 100 ms of rtorrent at 10,000 torrents) runs every automate_seconds, not every tick."""
 
     def __init__(self, store, backend, tz=None, notify=None, sampler=None, tick_seconds=0.0,
-                 automate_seconds=0.0, clock=time.monotonic):
+                 automate_seconds=0.0, clock=time.monotonic, stalled_after=events.STALLED_AFTER):
         self.store, self.backend, self.tz, self.notify = store, backend, tz, notify
+        self.stalled_after = stalled_after
         self.sampler, self.tick_seconds, self.automate_seconds, self.clock = sampler, tick_seconds, automate_seconds, clock
         self.first, self.looked_at = True, None
 
@@ -92,7 +95,7 @@ class TargetTask:
         due = self.looked_at is None or now - self.looked_at >= self.automate_seconds
         looked = []
         result = tick(self.store, self.backend, self.sampler, self.tick_seconds, tz=self.tz, notify=self.notify,
-                      catch_up=self.first, automate_now=due, looked=looked)
+                      catch_up=self.first, automate_now=due, looked=looked, stalled_after=self.stalled_after)
         self.first = False
         if looked:
             self.looked_at = now
@@ -100,13 +103,15 @@ class TargetTask:
 
 
 def tasks_for(store, backends, stats=None, tick_seconds=0.0, tz=None, notify=None, automate_seconds=0.0,
-              events_keep_days=events.KEEP_DAYS):
+              events_keep_days=events.KEEP_DAYS, stalled_after=events.STALLED_AFTER):
     """The worker's tasks for these backends ({name: Backend}), one a target; stats: a
     model.stats.Policy to keep transfer statistics by (None: none); tz: the schedules' time
     zone (model.schedule.time_zone); notify(StoredEvent): the webhook's; automate_seconds:
     how often events, schedules and rules look at every torrent; events_keep_days: how
-    long events are kept (None: for ever), pruned at most once an hour."""
+    long events are kept (None: for ever), pruned at most once an hour; stalled_after: the
+    seconds a download may receive nothing before it is 'stalled'."""
     from model.stats import Sampler
     sampler = Sampler(store, stats) if stats is not None else None
-    return [Task('target %s' % name, TargetTask(store, backend, tz, notify, sampler, tick_seconds, automate_seconds))
+    return [Task('target %s' % name, TargetTask(store, backend, tz, notify, sampler, tick_seconds, automate_seconds,
+                                                stalled_after=stalled_after))
             for name, backend in backends.items()] + [Task('events retention', events.Pruner(store, events_keep_days))]

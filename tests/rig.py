@@ -1102,10 +1102,10 @@ class Swarm:
     torrent (bytes), torrent_path, data_path.  .timings: seconds per step of start()."""
 
     def __init__(self, workdir=None, specs=None, seeder_bind=None, leecher_bind=None,
-                 scgi='unix'):
+                 scgi='unix', tracker_host='127.0.0.1'):
         self.workdir = _workdir(workdir, 'pyrotorrent-rig-swarm-')
         self.specs = list(specs if specs is not None else SWARM_TORRENTS)
-        self.tracker = Tracker(os.path.join(self.workdir, 'tracker'))
+        self.tracker = Tracker(os.path.join(self.workdir, 'tracker'), host=tracker_host)
         self.seeder = RTorrentDaemon(os.path.join(self.workdir, 'seeder'), bind=seeder_bind, scgi=scgi)
         self.leecher = RTorrentDaemon(os.path.join(self.workdir, 'leecher'), bind=leecher_bind, scgi=scgi)
         self.data_dir = os.path.join(self.workdir, 'data')

@@ -42,7 +42,7 @@ def run(config_path):
     def tasks(on_lease):        # every write through the lease-checked store
         return tasks_for(on_lease, backends, policy, config.WORKER_TICK_SECONDS, tz=time_zone(config.TIME_ZONE),
                          notify=notify if hook else None, automate_seconds=config.EVENTS_SECONDS,
-                         events_keep_days=config.EVENTS_KEEP_DAYS) + [
+                         events_keep_days=config.EVENTS_KEEP_DAYS, stalled_after=config.STALLED_SECONDS) + [
             Task('sessions', purge)]
     try:
         return Worker(store, tasks, config.WORKER_TICK_SECONDS).run()
