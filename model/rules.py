@@ -26,13 +26,13 @@ now, before it is saved; validate() refuses, in words, what cannot be right.
 import re
 import time
 
+from model.clients.types import PRIORITIES, RUNNING, State
 from model.events import TRIGGERS
 
 KIND = 'rules'                      # target values: 'list'
 MAX_RULES = 32
 NAME = re.compile(r'^[^\x00-\x1f\x7f]{1,64}$')
 _UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
-RUNNING = ('downloading', 'seeding', 'paused')
 
 
 def parse_duration(value, what):
@@ -56,7 +56,7 @@ class Context:
         self.seen = list(seen)
         self.labels = {t.label for t in self.seen if t.label}
         self.groups = set(groups)
-        self.priorities = priorities or {0: 'off', 1: 'low', 2: 'normal', 3: 'high'}
+        self.priorities = priorities or PRIORITIES
         self.can_delete_data = can_delete_data
         self.labels_set = set(labels_set)
 
@@ -152,7 +152,7 @@ def _idle(seconds, t, clocks, now):
 
 def _stalled(seconds, t, clocks, now):
     since = (clocks or {}).get('moving_at')
-    return t.state == 'downloading' and since is not None and now - since >= seconds
+    return t.state == State.DOWNLOADING and since is not None and now - since >= seconds
 
 
 CONDITIONS = _table(

@@ -35,7 +35,7 @@ import time
 
 from lib.zone import time_zone
 from model import settings
-from model.clients.types import same_run
+from model.clients.types import RUNNING, same_run
 
 KINDS = {
     'own': "the user's own settings",
@@ -522,7 +522,7 @@ def hold_and_release(store, backend, seen, kind, now):
     name = backend.name
     held = store.held(name)
     present = {t.hash: t for t in seen}
-    running = ('downloading', 'seeding', 'paused')
+    running = RUNNING
     if kind == 'paused':
         stop = [t.hash for t in seen if t.state in running and t.hash not in held]
         release = []

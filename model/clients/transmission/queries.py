@@ -5,8 +5,8 @@ import email.utils
 import os
 import time
 
-from model.clients.types import (File, Overview, Peer, TorrentDetail, TorrentList, Tracker, count_states,
-                                 is_active_now, piece_map, torrent_matches)
+from model.clients.detail import File, Peer, TorrentDetail, Tracker, piece_map
+from model.clients.types import Overview, TorrentList, count_states, is_active_now, torrent_matches
 from model.clients.errors import BadAnswer, NotFound
 from model.clients.transmission.rows import (DETAIL_FIELDS, KEY_FIELDS, OVERVIEW_FIELDS, PRIORITIES, ROW_FIELDS, SORT_FIELDS,
                                      SORT_KEYS, VIEWS, KB, hash_for_rpc, piece_hex, unique)
