@@ -21,7 +21,7 @@ import hashlib
 import json
 import time
 
-from model.clients.types import State, same_run
+from model.clients.types import State, same_daemon_run
 
 KINDS = {
     'added': 'added',
@@ -50,10 +50,10 @@ def look(store, backend, seen, instance, now=None, stalled_after=STALLED_AFTER):
     first = TARGET_ITEM not in before
     events, put = [], {}
     old_target = json.loads(before.pop(TARGET_ITEM, ('{}', now))[0])
-    if not first and not same_run(old_target.get('instance'), instance):
+    if not first and not same_daemon_run(old_target.get('instance'), instance):
         events.append({'key': 'restarted:%s' % instance, 'kind': 'restarted', 'at': now,
                        'detail': {'instance': instance, 'was': old_target.get('instance'), 'client': backend.client}})
-    if first or not same_run(old_target.get('instance'), instance):
+    if first or not same_daemon_run(old_target.get('instance'), instance):
         put[TARGET_ITEM] = {'instance': instance, 'since': now}
     for t in seen:
         old = before.pop(t.hash, (None, None))[0]

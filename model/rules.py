@@ -227,7 +227,7 @@ def _one(data, what, table):
 def action_of(do, where='a rule'):
     """(Kind, value) of a rule's "do" in any of its forms: "stop"; {"label": "x"}; and what
     GET answers, {"action": "stop"} or {"action": "label", "value": "x"}."""
-    bare = [k for k, kind in ACTIONS.items() if not kind.takes_value]
+    valueless = [k for k, kind in ACTIONS.items() if not kind.takes_value]
     valued = tuple(k for k, kind in ACTIONS.items() if kind.takes_value)
     if isinstance(do, dict) and 'action' in do:
         kind = ACTIONS.get(do['action']) if isinstance(do['action'], str) else None
@@ -238,8 +238,9 @@ def action_of(do, where='a rule'):
                                                                   else 'takes no "value"'))
         return kind, do.get('value')
     if isinstance(do, str):
-        if do not in bare:
-            raise ValueError('%s: do is %s or {"%s": ...}' % (where, ', '.join('"%s"' % k for k in bare), '|'.join(valued)))
+        if do not in valueless:
+            raise ValueError('%s: do is %s or {"%s": ...}'
+                             % (where, ', '.join('"%s"' % k for k in valueless), '|'.join(valued)))
         return ACTIONS[do], None
     return _one(do, where + ': do', {k: ACTIONS[k] for k in valued})
 

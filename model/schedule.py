@@ -35,7 +35,7 @@ import time
 
 from lib.zone import time_zone
 from model import settings
-from model.clients.types import RUNNING, same_run
+from model.clients.types import RUNNING, same_daemon_run
 
 KINDS = {
     'own': "the user's own settings",
@@ -134,7 +134,7 @@ def clock(index, cell_minutes):
     return '%02d:%02d' % (minute // 60, minute % 60)
 
 
-def check_profile(name, profile, bare=1):
+def check_profile(name, profile, plain_number_bytes=1):
     """A clean profile; ValueError in words for an unknown kind or an empty one."""
     if not isinstance(name, str) or not PROFILE_NAME.match(name):
         raise ValueError("%r cannot be a profile name: 1 to 32 letters, digits, spaces, '_', '-' or '.'" % (name,))
@@ -149,7 +149,7 @@ def check_profile(name, profile, bare=1):
     clean = {'kind': kind}
     for field in ('down_limit', 'up_limit'):
         try:
-            clean[field] = settings.whole_kib(settings.parse_rate(profile.get(field, 0), bare))
+            clean[field] = settings.whole_kib(settings.parse_rate(profile.get(field, 0), plain_number_bytes))
         except ValueError as exc:
             raise ValueError("profile '%s': %s %s" % (name, field, exc)) from None
     if not clean['down_limit'] and not clean['up_limit']:
@@ -158,7 +158,7 @@ def check_profile(name, profile, bare=1):
     return clean
 
 
-def validate(data, bare=1):
+def validate(data, plain_number_bytes=1):
     """A clean schedule from what the API or the form gives, or ValueError in words:
     {"enabled": bool, "cell_minutes": 60|30|15, "profiles": {name: {"kind":, ...}},
      "cells": [profile name, ...] (Monday 00:00 first) or "windows": [...] with "default"}."""
@@ -179,7 +179,7 @@ def validate(data, bare=1):
         raise ValueError('profiles must be an object of name: {"kind": ...}, with at least one')
     if len(given) > MAX_PROFILES:
         raise ValueError('at most %d profiles' % MAX_PROFILES)
-    profiles = {name: check_profile(name, profile, bare) for name, profile in given.items()}
+    profiles = {name: check_profile(name, profile, plain_number_bytes) for name, profile in given.items()}
     if ('cells' in data) == ('windows' in data):
         raise ValueError('give either cells (one profile a cell, Monday 00:00 first) or windows, not %s'
                          % ('both' if 'cells' in data else 'neither'))
@@ -389,9 +389,9 @@ def timetable_window(grid):
     return {'begin': window[0], 'end': window[1] % (24 * 60), 'days': days}
 
 
-def runner(store, backend):
+def runner(store, target):
     """Who runs a target's schedule: 'client' (pushed to its own timetable) or 'worker'."""
-    pushed = store.values(backend.name, KIND).get('timetable')
+    pushed = store.values(target, KIND).get('timetable')
     return 'client' if pushed is not None and pushed.value else 'worker'
 
 
@@ -443,7 +443,7 @@ def tick(store, backend, seen, instance, now=None, tz=None, catch_up=False):
     applied = store.values(name, KIND).get('applied')
     applied = applied.value if applied else None
     changed = applied is None or applied['fingerprint'] != _fingerprint(force)
-    restarted = applied is not None and not same_run(applied.get('instance'), instance)
+    restarted = applied is not None and not same_daemon_run(applied.get('instance'), instance)
     if applied is None and force.source == 'off' and not settings.current_layer(store, name) and not store.held(name):
         return None, []                         # never scheduled: nothing to do, nothing to undo
     if changed or restarted or catch_up:

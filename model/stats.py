@@ -39,7 +39,7 @@ import time
 
 from lib.format import size as format_size
 from lib.zone import time_zone
-from model.clients.types import same_run, tracker_domain  # the list's tracker filter uses it too
+from model.clients.types import same_daemon_run, tracker_domain  # the list's tracker filter uses it too
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 KINDS = ('target', 'tracker', 'label', 'torrent')
@@ -117,7 +117,7 @@ class Sampler:
     def __init__(self, store, policy=None):
         self.store = store
         self.policy = policy or Policy()
-        self._known = {}            # target -> {hash: (up, down, label, tracker, name)}, texts interned
+        self._last = {}             # target -> {hash: (up, down, label, tracker, name)} last sampled, interned
         self._wrote = {}            # target -> sampled_at this sampler wrote last
         self._series = {}           # target -> {(kind, key): id}
         self._rate = {}             # target -> (up, down) bytes a second of its last sample
@@ -137,38 +137,38 @@ class Sampler:
         target = backend.name
         now = time.time() if now is None else now
         state = self._state(target)
-        restarted = instance is not None and state is not None and not same_run(state.instance, str(instance))
+        restarted = instance is not None and state is not None and not same_daemon_run(state.instance, str(instance))
         if state is not None and not restarted and now - state.sampled_at < self.policy.seconds - tick / 2:
             return None
-        known = self._load(target, state)
+        last = self._load(target, state)
         details = state is None or now - state.details_at >= DETAILS_SECONDS
         snapshot = backend.transfer_totals(details=details)
-        if not details and any(t.hash not in known for t in snapshot.torrents):
+        if not details and any(t.hash not in last for t in snapshot.torrents):
             snapshot = backend.transfer_totals(details=True)      # new torrents: their tracker and name
-        return self._record(target, state, known, snapshot, now)
+        return self._record(target, state, last, snapshot, now)
 
     def _state(self, target):
         row = self.store.stats_state(target)
         return _State(*row) if row else None
 
     def _load(self, target, state):
-        if state is not None and self._wrote.get(target) == state.sampled_at and target in self._known:
-            return self._known[target]
-        self._known[target] = {h: (up, down, sys.intern(label), sys.intern(tracker), name)
+        if state is not None and self._wrote.get(target) == state.sampled_at and target in self._last:
+            return self._last[target]
+        self._last[target] = {h: (up, down, sys.intern(label), sys.intern(tracker), name)
                                for h, up, down, label, tracker, name in self.store.stats_last_totals(target)}
         self._series.pop(target, None)
-        return self._known[target]
+        return self._last[target]
 
-    def _record(self, target, state, known, snapshot, now):
+    def _record(self, target, state, last, snapshot, now):
         instance = str(snapshot.instance)
         prev_at = state.sampled_at if state else None
-        same = state is not None and same_run(state.instance, instance)
+        same = state is not None and same_daemon_run(state.instance, instance)
         gap = state is not None and now - prev_at > self.policy.gap_seconds
         credit = collections.defaultdict(lambda: [0, 0])
         changed, seen, back, fresh = [], set(), [], []
         for t in snapshot.torrents:
             seen.add(t.hash)
-            old = known.get(t.hash)
+            old = last.get(t.hash)
             if t.tracker is not None:
                 tracker, name = sys.intern(tracker_domain(t.tracker)), t.name or ''
             else:
@@ -192,10 +192,10 @@ class Sampler:
             row = (t.up_total, t.down_total, t.label, tracker, name)
             if row != old:
                 changed.append((t.hash,) + row)
-                known[t.hash] = row
-        gone = [h for h in known if h not in seen]
+                last[t.hash] = row
+        gone = [h for h in last if h not in seen]
         for h in gone:
-            del known[h]
+            del last[h]
 
         events = []
         if state is not None and not same:
@@ -207,7 +207,7 @@ class Sampler:
                            'counted again from there' % (len(back), '' if len(back) == 1 else 's',
                                                          ', '.join(back[:3]), '…' if len(back) > 3 else '')))
 
-        ids = self._series_ids(target, set(credit) | {('target', '')}, known, now)
+        ids = self._series_ids(target, set(credit) | {('target', '')}, last, now)
         starts = {r: bucket_start(now, r, self.policy.zone) for r in (MINUTE, HOUR, DAY)}
         buckets = [(ids[key], r, starts[r], up, down) for key, (up, down) in credit.items()
                    for r in RESOLUTIONS[key[0]]]
@@ -238,14 +238,14 @@ class Sampler:
                         'may be missing (at the rate of the last sample)'
                         % (format_size(rate[1] * seconds), format_size(rate[0] * seconds), seconds))
 
-    def _series_ids(self, target, keys, known, now):
+    def _series_ids(self, target, keys, last, now):
         ids = self._series.get(target)
         if ids is None:
             ids = self._series[target] = self.store.stats_series_ids(target)
         missing = [k for k in keys if k not in ids]
         if missing:
             ids.update(self.store.stats_add_series(
-                target, [(kind, key, known.get(key, [''] * 5)[4] if kind == 'torrent' else '') for kind, key in missing],
+                target, [(kind, key, last.get(key, [''] * 5)[4] if kind == 'torrent' else '') for kind, key in missing],
                 now))
         return ids
 
@@ -268,7 +268,7 @@ class Slot:
     up: int = 0
     down: int = 0
     gap: bool = False             # overlaps a gap or a restart
-    known: bool = True            # False: before statistics began
+    sampled: bool = True          # False: before statistics began
     label: str = ''               # its local time, as the range reads it ('14:05', '2026-03-29')
 
 
@@ -405,7 +405,7 @@ class Reader:
         for slot in slots:
             slot.label = datetime.datetime.fromtimestamp(slot.start, self.zone).strftime(LABELS[range_name])
             slot.gap = any(e.started_at < slot.end and e.ended_at > slot.start for e in gaps)
-            slot.known = began is not None and slot.end > began
+            slot.sampled = began is not None and slot.end > began
         return Chart(range_name, resolution, slots, gaps)
 
     def summary(self, targets, now=None):

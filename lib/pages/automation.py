@@ -50,7 +50,7 @@ class Schedules(Pages):
                     '%Y-%m-%d %H:%M %Z') if done['until'] else 'you go back to the schedule'
                 self.tell(request, "Profile '%s' until %s; the worker applies it within a tick." % (done['profile'], until))
             else:
-                grid = schedule.validate(_schedule_form(form, schedule.load(store, name)[0]), bare=1024)
+                grid = schedule.validate(_schedule_form(form, schedule.load(store, name)[0]), plain_number_bytes=1024)
                 schedule.save(store, name, grid, self.who(request), self.app.desired(name))
                 self.tell(request, 'Schedule saved (%s); the worker applies it within a tick.'
                           % ('on' if grid['enabled'] else 'off'))
@@ -227,7 +227,7 @@ class Schedules(Pages):
         applied = store.values(name, schedule.KIND).get('applied')
         pushed = store.values(name, schedule.KIND).get('timetable')
         return {'schedule': grid, 'force': force, 'now': now, 'applied': applied.value if applied else None,
-                'run_by': 'client' if pushed is not None and pushed.value else 'worker',
+                'run_by': schedule.runner(store, name),
                 'timetable': pushed.value if pushed is not None else None,
                 'layer': settings.current_layer(store, name), 'held': store.held(name),
                 'time_zone': str(self.app.time_zone), 'heartbeat': self.app.heartbeat(),

@@ -77,7 +77,8 @@ class StatsTables:
                       for resolution, start in before.items()]
         if torrents_gone_before is not None:
             old = (target, torrents_gone_before)
-            gone = "SELECT id FROM stats_series WHERE target = ? AND kind = 'torrent' AND gone_at IS NOT NULL AND gone_at < ?"
+            gone = ("SELECT id FROM stats_series WHERE target = ? AND kind = 'torrent' AND gone_at IS NOT NULL "
+                    "AND gone_at < ?")
             statements.append(('DELETE FROM stats_bucket WHERE series IN (%s)' % gone, old))
             statements.append(("DELETE FROM stats_series WHERE target = ? AND kind = 'torrent' AND gone_at IS NOT NULL "
                                "AND gone_at < ?", old))

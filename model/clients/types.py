@@ -176,7 +176,7 @@ class Seen:
 RUN_SLACK = 2          # seconds two estimates of one run's start may differ by (a run shorter is not told apart)
 
 
-def same_run(a, b):
+def same_daemon_run(a, b):
     """Whether two Backend.instance() values name the same run of a daemon: equal, or
     both 'started N' (a start time known to a second or two, Transmission's) at most
     RUN_SLACK seconds apart.  None (never seen) is no run."""

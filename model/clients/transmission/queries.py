@@ -23,7 +23,7 @@ class Queries:
     def instance(self):
         """Which run of the daemon answers (the worker's restart detector), in one call:
         'started N', N its start on its own clock (the answer's Date less session-stats'
-        current secondsActive), good to a second or two: model.clients.interface.same_run compares
+        current secondsActive), good to a second or two: model.clients.types.same_daemon_run compares
         them.  Not the X-Transmission-Session-Id: libtransmission makes that anew every
         hour (SESSION_ID_DURATION_SEC), which read as a restart an hour (a re-apply, a
         restart event and a gap in the statistics); nor cumulative sessionCount, which
