@@ -23,6 +23,7 @@ set_group, set_priority).  A rule acts on a torrent once (the store remembers it
 restarts); a changed rule starts afresh.  preview() says which torrents a rule would touch
 now, before it is saved; validate() refuses, in words, what cannot be right.
 """
+import dataclasses
 import re
 import time
 
@@ -63,19 +64,21 @@ class Context:
 
 # -- the kinds, each declared once ----------------------------------------------------------
 
+@dataclasses.dataclass(frozen=True)
 class Kind:
-    """One kind of a rule's match, condition or action, declared once.  From it come the
-    JSON it takes and gives ({key: value}; an action {"action": key, "value": value}), the
-    form's option (`option`) and how the form's typed text becomes its value (`typed`; None:
-    it takes no value), the check with its words (`check(value, where, context)` -> the clean
-    value or ValueError), the words a rule reads in (`words`), and what it does (`test` of a
-    match or a condition, `act` of an action through the Backend, `done` in the events)."""
-
-    def __init__(self, key, option, check, words, typed=str.strip, test=None, act=None, done=None,
-                 removes=False, deletes_data=False):
-        self.key, self.option, self.check, self.words, self.typed = key, option, check, words, typed
-        self.test, self.act, self.done = test, act, done
-        self.removes, self.deletes_data = removes, deletes_data     # the safety checks validate() adds
+    """One kind of a rule's match, condition or action, declared once: the JSON takes and
+    gives it as {key: value} (an action as {"action": key, "value": value}), the form offers
+    it by its option, and the rest follows from the fields below."""
+    key: str
+    option: str                     # the form's words for it
+    check: object                   # (value, where, Context) -> the clean value, or ValueError in words
+    words: object                   # clean value -> how a rule reads ("ratio ≥ 2")
+    typed: object = str.strip       # the form's text -> its value; None: it takes no value
+    test: object = None             # a match: (value, Seen); a condition: (value, Seen, clocks, now)
+    act: object = None              # an action: (backend, hashes, value, rule) -> [ActionResult]
+    done: str = None                # an action, in the events: "stopped", "labelled"
+    removes: bool = False           # validate() refuses one that would remove every torrent
+    deletes_data: bool = False      # needs download roots and "confirm_delete_data"
 
     @property
     def takes_value(self):
