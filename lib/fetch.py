@@ -84,11 +84,6 @@ class Policy:
         """The Policy a lib.config.Config sets (FETCH_ALLOW_PRIVATE, FETCH_ALLOW_NETWORKS)."""
         return cls(allow_private=config.FETCH_ALLOW_PRIVATE, allow_networks=config.FETCH_ALLOW_NETWORKS, **more)
 
-    def refusal(self, address):
-        """Why this address (text) may not be fetched from, or None if it may."""
-        refused = self.refused_address(address)
-        return refused and refused[0]
-
     def refused_address(self, address):
         """(why, the ip_address refused) for an address (text) that may not be fetched
         from, or None if it may."""

@@ -11,7 +11,7 @@ until it is started or checked, which the refresh learns from the (small) 'start
 'hashing' views instead.  A row is usable once it was seen idle at two looks in a row (a
 tracker's answer to the stop may still change its message after the first), and for
 `keep` seconds after the last look that really asked for it: a stopped row is asked again
-at least that often, whatever happens.  Kept per process, like lib.shared.
+at least that often, whatever happens.  Kept per process, like lib.single_flight.
 """
 import threading
 import time

@@ -21,7 +21,7 @@ import hashlib
 import json
 import time
 
-from model.clients.types import same_run
+from model.clients.types import State, same_daemon_run
 
 KINDS = {
     'added': 'added',
@@ -50,10 +50,10 @@ def look(store, backend, seen, instance, now=None, stalled_after=STALLED_AFTER):
     first = TARGET_ITEM not in before
     events, put = [], {}
     old_target = json.loads(before.pop(TARGET_ITEM, ('{}', now))[0])
-    if not first and not same_run(old_target.get('instance'), instance):
+    if not first and not same_daemon_run(old_target.get('instance'), instance):
         events.append({'key': 'restarted:%s' % instance, 'kind': 'restarted', 'at': now,
                        'detail': {'instance': instance, 'was': old_target.get('instance'), 'client': backend.client}})
-    if first or not same_run(old_target.get('instance'), instance):
+    if first or not same_daemon_run(old_target.get('instance'), instance):
         put[TARGET_ITEM] = {'instance': instance, 'since': now}
     for t in seen:
         old = before.pop(t.hash, (None, None))[0]
@@ -61,7 +61,7 @@ def look(store, backend, seen, instance, now=None, stalled_after=STALLED_AFTER):
         data = dict(old or {'since': now, 'moving_at': None, 'active_at': now})
         data.update(complete=t.complete, name=t.name, label=t.label, message=t.message)
         # only what changes is written: a torrent that is not downloading keeps no clock
-        if t.state != 'downloading':
+        if t.state != State.DOWNLOADING:
             data['moving_at'], data['stalled'] = None, False
         elif t.down_rate > 0 or data.get('moving_at') is None:
             data['moving_at'], data['stalled'] = now, False
@@ -77,7 +77,7 @@ def look(store, backend, seen, instance, now=None, stalled_after=STALLED_AFTER):
                 old is None and not first and t.complete and t.downloaded > 0):
             events.append({'key': 'finished:%s:%d' % (t.hash, t.finished or int(now)), 'kind': 'finished',
                            'at': now, 'subject': subject, 'detail': dict(_torrent_detail(t), finished=t.finished)})
-        if (t.state == 'downloading' and not data.get('stalled') and now - data['moving_at'] >= stalled_after):
+        if (t.state == State.DOWNLOADING and not data.get('stalled') and now - data['moving_at'] >= stalled_after):
             data['stalled'] = True
             events.append({'key': 'stalled:%s:%.0f' % (t.hash, data['moving_at']), 'kind': 'stalled', 'at': now,
                            'subject': subject, 'detail': dict(_torrent_detail(t), since=data['moving_at'])})

@@ -14,7 +14,8 @@ when    {"ratio": X}            uploaded / downloaded at least X
         T in seconds, or a text like "90m", "12h", "2d", "1w"
 do      "stop" | "remove" (its data stays) | "remove_data" (only inside the target's download
         roots, and only with "confirm_delete_data": true: the erase page's rule) |
-        {"label": L} | {"group": G} (a speed group of the settings) | {"priority": P}
+        {"label": L} | {"group": G} (a speed group of the settings) | {"priority": P};
+        or as GET answers it: {"action": "stop"}, {"action": "label", "value": L}, ...
 
 The worker evaluates every enabled rule each tick over what it sees (model/events.py keeps
 the clocks of idle and stalled), acting only through the Backend (act, erase, set_label,
@@ -22,21 +23,18 @@ set_group, set_priority).  A rule acts on a torrent once (the store remembers it
 restarts); a changed rule starts afresh.  preview() says which torrents a rule would touch
 now, before it is saved; validate() refuses, in words, what cannot be right.
 """
+import dataclasses
 import re
 import time
 
 from lib.names import MAX_LABEL, check as check_name
 from model.clients.trackers import tracker_name
+from model.clients.types import PRIORITIES, RUNNING, State
 from model.events import TRIGGERS
 
 KIND = 'rules'                      # target values: 'list'
 MAX_RULES = 32
-CONDITIONS = {'ratio': 'ratio at least', 'seeding': 'seeded for at least', 'idle': 'idle for at least',
-              'stalled': 'stalled for at least', 'event': 'when it is'}
-ACTIONS = {'stop': 'stopped', 'remove': 'removed (data kept)', 'remove_data': 'removed with its data',
-           'label': 'labelled', 'group': 'moved to speed group', 'priority': 'set the priority of'}
 _UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
-RUNNING = ('downloading', 'seeding', 'paused')
 
 
 def parse_duration(value, what):
@@ -60,15 +58,226 @@ class Context:
         self.seen = list(seen)
         self.labels = {t.label for t in self.seen if t.label}
         self.groups = set(groups)
-        self.priorities = priorities or {0: 'off', 1: 'low', 2: 'normal', 3: 'high'}
+        self.priorities = priorities or PRIORITIES
         self.can_delete_data = can_delete_data
         self.labels_set = set(labels_set)
 
 
-def _one(data, what, choices):
-    if not isinstance(data, dict) or len(data) != 1 or next(iter(data)) not in choices:
-        raise ValueError('%s is one of %s' % (what, ', '.join('{"%s": ...}' % c for c in choices)))
-    return next(iter(data.items()))
+# -- the kinds, each declared once ----------------------------------------------------------
+
+def _outer_spaces(text):
+    return text.strip(' ')          # only spaces: a line break typed in is refused by names.check, not dropped
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """One kind of a rule's match, condition or action, declared once: the JSON takes and
+    gives it as {key: value} (an action as {"action": key, "value": value}), the form offers
+    it by its option, and the rest follows from the fields below."""
+    key: str
+    option: str                     # the form's words for it
+    check: object                   # (value, where, Context) -> the clean value, or ValueError in words
+    words: object                   # clean value -> how a rule reads ("ratio ≥ 2")
+    typed: object = _outer_spaces   # the form's text -> its value; None: it takes no value
+    test: object = None             # a match: (value, Seen); a condition: (value, Seen, clocks, now)
+    act: object = None              # an action: (backend, hashes, value, rule) -> [ActionResult]
+    done: str = None                # an action, in the events: "stopped", "labelled"
+    removes: bool = False           # validate() refuses one that would remove every torrent
+    deletes_data: bool = False      # needs download roots and "confirm_delete_data"
+
+    @property
+    def takes_value(self):
+        return self.typed is not None
+
+
+def _table(*kinds):
+    return {kind.key: kind for kind in kinds}
+
+
+def _check_all(value, where, context):
+    if value is not True:
+        raise ValueError('%s: match {"all": true}' % where)
+    return True
+
+
+def _check_label_match(value, where, context):
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError('%s: match a label by its name' % where)
+    if value not in context.labels and value not in context.labels_set:
+        raise ValueError("%s: no torrent has the label '%s' and no rule sets it (labels now: %s)"
+                         % (where, value, ', '.join(sorted(context.labels)) or 'none'))
+    return value
+
+
+def _check_tracker(value, where, context):
+    if not isinstance(value, str) or not tracker_name(check_name('tracker', value, 253)):
+        raise ValueError('%s: match a tracker by its name as the list shows it, like example.org' % where)
+    return tracker_name(value)
+
+
+def _on_tracker(name, t):
+    return tracker_name(name) in t.tracker_names      # rules kept as hosts name them too
+
+
+MATCHES = _table(
+    Kind('all', 'every torrent', _check_all, lambda v: 'every torrent', typed=lambda text: True,
+         test=lambda v, t: True),
+    Kind('label', 'the label', _check_label_match, lambda v: "torrents labelled '%s'" % v,
+         test=lambda v, t: t.label == v),
+    Kind('tracker', 'the tracker', _check_tracker, lambda v: 'torrents of tracker %s' % v, test=_on_tracker),
+)
+
+
+def _check_ratio(value, where, context):
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 10000:
+        raise ValueError('%s: a ratio is a number above 0 (1 is as much sent as received), not %r' % (where, value))
+    return float(value)
+
+
+def _typed_ratio(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError("the ratio must be a number, like 2 or 1.5, not '%s'" % text.strip()) from None
+
+
+def _check_event(value, where, context):
+    if value not in TRIGGERS:
+        raise ValueError('%s: the event is one of %s, not %r' % (where, ', '.join(TRIGGERS), value))
+    return value
+
+
+def _lasting(key, option, test):
+    """A condition that holds for a time (T in seconds, or a text like 90m)."""
+    return Kind(key, option, lambda v, where, context: parse_duration(v, '%s: %s' % (where, key)),
+                lambda v: '%s ≥ %s' % (key, _duration(v)), test=test)
+
+
+def _idle(seconds, t, clocks, now):
+    since = (clocks or {}).get('active_at')         # model/events.py keeps the clocks
+    return t.state in RUNNING and since is not None and now - since >= seconds
+
+
+def _stalled(seconds, t, clocks, now):
+    since = (clocks or {}).get('moving_at')
+    return t.state == State.DOWNLOADING and since is not None and now - since >= seconds
+
+
+CONDITIONS = _table(
+    Kind('ratio', 'ratio at least', _check_ratio, lambda v: 'ratio ≥ %g' % v, typed=_typed_ratio,
+         test=lambda v, t, clocks, now: t.ratio >= v),
+    _lasting('seeding', 'seeded for at least',
+             lambda v, t, clocks, now: t.complete and t.finished > 0 and now - t.finished >= v),
+    _lasting('idle', 'idle for at least', _idle),
+    _lasting('stalled', 'stalled for at least', _stalled),
+    Kind('event', 'when it is', _check_event, lambda v: 'on %s' % v,
+         test=lambda v, t, clocks, now: False),          # an event rule acts on events only
+)
+
+
+def _check_none(value, where, context):
+    return None
+
+
+def _check_label(value, where, context):
+    return check_name('label', value, MAX_LABEL)
+
+
+def _check_group(value, where, context):
+    if value != '' and value not in context.groups:
+        raise ValueError("%s: there is no speed group '%s' (the settings page makes them: %s)"
+                         % (where, value, ', '.join(sorted(context.groups)) or 'none yet'))
+    return value
+
+
+def _check_priority(value, where, context):
+    names = {v: k for k, v in context.priorities.items()}
+    if isinstance(value, str) and value.lower() in names:
+        value = names[value.lower()]
+    if value not in context.priorities or isinstance(value, bool):
+        raise ValueError('%s: a priority is one of %s' % (where, ', '.join(context.priorities.values())))
+    return value
+
+
+def _erase(backend, hashes, value, rule):
+    return backend.erase(hashes, delete_data=rule['do']['action'] == 'remove_data'
+                         and rule.get('confirm_delete_data') is True)
+
+
+ACTIONS = _table(
+    Kind('stop', 'stop it', _check_none, lambda v: 'stop', typed=None, done='stopped',
+         act=lambda backend, hashes, v, rule: backend.act('stop', hashes)),
+    Kind('remove', 'remove it, keep its data', _check_none, lambda v: 'remove', typed=None,
+         done='removed (data kept)', act=_erase, removes=True),
+    Kind('remove_data', 'remove it and delete its data', _check_none, lambda v: 'remove_data', typed=None,
+         done='removed with its data', act=_erase, removes=True, deletes_data=True),
+    Kind('label', 'set the label', _check_label, lambda v: "label '%s'" % v, done='labelled',
+         act=lambda backend, hashes, v, rule: backend.set_label(hashes, v)),
+    Kind('group', 'move to speed group', _check_group, lambda v: "group '%s'" % v, done='moved to speed group',
+         act=lambda backend, hashes, v, rule: backend.set_group(hashes, v)),
+    Kind('priority', 'set the priority', _check_priority, lambda v: 'priority %s' % v,
+         done='set the priority of', act=lambda backend, hashes, v, rule: backend.set_priority(hashes, v)),
+)
+
+
+# -- a rule from JSON or the form, checked --------------------------------------------------
+
+def _one(data, what, table):
+    """(Kind, value) of {key: value}, the one kind of a match or a condition."""
+    if not isinstance(data, dict) or len(data) != 1 or next(iter(data)) not in table:
+        raise ValueError('%s is one of %s' % (what, ', '.join('{"%s": ...}' % c for c in table)))
+    key, value = next(iter(data.items()))
+    return table[key], value
+
+
+def action_of(do, where='a rule'):
+    """(Kind, value) of a rule's "do" in any of its forms: "stop"; {"label": "x"}; and what
+    GET answers, {"action": "stop"} or {"action": "label", "value": "x"}."""
+    valueless = [k for k, kind in ACTIONS.items() if not kind.takes_value]
+    valued = tuple(k for k, kind in ACTIONS.items() if kind.takes_value)
+    if isinstance(do, dict) and 'action' in do:
+        kind = ACTIONS.get(do['action']) if isinstance(do['action'], str) else None
+        if kind is None or not set(do) <= {'action', 'value'}:
+            raise ValueError('%s: do is {"action": one of %s} (and its "value")' % (where, ', '.join(ACTIONS)))
+        if kind.takes_value != ('value' in do):
+            raise ValueError('%s: do {"action": "%s"} %s' % (where, kind.key, 'needs a "value"' if kind.takes_value
+                                                                  else 'takes no "value"'))
+        return kind, do.get('value')
+    if isinstance(do, str):
+        if do not in valueless:
+            raise ValueError('%s: do is %s or {"%s": ...}'
+                             % (where, ', '.join('"%s"' % k for k in valueless), '|'.join(valued)))
+        return ACTIONS[do], None
+    return _one(do, where + ': do', {k: ACTIONS[k] for k in valued})
+
+
+def labels_set_by(given):
+    """The labels these rules (clean or as given, in any form) set."""
+    found = set()
+    for rule in given:
+        try:
+            kind, value = action_of(rule.get('do')) if isinstance(rule, dict) else (None, None)
+        except ValueError:
+            continue
+        if kind is ACTIONS['label'] and isinstance(value, str):
+            found.add(value.strip(' '))
+    return found
+
+
+def from_form(form):
+    """The rules page's form (a mapping of its fields) as a rule to validate: each part's
+    select names a kind, its text field the value the kind reads from it."""
+    parts = {}
+    for part, table in (('match', MATCHES), ('when', CONDITIONS)):
+        key, text = form.get(part, ''), form.get(part + '_value', '')
+        parts[part] = {key: table[key].typed(text) if key in table else text.strip(' ')}
+    key = form.get('do', '')
+    action = ACTIONS.get(key)
+    do = {key: action.typed(form.get('do_value', ''))} if action and action.takes_value else key
+    rule = {'name': form.get('rule_name', ''), 'match': parts['match'], 'when': parts['when'], 'do': do}
+    if form.get('confirm_delete_data') == 'on':
+        rule['confirm_delete_data'] = True
+    return rule
 
 
 def validate(data, context):
@@ -84,58 +293,16 @@ def validate(data, context):
     enabled = data.get('enabled', True)
     if not isinstance(enabled, bool):
         raise ValueError('%s: enabled is true or false' % where)
-    kind, value = _one(data.get('match'), where + ': match', ('all', 'label', 'tracker'))
-    if kind == 'all':
-        if value is not True:
-            raise ValueError('%s: match {"all": true}' % where)
-        match = {'all': True}
-    elif kind == 'label':
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError('%s: match a label by its name' % where)
-        if value not in context.labels and value not in context.labels_set:
-            raise ValueError("%s: no torrent has the label '%s' and no rule sets it (labels now: %s)"
-                             % (where, value, ', '.join(sorted(context.labels)) or 'none'))
-        match = {'label': value}
-    else:
-        if not isinstance(value, str) or not tracker_name(check_name('tracker', value, 253)):
-            raise ValueError('%s: match a tracker by its name as the list shows it, like example.org' % where)
-        match = {'tracker': tracker_name(value)}
-    kind, value = _one(data.get('when'), where + ': when', tuple(CONDITIONS))
-    if kind == 'ratio':
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 10000:
-            raise ValueError('%s: a ratio is a number above 0 (1 is as much sent as received), not %r' % (where, value))
-        when = {'ratio': float(value)}
-    elif kind == 'event':
-        if value not in TRIGGERS:
-            raise ValueError('%s: the event is one of %s, not %r' % (where, ', '.join(TRIGGERS), value))
-        when = {'event': value}
-    else:
-        when = {kind: parse_duration(value, '%s: %s' % (where, kind))}
-    do = data.get('do')
-    if isinstance(do, dict) and 'action' in do:         # a clean rule again (what GET gives back)
-        do = do['action'] if set(do) == {'action'} else {do['action']: do.get('value')}
-    if isinstance(do, str):
-        if do not in ('stop', 'remove', 'remove_data'):
-            raise ValueError('%s: do is "stop", "remove", "remove_data" or {"label"|"group"|"priority": ...}' % where)
-        action = {'action': do}
-    else:
-        kind, value = _one(do, where + ': do', ('label', 'group', 'priority'))
-        if kind == 'label':
-            action = {'action': 'label', 'value': check_name('label', value, MAX_LABEL)}
-        elif kind == 'group':
-            if value != '' and value not in context.groups:
-                raise ValueError("%s: there is no speed group '%s' (the settings page makes them: %s)"
-                                 % (where, value, ', '.join(sorted(context.groups)) or 'none yet'))
-            action = {'action': 'group', 'value': value}
-        else:
-            names = {v: k for k, v in context.priorities.items()}
-            if isinstance(value, str) and value.lower() in names:
-                value = names[value.lower()]
-            if value not in context.priorities or isinstance(value, bool):
-                raise ValueError('%s: a priority is one of %s' % (where, ', '.join(context.priorities.values())))
-            action = {'action': 'priority', 'value': value}
+    kind, value = _one(data.get('match'), where + ': match', MATCHES)
+    match = {kind.key: kind.check(value, where, context)}
+    kind, value = _one(data.get('when'), where + ': when', CONDITIONS)
+    when = {kind.key: kind.check(value, where, context)}
+    kind, value = action_of(data.get('do'), where)
+    action = {'action': kind.key}
+    if kind.takes_value:
+        action['value'] = kind.check(value, where, context)
     confirm = data.get('confirm_delete_data', False) is True
-    if action['action'] == 'remove_data':
+    if kind.deletes_data:
         if not context.can_delete_data:
             raise ValueError("%s: this target's data cannot be deleted (it declares no download_roots it can "
                              'see): use "remove", which keeps the data' % where)
@@ -143,10 +310,10 @@ def validate(data, context):
             raise ValueError('%s deletes data: say so with "confirm_delete_data": true (the form: tick "delete '
                              'their data too")' % where)
     rule = {'name': name, 'enabled': enabled, 'match': match, 'when': when, 'do': action}
-    if confirm and action['action'] == 'remove_data':
+    if confirm and kind.deletes_data:
         rule['confirm_delete_data'] = True
-    if action['action'] in ('remove', 'remove_data'):
-        if match == {'all': True} and 'event' in when and when['event'] == 'added':
+    if kind.removes:
+        if match == {'all': True} and when.get('event') == 'added':
             raise ValueError('%s would remove every torrent as soon as it is added: refused' % where)
         touched = preview(rule, context.seen, {}, time.time())
         if len(context.seen) > 1 and len(touched) == len(context.seen):
@@ -161,8 +328,7 @@ def validate_all(rules, context):
         raise ValueError('send {"rules": [rule, ...]}')
     if len(rules) > MAX_RULES:
         raise ValueError('at most %d rules' % MAX_RULES)
-    context.labels_set = {r['do']['label'] for r in rules if isinstance(r, dict) and isinstance(r.get('do'), dict)
-                          and isinstance(r['do'].get('label'), str)}
+    context.labels_set = labels_set_by(rules)
     clean, names = [], set()
     for rule in rules:
         rule = validate(rule, context)
@@ -175,30 +341,21 @@ def validate_all(rules, context):
 
 # -- which torrents, when -------------------------------------------------------------------
 
+def _kind(part, table):
+    (key, value), = part.items()
+    return table[key], value
+
+
 def matches(rule, t):
-    match = rule['match']
-    if 'label' in match:
-        return t.label == match['label']
-    if 'tracker' in match:
-        return tracker_name(match['tracker']) in t.tracker_names      # rules kept as hosts name them too
-    return True
+    kind, value = _kind(rule['match'], MATCHES)
+    return kind.test(value, t)
 
 
 def holds(rule, t, clocks, now):
     """Whether the rule's condition holds for a torrent now (clocks: model/events.py's
     per-torrent data: active_at, moving_at)."""
-    when = rule['when']
-    if 'ratio' in when:
-        return t.ratio >= when['ratio']
-    if 'seeding' in when:
-        return t.complete and t.finished > 0 and now - t.finished >= when['seeding']
-    if 'idle' in when:
-        since = (clocks or {}).get('active_at')
-        return t.state in RUNNING and since is not None and now - since >= when['idle']
-    if 'stalled' in when:
-        since = (clocks or {}).get('moving_at')
-        return t.state == 'downloading' and since is not None and now - since >= when['stalled']
-    return False            # an event rule acts on events only
+    kind, value = _kind(rule['when'], CONDITIONS)
+    return kind.test(value, t, clocks, now)
 
 
 def preview(rule, seen, clocks, now, fired=()):
@@ -211,16 +368,10 @@ def preview(rule, seen, clocks, now, fired=()):
 
 
 def describe(rule):
-    match = rule['match']
-    scope = ('every torrent' if 'all' in match else "torrents labelled '%s'" % match['label'] if 'label' in match
-             else 'torrents of tracker %s' % match['tracker'])
-    (kind, value), = rule['when'].items()
-    when = ('ratio ≥ %g' % value if kind == 'ratio' else 'on %s' % value if kind == 'event'
-            else '%s ≥ %s' % (kind, _duration(value)))
+    scope = MATCHES[next(iter(rule['match']))].words(next(iter(rule['match'].values())))
+    kind, value = _kind(rule['when'], CONDITIONS)
     do = rule['do']
-    action = do['action'] + ("'%s'" % do['value'] if do['action'] in ('label', 'group') else
-                             ' %s' % do['value'] if do['action'] == 'priority' else '')
-    return '%s, when %s: %s' % (scope, when, action.replace('label', 'label ').replace('group', 'group '))
+    return '%s, when %s: %s' % (scope, kind.words(value), ACTIONS[do['action']].words(do.get('value')))
 
 
 def _duration(seconds):
@@ -249,16 +400,7 @@ def save(store, target, rules, who):
 
 def act(backend, rule, hashes):
     """[ActionResult] of the rule's action on these torrents, through the Backend."""
-    do = rule['do']
-    if do['action'] == 'stop':
-        return backend.act('stop', hashes)
-    if do['action'] in ('remove', 'remove_data'):
-        return backend.erase(hashes, delete_data=do['action'] == 'remove_data' and rule.get('confirm_delete_data') is True)
-    if do['action'] == 'label':
-        return backend.set_label(hashes, do['value'])
-    if do['action'] == 'group':
-        return backend.set_group(hashes, do['value'])
-    return backend.set_priority(hashes, do['value'])
+    return ACTIONS[rule['do']['action']].act(backend, hashes, rule['do'].get('value'), rule)
 
 
 def tick(store, backend, seen, new_events, now=None):
@@ -289,9 +431,9 @@ def tick(store, backend, seen, new_events, now=None):
         refused = {r.hash: r.reason for r in results if not r.ok}
         names = {t.hash: t.name for t in targets}
         events.append({'key': 'rule:%s:%.3f' % (rule['name'], now), 'kind': 'rule', 'at': now,
-                       'detail': {'rule': rule['name'], 'did': ACTIONS[rule['do']['action']], 'why': why,
+                       'detail': {'rule': rule['name'], 'did': ACTIONS[rule['do']['action']].done, 'why': why,
                                   'done': done, 'names': [names[h] for h in done], 'refused': refused,
                                   'value': rule['do'].get('value')}})
-        said.append("rule '%s': %s %d torrent(s)%s" % (rule['name'], ACTIONS[rule['do']['action']], len(done),
+        said.append("rule '%s': %s %d torrent(s)%s" % (rule['name'], ACTIONS[rule['do']['action']].done, len(done),
                                                        ', %d refused' % len(refused) if refused else ''))
     return '; '.join(said) or None, events

@@ -36,7 +36,7 @@ import time
 from lib import names
 from lib.zone import time_zone
 from model import settings
-from model.clients.types import same_run
+from model.clients.types import RUNNING, same_daemon_run
 
 KINDS = {
     'own': "the user's own settings",
@@ -136,7 +136,7 @@ def clock(index, cell_minutes):
     return '%02d:%02d' % (minute // 60, minute % 60)
 
 
-def check_profile(name, profile, bare=1):
+def check_profile(name, profile, plain_number_bytes=1):
     """A clean profile; ValueError in words for an unknown kind or an empty one."""
     name = names.check('profile', name, 32, PROFILE_CHARACTER, PROFILE_WORDS)
     if not isinstance(profile, dict) or profile.get('kind') not in KINDS:
@@ -150,7 +150,7 @@ def check_profile(name, profile, bare=1):
     clean = {'kind': kind}
     for field in ('down_limit', 'up_limit'):
         try:
-            clean[field] = settings.whole_kib(settings.parse_rate(profile.get(field, 0), bare))
+            clean[field] = settings.whole_kib(settings.parse_rate(profile.get(field, 0), plain_number_bytes))
         except ValueError as exc:
             raise ValueError("profile '%s': %s %s" % (name, field, exc)) from None
     if not clean['down_limit'] and not clean['up_limit']:
@@ -163,7 +163,7 @@ def _outer_spaces_dropped(name):
     return name.strip(' ') if isinstance(name, str) else name     # as names.check() keeps a profile's name
 
 
-def validate(data, bare=1):
+def validate(data, plain_number_bytes=1):
     """A clean schedule from what the API or the form gives, or ValueError in words:
     {"enabled": bool, "cell_minutes": 60|30|15, "profiles": {name: {"kind":, ...}},
      "cells": [profile name, ...] (Monday 00:00 first) or "windows": [...] with "default"}."""
@@ -189,7 +189,7 @@ def validate(data, bare=1):
         clean = names.check('profile', name, 32, PROFILE_CHARACTER, PROFILE_WORDS)
         if clean in profiles:
             raise ValueError("two profiles are named '%s' (spaces at either end are dropped)" % clean)
-        profiles[clean] = check_profile(clean, profile, bare)
+        profiles[clean] = check_profile(clean, profile, plain_number_bytes)
     if ('cells' in data) == ('windows' in data):
         raise ValueError('give either cells (one profile a cell, Monday 00:00 first) or windows, not %s'
                          % ('both' if 'cells' in data else 'neither'))
@@ -400,9 +400,9 @@ def timetable_window(grid):
     return {'begin': window[0], 'end': window[1] % (24 * 60), 'days': days}
 
 
-def runner(store, backend):
+def runner(store, target):
     """Who runs a target's schedule: 'client' (pushed to its own timetable) or 'worker'."""
-    pushed = store.values(backend.name, KIND).get('timetable')
+    pushed = store.values(target, KIND).get('timetable')
     return 'client' if pushed is not None and pushed.value else 'worker'
 
 
@@ -454,7 +454,7 @@ def tick(store, backend, seen, instance, now=None, tz=None, catch_up=False):
     applied = store.values(name, KIND).get('applied')
     applied = applied.value if applied else None
     changed = applied is None or applied['fingerprint'] != _fingerprint(force)
-    restarted = applied is not None and not same_run(applied.get('instance'), instance)
+    restarted = applied is not None and not same_daemon_run(applied.get('instance'), instance)
     if applied is None and force.source == 'off' and not settings.current_layer(store, name) and not store.held(name):
         return None, []                         # never scheduled: nothing to do, nothing to undo
     if changed or restarted or catch_up:
@@ -533,7 +533,7 @@ def hold_and_release(store, backend, seen, kind, now):
     name = backend.name
     held = store.held(name)
     present = {t.hash: t for t in seen}
-    running = ('downloading', 'seeding', 'paused')
+    running = RUNNING
     if kind == 'paused':
         stop = [t.hash for t in seen if t.state in running and t.hash not in held]
         release = []

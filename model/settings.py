@@ -29,7 +29,7 @@ import uuid
 
 from lib import names
 from model.clients.interface import ENCRYPTION_PRESETS as ENCRYPTION
-from model.clients.types import same_run
+from model.clients.types import same_daemon_run
 
 KiB = 1024
 MAX_RATE = 1 << 30                  # rTorrent's hard limit: 1 GiB/s
@@ -69,12 +69,12 @@ YES = {'1', 'on', 'yes', 'true'}
 NO = {'0', 'off', 'no', 'false', ''}
 
 
-def parse_rate(value, bare=1):
+def parse_rate(value, plain_number_bytes=1):
     """Bytes per second from a number or a text: '500 KiB/s', '2 MB/s', '1.5M', '0'.
 
     KiB, MiB, GiB and a bare K, M, G are powers of 1024; kB, MB, GB powers of 1000; a
-    number without a unit counts `bare` bytes (1 in the API, 1024 in forms: KiB/s, as
-    rtorrent.rc counts).  ValueError in words for anything else."""
+    number without a unit counts `plain_number_bytes` bytes (1 in the API, 1024 in forms:
+    KiB/s, as rtorrent.rc counts).  ValueError in words for anything else."""
     if isinstance(value, bool):
         raise ValueError('is true or false, not a rate')
     if isinstance(value, (int, float)):
@@ -89,7 +89,7 @@ def parse_rate(value, bare=1):
             decimal = bool(byte) and not binary          # kB, MB: 1000s; KiB, K, M: 1024s
             number *= (1000 if decimal else 1024) ** _POWERS[power.lower()]
         elif not byte:
-            number *= bare
+            number *= plain_number_bytes
     else:
         raise ValueError('is not a number: %r' % (value,))
     if number != number or number in (math.inf, -math.inf):
@@ -150,7 +150,7 @@ def check_encryption(value, preset_of=None):
     return preset_of(value)
 
 
-def check_groups(value, bare=1):
+def check_groups(value, plain_number_bytes=1):
     """{name: {'down_limit': bytes/s, 'up_limit': bytes/s}} in whole KiB/s."""
     if not isinstance(value, dict):
         raise ValueError('is an object of group name: {"down_limit": ..., "up_limit": ...}')
@@ -169,14 +169,14 @@ def check_groups(value, bare=1):
         clean = {}
         for key in ('down_limit', 'up_limit'):
             try:
-                clean[key] = whole_kib(parse_rate(limits.get(key, 0), bare))
+                clean[key] = whole_kib(parse_rate(limits.get(key, 0), plain_number_bytes))
             except ValueError as exc:
                 raise ValueError("group '%s': %s %s" % (name, key, exc)) from None
         groups[name] = clean
     return groups
 
 
-def validate(changes, bare=1, unit=KiB, notes=None, preset_of=None):
+def validate(changes, plain_number_bytes=1, unit=KiB, notes=None, preset_of=None):
     """(clean values, {field: reason}) of settings as the API or a form gives them; the
     rates rounded to whole units as the client keeps them (KiB/s for rTorrent, kB/s for
     Transmission: whole_units); a list given as notes gets a sentence for each rate that
@@ -188,7 +188,7 @@ def validate(changes, bare=1, unit=KiB, notes=None, preset_of=None):
     for field, value in changes.items():
         try:
             if field in RATE_FIELDS:
-                exact = parse_rate(value, bare)
+                exact = parse_rate(value, plain_number_bytes)
                 clean[field] = whole_units(exact, unit)
                 if notes is not None and clean[field] != exact:
                     notes.append('%s: %s bytes/s is not a whole number of %s; the client is given %s bytes/s '
@@ -213,7 +213,7 @@ def validate(changes, bare=1, unit=KiB, notes=None, preset_of=None):
             elif field == 'encryption':
                 clean[field] = check_encryption(value, preset_of)
             elif field == 'groups':
-                clean[field] = check_groups(value, bare)
+                clean[field] = check_groups(value, plain_number_bytes)
             else:
                 raise ValueError('is not a setting (settings: %s)' % ', '.join(FIELDS))
         except ValueError as exc:
@@ -353,7 +353,7 @@ def apply(store, backend, changes, who, everything=None):
     layer = state[LAYER].value if LAYER in state else None
     applied_to = state.get('applied_instance')
     if everything is None:
-        everything = applied_to is None or not same_run(applied_to.value, backend.instance())
+        everything = applied_to is None or not same_daemon_run(applied_to.value, backend.instance())
     native = backend.CAPABILITIES.alt_native
     can = offered(backend.CAPABILITIES)
     unknown = {f: '%s has no such setting pyroTorrent can set' % backend.client for f in changes if f not in can}
@@ -488,7 +488,7 @@ def reapply_if_restarted(store, backend, instance=None):
         return None
     instance = backend.instance() if instance is None else instance
     applied_to = store.values(backend.name, STATE).get('applied_instance')
-    if applied_to is not None and same_run(applied_to.value, instance):
+    if applied_to is not None and same_daemon_run(applied_to.value, instance):
         return None
     report = apply(store, backend, {}, 'worker', everything=True)
     return 're-applied %d setting(s) to %s (instance %s)%s' % (
@@ -546,5 +546,5 @@ def view(store, backend):
         shown[name] = dict(limits, live=got, drift=got is None or any(
             live.values.get(k) and got.get(k) != limits[k] for k in ('down_limit', 'up_limit')))
     applied_to = store.values(backend.name, STATE).get('applied_instance')
-    restarted = bool(desired) and (applied_to is None or not same_run(applied_to.value, live.instance))
+    restarted = bool(desired) and (applied_to is None or not same_daemon_run(applied_to.value, live.instance))
     return fields, shown, live, restarted

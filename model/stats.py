@@ -40,7 +40,7 @@ import time
 from lib.format import size as format_size
 from lib.zone import time_zone
 from model.clients.trackers import tracker_name  # the list's tracker filter uses it too
-from model.clients.types import same_run
+from model.clients.types import same_daemon_run
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 KINDS = ('target', 'tracker', 'label', 'torrent')
@@ -118,7 +118,7 @@ class Sampler:
     def __init__(self, store, policy=None):
         self.store = store
         self.policy = policy or Policy()
-        self._known = {}            # target -> {hash: (up, down, label, tracker, name)}, texts interned
+        self._last = {}             # target -> {hash: (up, down, label, tracker, name)} last sampled, interned
         self._wrote = {}            # target -> sampled_at this sampler wrote last
         self._series = {}           # target -> {(kind, key): id}
         self._rate = {}             # target -> (up, down) bytes a second of its last sample
@@ -138,41 +138,38 @@ class Sampler:
         target = backend.name
         now = time.time() if now is None else now
         state = self._state(target)
-        restarted = instance is not None and state is not None and not same_run(state.instance, str(instance))
+        restarted = instance is not None and state is not None and not same_daemon_run(state.instance, str(instance))
         if state is not None and not restarted and now - state.sampled_at < self.policy.seconds - tick / 2:
             return None
-        known = self._load(target, state)
+        last = self._load(target, state)
         details = state is None or now - state.details_at >= DETAILS_SECONDS
         snapshot = backend.transfer_totals(details=details)
-        if not details and any(t.hash not in known for t in snapshot.torrents):
+        if not details and any(t.hash not in last for t in snapshot.torrents):
             snapshot = backend.transfer_totals(details=True)      # new torrents: their tracker and name
-        return self._record(target, state, known, snapshot, now)
+        return self._record(target, state, last, snapshot, now)
 
     def _state(self, target):
-        rows = self.store.run([('SELECT instance, sampled_at, details_at, pruned_at FROM stats_target '
-                                'WHERE target = ?', (target,))], write=False)
-        return _State(*rows[0]) if rows else None
+        row = self.store.stats_state(target)
+        return _State(*row) if row else None
 
     def _load(self, target, state):
-        if state is not None and self._wrote.get(target) == state.sampled_at and target in self._known:
-            return self._known[target]
-        rows = self.store.run([('SELECT hash, up_total, down_total, label, tracker, name FROM stats_torrent '
-                                'WHERE target = ?', (target,))], write=False)
-        self._known[target] = {h: (up, down, sys.intern(label), sys.intern(tracker), name)
-                               for h, up, down, label, tracker, name in rows}
+        if state is not None and self._wrote.get(target) == state.sampled_at and target in self._last:
+            return self._last[target]
+        self._last[target] = {h: (up, down, sys.intern(label), sys.intern(tracker), name)
+                               for h, up, down, label, tracker, name in self.store.stats_last_totals(target)}
         self._series.pop(target, None)
-        return self._known[target]
+        return self._last[target]
 
-    def _record(self, target, state, known, snapshot, now):
+    def _record(self, target, state, last, snapshot, now):
         instance = str(snapshot.instance)
         prev_at = state.sampled_at if state else None
-        same = state is not None and same_run(state.instance, instance)
+        same = state is not None and same_daemon_run(state.instance, instance)
         gap = state is not None and now - prev_at > self.policy.gap_seconds
         credit = collections.defaultdict(lambda: [0, 0])
         changed, seen, back, fresh = [], set(), [], []
         for t in snapshot.torrents:
             seen.add(t.hash)
-            old = known.get(t.hash)
+            old = last.get(t.hash)
             if t.tracker is not None:
                 tracker, name = sys.intern(tracker_name(t.tracker)), t.name or ''
             else:
@@ -195,11 +192,11 @@ class Sampler:
                     c[1] += down
             row = (t.up_total, t.down_total, t.label, tracker, name)
             if row != old:
-                changed.append((target, t.hash) + row)
-                known[t.hash] = row
-        gone = [h for h in known if h not in seen]
+                changed.append((t.hash,) + row)
+                last[t.hash] = row
+        gone = [h for h in last if h not in seen]
         for h in gone:
-            del known[h]
+            del last[h]
 
         events = []
         if state is not None and not same:
@@ -211,34 +208,14 @@ class Sampler:
                            'counted again from there' % (len(back), '' if len(back) == 1 else 's',
                                                          ', '.join(back[:3]), '…' if len(back) > 3 else '')))
 
-        ids = self._series_ids(target, set(credit) | {('target', '')}, known, now)
+        ids = self._series_ids(target, set(credit) | {('target', '')}, last, now)
         starts = {r: bucket_start(now, r, self.policy.zone) for r in (MINUTE, HOUR, DAY)}
         buckets = [(ids[key], r, starts[r], up, down) for key, (up, down) in credit.items()
                    for r in RESOLUTIONS[key[0]]]
-        statements = [
-            ('INSERT INTO stats_bucket (series, resolution, start, up, down) VALUES (?, ?, ?, ?, ?) '
-             'ON CONFLICT (series, resolution, start) DO UPDATE SET up = stats_bucket.up + excluded.up, '
-             'down = stats_bucket.down + excluded.down', buckets),
-            ('INSERT INTO stats_torrent (target, hash, up_total, down_total, label, tracker, name) '
-             'VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (target, hash) DO UPDATE SET up_total = excluded.up_total, '
-             'down_total = excluded.down_total, label = excluded.label, tracker = excluded.tracker, '
-             'name = excluded.name', changed),
-            ('DELETE FROM stats_torrent WHERE target = ? AND hash = ?', [(target, h) for h in gone]),
-            ("UPDATE stats_series SET gone_at = ? WHERE target = ? AND kind = 'torrent' AND key = ?",
-             [(now, target, h) for h in gone]),
-            ("UPDATE stats_series SET gone_at = NULL WHERE target = ? AND kind = 'torrent' AND key = ? "
-             "AND gone_at IS NOT NULL", [(target, h) for h in fresh] if state is not None else []),
-            ('INSERT INTO stats_event (target, kind, started_at, ended_at, detail) VALUES (?, ?, ?, ?, ?) '
-             'ON CONFLICT (target, kind, started_at) DO NOTHING', [(target,) + e for e in events]),
-        ]
-        statements = [(sql, rows) for sql, rows in statements if rows]
         details_at = now if snapshot.details else state.details_at
         pruned_at = state.pruned_at if state else now
-        statements.append((
-            'INSERT INTO stats_target (target, instance, sampled_at, details_at, pruned_at) VALUES (?, ?, ?, ?, ?) '
-            'ON CONFLICT (target) DO UPDATE SET instance = excluded.instance, sampled_at = excluded.sampled_at, '
-            'details_at = excluded.details_at', (target, instance, now, details_at, pruned_at)))
-        self.store.run(statements)
+        self.store.stats_write_sample(target, buckets, changed, gone, fresh if state is not None else [], events,
+                                      (instance, now, details_at, pruned_at))
         self._wrote[target] = now
         moved = credit.get(('target', ''), (0, 0))
         self._rate[target] = (moved[0] / (now - prev_at), moved[1] / (now - prev_at)) if (
@@ -262,40 +239,24 @@ class Sampler:
                         'may be missing (at the rate of the last sample)'
                         % (format_size(rate[1] * seconds), format_size(rate[0] * seconds), seconds))
 
-    def _series_ids(self, target, keys, known, now):
+    def _series_ids(self, target, keys, last, now):
         ids = self._series.get(target)
         if ids is None:
-            rows = self.store.run([('SELECT kind, key, id FROM stats_series WHERE target = ?', (target,))],
-                                  write=False)
-            ids = self._series[target] = {(kind, key): i for kind, key, i in rows}
+            ids = self._series[target] = self.store.stats_series_ids(target)
         missing = [k for k in keys if k not in ids]
         if missing:
-            # one writer a store (the worker's lease): the next ids are ours to take
-            top = self.store.run([('SELECT COALESCE(MAX(id), 0) FROM stats_series', ())], write=False)[0][0]
-            rows = [(top + n + 1, target, kind, key, known.get(key, [''] * 5)[4] if kind == 'torrent' else '', now)
-                    for n, (kind, key) in enumerate(missing)]
-            self.store.run([('INSERT INTO stats_series (id, target, kind, key, name, first_at) '
-                             'VALUES (?, ?, ?, ?, ?, ?)', rows)])
-            ids.update({(kind, key): i for i, _, kind, key, _, _ in rows})
+            ids.update(self.store.stats_add_series(
+                target, [(kind, key, last.get(key, [''] * 5)[4] if kind == 'torrent' else '') for kind, key in missing],
+                now))
         return ids
 
     def prune(self, target, now=None):
         """Delete the buckets past their resolution's keep, and the own series of torrents gone
         longer than torrent_days (their bytes stay in the target, tracker and label)."""
         now = time.time() if now is None else now
-        statements = []
-        for resolution, keep in self.policy.keep.items():
-            if keep is not None:
-                statements.append(('DELETE FROM stats_bucket WHERE resolution = ? AND start < ? AND series IN '
-                                   '(SELECT id FROM stats_series WHERE target = ?)', (resolution, now - keep, target)))
-        if self.policy.torrent_days is not None:
-            old = (target, now - self.policy.torrent_days * DAY)
-            gone = "SELECT id FROM stats_series WHERE target = ? AND kind = 'torrent' AND gone_at IS NOT NULL AND gone_at < ?"
-            statements.append(('DELETE FROM stats_bucket WHERE series IN (%s)' % gone, old))
-            statements.append(("DELETE FROM stats_series WHERE target = ? AND kind = 'torrent' AND gone_at IS NOT NULL "
-                               "AND gone_at < ?", old))
-        statements.append(('UPDATE stats_target SET pruned_at = ? WHERE target = ?', (now, target)))
-        self.store.run(statements)
+        before = {resolution: now - keep for resolution, keep in self.policy.keep.items() if keep is not None}
+        gone_before = None if self.policy.torrent_days is None else now - self.policy.torrent_days * DAY
+        self.store.stats_prune(target, before, gone_before, now)
         self._series.pop(target, None)
 
 
@@ -308,7 +269,7 @@ class Slot:
     up: int = 0
     down: int = 0
     gap: bool = False             # overlaps a gap or a restart
-    known: bool = True            # False: before statistics began
+    sampled: bool = True          # False: before statistics began
     label: str = ''               # its local time, as the range reads it ('14:05', '2026-03-29')
 
 
@@ -379,37 +340,18 @@ class Reader:
         self.zone = zone or time_zone()
         self._settled = {}    # (targets, kind, resolution, before) -> {key: (up, down)}: see by_key_since
 
-    @staticmethod
-    def _in(targets):
-        return ', '.join('?' * len(targets)) or 'NULL'
-
     def sums(self, targets, kind, key, resolution, start, end):
         """[(bucket start, up, down)] of one series summed over targets, start <= bucket < end."""
-        rows = self.store.run([(
-            'SELECT b.start, SUM(b.up), SUM(b.down) FROM stats_bucket b JOIN stats_series s ON s.id = b.series '
-            'WHERE s.target IN (%s) AND s.kind = ? AND s.key = ? AND b.resolution = ? AND b.start >= ? '
-            'AND b.start < ? GROUP BY b.start ORDER BY b.start' % self._in(targets),
-            tuple(targets) + (kind, key, resolution, int(start), int(end)))], write=False)
-        return rows
+        return self.store.stats_sums(targets, kind, key, resolution, start, end)
 
     def total(self, targets, kind='target', key='', start=0, end=2 ** 62, resolution=DAY):
         """(up, down) of a series over a range of whole buckets."""
-        rows = self.store.run([(
-            'SELECT COALESCE(SUM(b.up), 0), COALESCE(SUM(b.down), 0) FROM stats_bucket b JOIN stats_series s '
-            'ON s.id = b.series WHERE s.target IN (%s) AND s.kind = ? AND s.key = ? AND b.resolution = ? '
-            'AND b.start >= ? AND b.start < ?' % self._in(targets),
-            tuple(targets) + (kind, key, resolution, int(start), int(end)))], write=False)
-        return tuple(int(v) for v in rows[0])
+        return self.store.stats_total(targets, kind, key, resolution, start, end)
 
     def by_key(self, targets, kind, start=0, end=2 ** 62, resolution=DAY, limit=None):
         """[{key, name, up, down, gone}] of every series of a kind over a range, most bytes first."""
-        rows = self.store.run([(
-            'SELECT s.key, MAX(s.name), SUM(b.up), SUM(b.down), MIN(CASE WHEN s.gone_at IS NULL THEN 0 ELSE 1 END) '
-            'FROM stats_bucket b JOIN stats_series s ON s.id = b.series WHERE s.target IN (%s) AND s.kind = ? '
-            'AND b.resolution = ? AND b.start >= ? AND b.start < ? GROUP BY s.key '
-            'ORDER BY SUM(b.up) + SUM(b.down) DESC, s.key' % self._in(targets),
-            tuple(targets) + (kind, resolution, int(start), int(end)))], write=False)
-        out = [{'key': k, 'name': n or '', 'up': int(u), 'down': int(d), 'gone': bool(g)} for k, n, u, d, g in rows]
+        out = [{'key': k, 'name': n or '', 'up': int(u), 'down': int(d), 'gone': bool(g)}
+               for k, n, u, d, g in self.store.stats_by_key(targets, kind, resolution, start, end)]
         return out[:limit] if limit else out
 
     def by_key_since(self, targets, kind, since, resolution=DAY):
@@ -425,25 +367,13 @@ class Reader:
         keep = kind in ('target', 'tracker', 'label')      # a torrent's series may be pruned
         settled = self._settled.get((tuple(targets), kind, resolution, cut)) if keep else None
         if settled is None:
-            rows = self.store.run([(
-                'SELECT s.key, SUM(b.up), SUM(b.down) FROM stats_bucket b JOIN stats_series s ON s.id = b.series '
-                'WHERE s.target IN (%s) AND s.kind = ? AND b.resolution = ? AND b.start < ? GROUP BY s.key'
-                % self._in(targets), tuple(targets) + (kind, resolution, cut))], write=False)
-            settled = {k: (int(u), int(d)) for k, u, d in rows}
+            settled = self.store.stats_by_key_before(targets, kind, resolution, cut)
             if keep:
                 if len(self._settled) > 64:         # old months, other sets of targets
                     self._settled.clear()
                 self._settled[(tuple(targets), kind, resolution, cut)] = settled
-        rows = self.store.run([(
-            'SELECT s.key, MAX(s.name), MIN(CASE WHEN s.gone_at IS NULL THEN 0 ELSE 1 END), COUNT(b.start), '
-            'COALESCE(SUM(b.up), 0), COALESCE(SUM(b.down), 0), '
-            'COALESCE(SUM(CASE WHEN b.start >= ? THEN b.up ELSE 0 END), 0), '
-            'COALESCE(SUM(CASE WHEN b.start >= ? THEN b.down ELSE 0 END), 0) '
-            'FROM stats_series s LEFT JOIN stats_bucket b ON b.series = s.id AND b.resolution = ? AND b.start >= ? '
-            'WHERE s.target IN (%s) AND s.kind = ? GROUP BY s.key' % self._in(targets),
-            (int(since), int(since), resolution, cut) + tuple(targets) + (kind,))], write=False)
         out = []
-        for k, n, g, count, u, d, mu, md in rows:
+        for k, n, g, count, u, d, mu, md in self.store.stats_by_key_from(targets, kind, resolution, cut, since):
             old = settled.get(k)
             if old is None and not count:
                 continue                             # no bucket at all: not in the table
@@ -454,17 +384,11 @@ class Reader:
         return sorted(out, key=lambda r: (-(r['month_up'] + r['month_down']), -(r['up'] + r['down']), r['key']))
 
     def events(self, targets, start, end, kinds=None):
-        rows = self.store.run([(
-            'SELECT target, kind, started_at, ended_at, detail FROM stats_event WHERE target IN (%s) '
-            'AND ended_at >= ? AND started_at < ? ORDER BY started_at' % self._in(targets),
-            tuple(targets) + (start, end))], write=False)
-        return [Event(*r) for r in rows if kinds is None or r[1] in kinds]
+        return [Event(*r) for r in self.store.stats_events(targets, start, end) if kinds is None or r[1] in kinds]
 
     def began(self, targets):
         """When statistics of these targets began (the first sample), or None."""
-        rows = self.store.run([("SELECT MIN(first_at) FROM stats_series WHERE target IN (%s) AND kind = 'target'"
-                                % self._in(targets), tuple(targets))], write=False)
-        return rows[0][0]
+        return self.store.stats_began(targets)
 
     def chart(self, targets, range_name, kind='target', key='', now=None):
         now = time.time() if now is None else now
@@ -482,7 +406,7 @@ class Reader:
         for slot in slots:
             slot.label = datetime.datetime.fromtimestamp(slot.start, self.zone).strftime(LABELS[range_name])
             slot.gap = any(e.started_at < slot.end and e.ended_at > slot.start for e in gaps)
-            slot.known = began is not None and slot.end > began
+            slot.sampled = began is not None and slot.end > began
         return Chart(range_name, resolution, slots, gaps)
 
     def summary(self, targets, now=None):
@@ -494,15 +418,8 @@ class Reader:
 
     def all_time(self, targets, kinds=('target', 'tracker', 'label')):
         """[(target, kind, key, up, down)] of every series of these kinds, all time."""
-        rows = self.store.run([(
-            'SELECT s.target, s.kind, s.key, SUM(b.up), SUM(b.down) FROM stats_bucket b JOIN stats_series s '
-            'ON s.id = b.series WHERE s.target IN (%s) AND s.kind IN (%s) AND b.resolution = ? '
-            'GROUP BY s.target, s.kind, s.key ORDER BY s.target, s.kind, s.key'
-            % (self._in(targets), self._in(kinds)), tuple(targets) + tuple(kinds) + (DAY,))], write=False)
-        return [(t, k, key, int(u), int(d)) for t, k, key, u, d in rows]
+        return self.store.stats_all_time(targets, kinds, DAY)
 
     def sampled(self, targets):
         """{target: unix time of its last sample}."""
-        rows = self.store.run([('SELECT target, sampled_at FROM stats_target WHERE target IN (%s)'
-                                % self._in(targets), tuple(targets))], write=False)
-        return dict(rows)
+        return self.store.stats_sampled(targets)

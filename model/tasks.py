@@ -23,7 +23,7 @@ import time
 
 from lib.worker import Task
 from model import events, rules, schedule, settings
-from model.clients.types import same_run
+from model.clients.types import same_daemon_run
 
 STATE = settings.STATE
 log = logging.getLogger('pyrotorrent.worker')
@@ -35,9 +35,9 @@ def tick(store, backend, sampler=None, tick_seconds=0.0, tz=None, notify=None, c
     appended when the tick took the look at every torrent."""
     instance = backend.instance()
     said = []
-    known = store.values(backend.name, STATE).get('instance')
-    if known is not None and not same_run(known.value, instance):
-        said.append("%s '%s' restarted (instance %s, was %s)" % (backend.client, backend.name, instance, known.value))
+    noted = store.values(backend.name, STATE).get('instance')
+    if noted is not None and not same_daemon_run(noted.value, instance):
+        said.append("%s '%s' restarted (instance %s, was %s)" % (backend.client, backend.name, instance, noted.value))
     if backend.CAPABILITIES.settings_write:
         said.append(settings.reapply_if_restarted(store, backend, instance))
     if sampler is not None:             # model/stats.py: samples only when its interval is due
@@ -53,7 +53,7 @@ def tick(store, backend, sampler=None, tick_seconds=0.0, tz=None, notify=None, c
                              stalled_after=stalled_after))
         if looked is not None:
             looked.append(True)
-    if known is None or not same_run(known.value, instance):        # noted last: the tick's work is done
+    if noted is None or not same_daemon_run(noted.value, instance):        # noted last: the tick's work is done
         store.put_values(backend.name, STATE, {'instance': instance, 'seen_at': time.time()}, set_by='worker')
     return '; '.join(s for s in said if s) or None
 

@@ -2,8 +2,8 @@
 // data-live="key" into the shown ones, so formatting stays in one place (the server's
 // templates).  The merge changes only what differs and leaves alone what the user owns:
 // focus, ticked boxes, typed text, chosen options, open folders, the scroll position, a
-// text selection that did not change.  Parts holding data-live-known tell the server what
-// they show (X-Live-Known), so it can answer with the figures of those rows alone; a part
+// text selection that did not change.  Parts holding data-live-showing tell the server what
+// they show (X-Live-Showing), so it can answer with the figures of those rows alone; a part
 // it did not ask again comes back as data-live-keep and stays as it is.  When a refresh
 // fails, a banner says why (the error page's own words) until one succeeds again.
 (function () {
@@ -11,7 +11,7 @@
   var script = document.currentScript;
   var seconds = parseInt(script && script.getAttribute('data-refresh'), 10);
   if (!(seconds > 0) || !window.fetch || !window.DOMParser) return;
-  var MAX_KNOWN = 6000;     // characters of X-Live-Known: lighttpd takes 8 KiB of headers in all
+  var MAX_SHOWING = 6000;     // characters of X-Live-Showing: lighttpd takes 8 KiB of headers in all
   var OWNED = {value: true, checked: true, selected: true};     // on form controls: the user's
 
   function parts(doc) {
@@ -23,11 +23,11 @@
     return found;
   }
 
-  function known() {
+  function showing() {
     var text = '';
-    Array.prototype.forEach.call(document.querySelectorAll('[data-live-known]'), function (el) {
-      var one = el.getAttribute('data-live-known');
-      if (one && text.length + one.length + 1 <= MAX_KNOWN) text += (text ? ' ' : '') + one;
+    Array.prototype.forEach.call(document.querySelectorAll('[data-live-showing]'), function (el) {
+      var one = el.getAttribute('data-live-showing');
+      if (one && text.length + one.length + 1 <= MAX_SHOWING) text += (text ? ' ' : '') + one;
     });
     return text;
   }
@@ -136,8 +136,8 @@
 
   function refresh() {
     if (document.hidden) return window.setTimeout(refresh, seconds * 1000);
-    var headers = {'X-Requested-With': 'refresh'}, what = known();
-    if (what) headers['X-Live-Known'] = what;
+    var headers = {'X-Requested-With': 'refresh'}, what = showing();
+    if (what) headers['X-Live-Showing'] = what;
     fetch(window.location.href, {credentials: 'same-origin', headers: headers})
       .then(function (r) {
         // the session ended: reloading shows the login page, which brings the user back here

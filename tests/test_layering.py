@@ -18,7 +18,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UPPER = ('lib.pages', 'lib.worker.process')
 DOMAIN = ('model.settings', 'model.stats', 'model.schedule', 'model.rules', 'model.events', 'model.tasks',
           'model.metrics')
-INTERFACE = ('model.clients.interface', 'model.clients.types', 'model.clients.errors', 'model.clients.trackers')
+INTERFACE = ('model.clients.interface', 'model.clients.types', 'model.clients.detail', 'model.clients.errors',
+             'model.clients.trackers')
 CLIENTS = ('model.clients.rtorrent', 'model.clients.transmission')
 
 

@@ -10,7 +10,7 @@ import typing
 from lib import metafile, names, paths
 from lib.pages.base import Pages, either
 from lib.web import GET, POST, expose
-from model.clients.types import AddOptions
+from model.clients.types import AddOptions, Priority
 from model.clients.errors import BackendError
 
 
@@ -160,7 +160,7 @@ class Adding(Pages):
             if str(start).lower() not in YES_NO:
                 raise ValueError("start must be yes or no, not '%s'" % start)
             start = YES_NO[str(start).lower()]
-        priority = fields.get('priority', 'normal')
+        priority = fields.get('priority', Priority.NORMAL)
         by_word = {v: k for k, v in scale.items()}
         if isinstance(priority, str) and priority.strip().lower() in by_word:
             priority = by_word[priority.strip().lower()]

@@ -20,7 +20,7 @@ from lib.pages.live import IDLE_ROWS, LIVE_FULL_SECONDS, LIVE_KEEP
 from lib.pages.settings import Settings
 from lib.pages.statistics import Statistics
 from lib.pages.torrents import Torrents
-from lib.shared import Shared
+from lib.single_flight import SingleFlight
 from lib.store import Store, StoreError, store_exists
 from lib.transport import redacted
 from lib.web import App, route_map
@@ -52,14 +52,14 @@ class PyroTorrent(App):
                                                max_answer_bytes=config.MAX_ANSWER_BYTES) for t in config.targets}
         super().__init__(config, areas, self.backends, os.path.join(ROOT, 'templates'),
                          url_map=url_map if url_map is not None else URL_MAP)
-        self.shared = Shared()          # one question in flight per target, however many ask
-        self.changes = {}               # target -> POSTs about it so far (lib.shared keys of page loads)
+        self.single_flight = SingleFlight()     # one question in flight per target, however many ask
+        self.changes = {}               # target -> POSTs about it so far (lib.single_flight keys of page loads)
         self.idle_rows = IdleRows(is_idle, keep=LIVE_FULL_SECONDS, limit=IDLE_ROWS)    # stopped rows a refresh need not ask
         self._store = None
         self.time_zone = time_zone(config.TIME_ZONE)       # schedules' and statistics' (config.py checked it)
         self.live_keep = LIVE_KEEP * config.REFRESH_SECONDS
         self.jinja.globals.update(columns=COLUMNS, descending_first=DESCENDING_FIRST, any_label=ANY_LABEL,
-                                  live_known=Lists.known_text,
+                                  live_showing=Lists.showing_text,
                                   refresh_seconds=config.REFRESH_SECONDS, down_seconds=DOWN_SECONDS,
                                   narrow_hidden=('label', 'added'),   # columns a phone does without
                                   overview_states=OVERVIEW_STATES,
@@ -132,7 +132,7 @@ class PyroTorrent(App):
         costs one timeout, in parallel, however many people look."""
         def one(backend):
             try:
-                answer, _ = self.shared.get((backend.name, key), lambda: ask(backend), keep_failure=DOWN_SECONDS,
+                answer, _ = self.single_flight.get((backend.name, key), lambda: ask(backend), keep_failure=DOWN_SECONDS,
                                             failures=(Unreachable, TimedOut))
                 return backend.name, backend.url, answer
             except BackendError as exc:

@@ -50,7 +50,7 @@ class Schedules(Pages):
                     '%Y-%m-%d %H:%M %Z') if done['until'] else 'you go back to the schedule'
                 self.tell(request, "Profile '%s' until %s; the worker applies it within a tick." % (done['profile'], until))
             else:
-                grid = schedule.validate(_schedule_form(form, schedule.load(store, name)[0]), bare=1024)
+                grid = schedule.validate(_schedule_form(form, schedule.load(store, name)[0]), plain_number_bytes=1024)
                 schedule.save(store, name, grid, self.who(request), self.app.desired(name))
                 self.tell(request, 'Schedule saved (%s); the worker applies it within a tick.'
                           % ('on' if grid['enabled'] else 'off'))
@@ -79,7 +79,8 @@ class Schedules(Pages):
         kept = rules.load(store, name)
         return self.target_page(request, 'schedule/rules.html', name, status=status, problem=problem,
                                 rules=kept, describe=rules.describe, preview=preview, form=form or {},
-                                conditions=rules.CONDITIONS, actions=rules.ACTIONS, triggers=events.TRIGGERS,
+                                matches=rules.MATCHES, conditions=rules.CONDITIONS, actions=rules.ACTIONS,
+                                triggers=events.TRIGGERS,
                                 can_delete_data=self.backend(name).can_delete_data)
 
     @expose('/target/<name>/rules', 'admin', POST, endpoint='rules_save')
@@ -98,7 +99,7 @@ class Schedules(Pages):
                     kept = [dict(r, enabled=state == 'enable') if r['name'] == form[state] else r for r in kept]
                     rules.save(store, name, kept, self.who(request))
                     return redirect(back, 303)
-            new = _rule_form(form)
+            new = rules.from_form(form)
             context = self.rule_context(name, kept + [new])
             rule = rules.validate(new, context)
             clean = rules.validate_all([r for r in kept if r['name'] != rule['name']] + [rule], context)
@@ -215,11 +216,9 @@ class Schedules(Pages):
 
     def rule_context(self, name, given):
         backend = self.backend(name)
-        sets = {r['do']['label'] for r in given if isinstance(r, dict) and isinstance(r.get('do'), dict)
-                and isinstance(r['do'].get('label'), str)}
         return rules.Context(backend.snapshot(), groups=self.app.speed_groups(name),
                              priorities=backend.CAPABILITIES.priorities, can_delete_data=backend.can_delete_data,
-                             labels_set=sets)
+                             labels_set=rules.labels_set_by(given))
 
     def schedule_view(self, store, name):
         grid, override = schedule.load(store, name)
@@ -228,7 +227,7 @@ class Schedules(Pages):
         applied = store.values(name, schedule.KIND).get('applied')
         pushed = store.values(name, schedule.KIND).get('timetable')
         return {'schedule': grid, 'force': force, 'now': now, 'applied': applied.value if applied else None,
-                'run_by': 'client' if pushed is not None and pushed.value else 'worker',
+                'run_by': schedule.runner(store, name),
                 'timetable': pushed.value if pushed is not None else None,
                 'layer': settings.current_layer(store, name), 'held': store.held(name),
                 'time_zone': str(self.app.time_zone), 'heartbeat': self.app.heartbeat(),
@@ -260,19 +259,3 @@ def _schedule_form(form, old):
         cells = [form.get('cell_%d' % i, name) for i, name in enumerate(old['cells'])]
     return {'enabled': form.get('enabled') == 'on', 'cell_minutes': minutes, 'profiles': profiles, 'cells': cells}
 
-
-def _rule_form(form):
-    """The rules page's form as a rule to validate."""
-    match = {'all': True} if form.get('match') == 'all' else {form.get('match', ''): form.get('match_value', '').strip()}
-    when_kind, value = form.get('when', ''), form.get('when_value', '').strip()
-    if when_kind == 'ratio':
-        try:
-            value = float(value)
-        except ValueError:
-            raise ValueError("the ratio must be a number, like 2 or 1.5, not '%s'" % value) from None
-    action = form.get('do', '')
-    do = {action: form.get('do_value', '').strip(' ')} if action in ('label', 'group', 'priority') else action
-    rule = {'name': form.get('rule_name', ''), 'match': match, 'when': {when_kind: value}, 'do': do}
-    if form.get('confirm_delete_data') == 'on':
-        rule['confirm_delete_data'] = True
-    return rule

@@ -50,7 +50,7 @@ class Pages(Area):
 
 def chart_svg(chart, direction, small=False):
     """The SVG of one direction of a Chart (a template helper)."""
-    values = [getattr(s, direction) if s.known else None for s in chart.slots]
+    values = [getattr(s, direction) if s.sampled else None for s in chart.slots]
     peak = max([v for v in values if v] or [0])
     title = '%s, last %s' % ('received' if direction == 'down' else 'sent', chart.range)
     return svgchart.bars(values, [s.gap for s in chart.slots], title=title, kind=direction, small=small,

@@ -7,7 +7,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.utils import redirect
 
 from lib.pages.base import Pages, chart_svg, has_control, local_path, whole_number
-from lib.pages.live import Live, known_pages
+from lib.pages.live import Live, parts_showing
 from lib.store import StoreError
 from lib.web import POST, expose
 from model.clients.interface import ACTION_HELP
@@ -46,7 +46,7 @@ class Lists(Live, Pages):
         def ask(backend):       # a refresh shares one answer a target with every viewer
             if not refresh:
                 return backend.overview(ACTIVE_ROWS)
-            return self.app.shared.get((backend.name, 'overview'), lambda: backend.overview(ACTIVE_ROWS),
+            return self.app.single_flight.get((backend.name, 'overview'), lambda: backend.overview(ACTIVE_ROWS),
                                        keep=self.app.live_keep)[0]
         cards = self.app.each_backend(request, ask, key=('front', refresh))
         cards.sort(key=lambda card: not isinstance(card[2], BackendError))     # stable: config order
@@ -58,7 +58,7 @@ class Lists(Live, Pages):
     @expose('/target/<name>/view/<view>/', 'viewer', endpoint='target')
     def on_target(self, request, name, view='main'):
         query = self.list_query(request, view)
-        listing = self.listing(request, name, query, known_pages(request).get((name, view)))
+        listing = self.listing(request, name, query, parts_showing(request).get((name, view)))
         return self.target_page(request, 'target.html', name, listing=listing, action_help=BULK_HELP,
                                 request_query=request.query_string.decode('latin-1'),
                                 shown=self.shown_columns(request))

@@ -31,7 +31,7 @@ class Settings(Pages):
         if isinstance(store, StoreError):
             return self.target_page(request, 'settings/page.html', name, status=503, store_error=str(store))
         if self.app.is_refresh(request):    # one round trip, shared by its viewers
-            (fields, groups, live, restarted), _ = self.app.shared.get(
+            (fields, groups, live, restarted), _ = self.app.single_flight.get(
                 (name, 'settings'), lambda: settings.view(store, backend), keep=self.app.live_keep)
         else:
             fields, groups, live, restarted = settings.view(store, backend)
@@ -50,7 +50,7 @@ class Settings(Pages):
             self.keep(request, name, [form['keep']])
             return redirect(back, 303)
         changes = {} if form.get('apply') else _settings_form(form, self.app.speed_groups(name))
-        clean, errors, notes = self.validate(name, changes, bare=1024)
+        clean, errors, notes = self.validate(name, changes, plain_number_bytes=1024)
         if errors:
             return self.on_settings(request, name, status=400, errors=errors,
                                     problem='Nothing was changed: ' + settings.in_words(errors) + '.')
@@ -69,7 +69,7 @@ class Settings(Pages):
                 changes[('alt_' if alt else '') + key] = form[key]
         if form.get('alt_enabled') in ('on', 'off'):
             changes['alt_enabled'] = form['alt_enabled']
-        clean, errors, notes = self.validate(name, changes, bare=1024)
+        clean, errors, notes = self.validate(name, changes, plain_number_bytes=1024)
         if errors:
             raise BadRequest('Nothing was changed on %s: %s.' % (name, settings.in_words(errors)))
         if clean:
@@ -100,12 +100,13 @@ class Settings(Pages):
 
     # -- shared by the page, the header and the API ------------------------------------
 
-    def validate(self, name, changes, bare=1):
+    def validate(self, name, changes, plain_number_bytes=1):
         """(clean, errors, notes): the rates rounded to what the target's client keeps
         (Capabilities.rate_unit), a note for each one rounded."""
         notes = []
         backend = self.backend(name)
-        clean, errors = settings.validate(changes, bare=bare, unit=backend.CAPABILITIES.rate_unit, notes=notes,
+        clean, errors = settings.validate(changes, plain_number_bytes=plain_number_bytes,
+                                          unit=backend.CAPABILITIES.rate_unit, notes=notes,
                                           preset_of=backend.encryption_preset)
         return clean, errors, notes
 

@@ -38,7 +38,7 @@ class Statistics(Pages):
                               'which the worker (python pyrotorrent.py worker) writes: %s.' % exc, False,
                               target=name)
         if self.app.is_refresh(request):    # the live parts alone, shared by their viewers
-            context, _ = self.app.shared.get(('stats', tuple(names), bool(name)),
+            context, _ = self.app.single_flight.get(('stats', tuple(names), bool(name)),
                                              lambda: self.stats_context(reader, names, name, now, live=True),
                                              keep=self.app.live_keep)
         else:
@@ -73,7 +73,7 @@ class Statistics(Pages):
             'time_zone': str(reader.zone), 'start': chart.start, 'end': chart.end,
             'up': chart.up, 'down': chart.down, 'summary': reader.summary(names),
             'slots': [{'start': s.start, 'end': s.end, 'label': s.label, 'up': s.up, 'down': s.down,
-                       'gap': s.gap, 'known': s.known} for s in chart.slots],
+                       'gap': s.gap, 'known': s.sampled} for s in chart.slots],
             'gaps': [dataclasses.asdict(e) for e in chart.gaps], 'by': by, 'rows': rows})
 
     @expose('/stats.csv', 'viewer', endpoint='stats_csv_all')

@@ -34,7 +34,7 @@ class Torrents(Pages):
     def on_torrent(self, request, name, info_hash):
         backend = self.backend(name)
         if self.app.is_refresh(request):    # one round trip, shared by its viewers
-            (header, detail), _ = self.app.shared.get((name, 'detail', info_hash.upper()),
+            (header, detail), _ = self.app.single_flight.get((name, 'detail', info_hash.upper()),
                                                       lambda: backend.torrent_detail(info_hash),
                                                       keep=self.app.live_keep)
         else:
@@ -121,8 +121,8 @@ class Torrents(Pages):
             raise BadRequest('Cannot set the %s: %s. Nothing was changed.' % (action, exc)
                              if action in VALUE_ACTIONS else 'Cannot %s: %s. Nothing was changed.'
                              % (action, exc)) from None
-        known = [a for a in backend.ACTIONS] + [a for a in VALUE_ACTIONS + ('unlabel',) if a not in backend.ACTIONS]
-        raise BadRequest("There is no action '%s' (there are: %s)" % (action, ', '.join(known)))
+        actions = [a for a in backend.ACTIONS] + [a for a in VALUE_ACTIONS + ('unlabel',) if a not in backend.ACTIONS]
+        raise BadRequest("There is no action '%s' (there are: %s)" % (action, ', '.join(actions)))
 
     def tell_results(self, request, action, results):
         done = [r for r in results if r.ok]

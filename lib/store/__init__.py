@@ -24,6 +24,7 @@ copy_store() moves a store's rows into another, empty one (SQLite to PostgreSQL)
     migrations.py  the schema, one migration a version
     engines.py     SQLite and PostgreSQL: the only code that knows which
     core.py        Store (values, events, outbox, preferences, lease, heartbeats), OnLease
+    stats.py       the statistics' tables and their queries (Store's stats_* methods)
     copying.py     copy_store
 """
 

@@ -36,12 +36,12 @@ def copy_store(source, destination, lease_name='worker', host='', pid=0):
                 rows[table] = (columns, found)
         copied = {}
         with destination.transaction() as write:
-            known = set(write.engine.tables(write.db))
-            unknown = sorted(set(rows) - known)
+            tables = set(write.engine.tables(write.db))
+            unknown = sorted(set(rows) - tables)
             if unknown:
                 raise StoreError('the store %s has no table %s that %s has: nothing was copied'
                                  % (destination.path, unknown[0], source.path))
-            for table in sorted(known - {'schema_version'}):
+            for table in sorted(tables - {'schema_version'}):
                 count = write.execute('SELECT COUNT(*) FROM %s' % table)[0][0]
                 if count:
                     raise StoreError('the store %s is not empty (table %s holds %d row(s)): pyroTorrent copies '

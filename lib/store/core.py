@@ -12,6 +12,7 @@ import uuid
 from lib.store import migrations
 from lib.store.engines import engine_for, first_line
 from lib.store.errors import LeaseLost, StoreError, StoreTooNew
+from lib.store.stats import StatsTables
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,7 +91,7 @@ class Transaction:
         return self.engine.now(self.db)
 
 
-class Store:
+class Store(StatsTables):
     """One store.  Safe to share between threads (one connection, one lock); every process
     opens its own."""
 
@@ -134,8 +135,8 @@ class Store:
     # -- SQL in one place ---------------------------------------------------------------
 
     def run(self, statements, write=True):
-        """Run [(sql, params)] in one transaction, for a model module's own tables; params a
-        tuple, or a list of tuples (the statement once for each); the rows of the last one."""
+        """Run [(sql, params)] in one transaction (the statistics' tables use it: stats.py);
+        params a tuple, or a list of tuples (the statement once for each); the rows of the last one."""
         return self._run(statements, write)
 
     lease_held = None               # (name, holder) in a worker's view of the store (OnLease)

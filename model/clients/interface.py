@@ -13,7 +13,7 @@ import time
 
 from lib import deadline
 from model.clients.errors import TimedOut
-from model.clients.types import ListQuery
+from model.clients.types import ListQuery, State
 
 # What each action does, in words a page can show beside its button.
 ACTION_HELP = {
@@ -295,9 +295,10 @@ ACTION_ORDER = ('start', 'resume', 'start_now', 'pause', 'stop', 'close', 'reche
 ALWAYS = ('recheck', 'announce', 'erase')
 
 
-FITTING = {'downloading': ('pause', 'stop', 'close'), 'seeding': ('pause', 'stop', 'close'),
-           'paused': ('resume', 'stop', 'close'), 'checking': ('stop', 'close'), 'queued': ('start_now', 'stop'),
-           'stopped': ('start', 'start_now', 'close'), 'complete': ('start', 'start_now', 'close')}
+FITTING = {State.DOWNLOADING: ('pause', 'stop', 'close'), State.SEEDING: ('pause', 'stop', 'close'),
+           State.PAUSED: ('resume', 'stop', 'close'), State.CHECKING: ('stop', 'close'),
+           State.QUEUED: ('start_now', 'stop'), State.STOPPED: ('start', 'start_now', 'close'),
+           State.COMPLETE: ('start', 'start_now', 'close')}
 
 
 def fitting_actions(state, actions, closed):

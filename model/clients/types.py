@@ -1,11 +1,11 @@
 """The neutral types every client fills and every page reads: a torrent, a list, a
-header, one torrent in full (files, peers, trackers, its folder tree and piece map), what
-adding and acting did, the transfer totals; the states and priorities, the sort columns,
-and the small rules over them (a torrent's state, what counts as active or idle).
+header, what adding and acting did, the transfer totals; the states and priorities (enums),
+the sort columns, and the small rules over them (a torrent's state, what counts as active
+or idle).  One torrent in full (files, peers, trackers) is model/clients/detail.py.
 Nothing here knows a client or a command name.
 """
 import dataclasses
-import functools
+import enum
 import typing
 
 from lib import names
@@ -24,7 +24,33 @@ COLUMNS = {
 DESCENDING_FIRST = {'size', 'down', 'up', 'ratio', 'peers', 'added'}
 
 
-STATES = ('checking', 'downloading', 'seeding', 'paused', 'stopped', 'complete', 'queued')
+class State(enum.StrEnum):
+    """A torrent's state as a user calls it (transmission-rpc's Status): its value is the word
+    pages and JSON show."""
+    CHECKING = 'checking'
+    DOWNLOADING = 'downloading'
+    SEEDING = 'seeding'
+    PAUSED = 'paused'
+    STOPPED = 'stopped'
+    COMPLETE = 'complete'
+    QUEUED = 'queued'
+
+    __repr__ = str.__repr__         # messages that show one (%r) read as before: 'paused'
+
+
+STATES = tuple(State)
+RUNNING = (State.DOWNLOADING, State.SEEDING, State.PAUSED)      # started: what a paused profile stops
+
+
+class Priority(enum.StrEnum):
+    """A torrent's or a file's priority as a user calls it; each client's scale ({its number:
+    Priority}: Capabilities.priorities, file_priorities) maps its own numbers to these."""
+    OFF = 'off'
+    LOW = 'low'
+    NORMAL = 'normal'
+    HIGH = 'high'
+
+    __repr__ = str.__repr__
 
 
 @dataclasses.dataclass
@@ -140,7 +166,7 @@ class Seen:
 
     @property
     def started(self):
-        return self.state in ('downloading', 'seeding', 'paused', 'checking')
+        return self.state in RUNNING + (State.CHECKING,)
 
     @property
     def tracker_names(self):
@@ -150,7 +176,7 @@ class Seen:
 RUN_SLACK = 2          # seconds two estimates of one run's start may differ by (a run shorter is not told apart)
 
 
-def same_run(a, b):
+def same_daemon_run(a, b):
     """Whether two Backend.instance() values name the same run of a daemon: equal, or
     both 'started N' (a start time known to a second or two, Transmission's) at most
     RUN_SLACK seconds apart.  None (never seen) is no run."""
@@ -168,12 +194,12 @@ def same_run(a, b):
 def torrent_state(started, active, hashing, complete):
     """What a user calls the state; complete means every byte is there (completed == size)."""
     if hashing:
-        return 'checking'
+        return State.CHECKING
     if not started:
-        return 'complete' if complete else 'stopped'
+        return State.COMPLETE if complete else State.STOPPED
     if not active:
-        return 'paused'
-    return 'seeding' if complete else 'downloading'
+        return State.PAUSED
+    return State.SEEDING if complete else State.DOWNLOADING
 
 
 # States a list can be filtered by besides STATES, as the list shows them: 'stalled' is
@@ -182,9 +208,9 @@ FILTER_STATES = ('stalled', 'error')
 
 
 # The front page's counts, in the order shown, and what each is called there.
-OVERVIEW_STATES = {'downloading': 'downloading', 'seeding': 'seeding', 'paused': 'paused',
-                   'queued': 'queued', 'checking': 'checking', 'stopped': 'stopped', 'complete': 'complete',
-                   'stalled': 'stalled', 'error': 'with an error'}
+OVERVIEW_STATES = dict({s: str(s) for s in (State.DOWNLOADING, State.SEEDING, State.PAUSED, State.QUEUED,
+                                            State.CHECKING, State.STOPPED, State.COMPLETE)},
+                       stalled='stalled', error='with an error')
 
 
 def torrent_matches(wanted, state, peers, message):
@@ -193,7 +219,7 @@ def torrent_matches(wanted, state, peers, message):
     if wanted is None or wanted == state:
         return True
     if wanted == 'stalled':
-        return state == 'downloading' and not peers and not message
+        return state == State.DOWNLOADING and not peers and not message
     return wanted == 'error' and bool(message)
 
 
@@ -204,14 +230,14 @@ def count_states(rows):
         counts[state] += 1
         if message:
             counts['error'] += 1
-        elif state == 'downloading' and not peers:
+        elif state == State.DOWNLOADING and not peers:
             counts['stalled'] += 1
     return counts
 
 
 def eta(left, down_rate, state):
     """Seconds until complete at the current rate; None unless it is downloading."""
-    if state != 'downloading' or left <= 0 or down_rate <= 0:
+    if state != State.DOWNLOADING or left <= 0 or down_rate <= 0:
         return None
     return int(left / down_rate)
 
@@ -252,18 +278,18 @@ def is_active_now(down_rate, up_rate, state):
     """Moving data or checking: what the front page lists under "active now".  Rates are
     moving averages that stay above zero a while after a pause or a stop: only a torrent
     that is transferring counts them."""
-    if state == 'checking':
+    if state == State.CHECKING:
         return True
-    return state in ('downloading', 'seeding') and (down_rate > 0 or up_rate > 0)
+    return state in (State.DOWNLOADING, State.SEEDING) and (down_rate > 0 or up_rate > 0)
 
 
 def is_idle(torrent):
     """Stopped, not checking, no rate left over: a row whose figures stay as they are until
     it is started or checked (what a refresh may keep instead of asking: lib.idle_rows)."""
-    return torrent.state in ('stopped', 'complete') and not torrent.down_rate and not torrent.up_rate
+    return torrent.state in (State.STOPPED, State.COMPLETE) and not torrent.down_rate and not torrent.up_rate
 
 
-PRIORITIES = {0: 'off', 1: 'low', 2: 'normal', 3: 'high'}          # a torrent's (d.priority)
+PRIORITIES = {0: Priority.OFF, 1: Priority.LOW, 2: Priority.NORMAL, 3: Priority.HIGH}    # rTorrent's d.priority
 
 
 MAX_DIRECTORY = 4096          # bytes of a download directory (Linux PATH_MAX)
@@ -353,202 +379,6 @@ class TransferTotals:
     instance: object          # what Backend.instance() gives: it changes when the client restarts
     torrents: list            # of TorrentTotals
     details: bool             # whether tracker and name were asked for
-
-
-# -- one torrent in full (the torrent page) ---------------------------------------------
-
-FILE_PRIORITIES = {0: 'off', 1: 'normal', 2: 'high'}               # a file's (f.priority)
-
-
-TRACKER_EVENTS = {0: '', 1: 'completed', 2: 'started', 3: 'stopped', 4: 'scrape'}
-
-
-@dataclasses.dataclass
-class File:
-    """One file of a torrent, as any client describes it (transmission-rpc's File shape)."""
-    index: int                # the client's index: what set_file_priorities takes
-    path: str                 # relative to TorrentDetail.directory, '/' between folders
-    size: int
-    completed: int            # bytes of it that are there
-    priority: int             # a key of the backend's Capabilities.file_priorities
-    wanted: bool = True       # False: skipped (a client with a separate flag for it)
-    scale: dict = dataclasses.field(default=None, repr=False, compare=False)   # its priority words
-
-    @property
-    def name(self):
-        return self.path.rsplit('/', 1)[-1]
-
-    @property
-    def progress(self):
-        return 1.0 if self.size <= 0 else min(1.0, self.completed / self.size)
-
-    @property
-    def priority_name(self):
-        return (self.scale or FILE_PRIORITIES).get(self.priority, str(self.priority))
-
-
-@dataclasses.dataclass
-class Peer:
-    address: str
-    port: int
-    client: str
-    incoming: bool
-    encrypted: bool
-    percent: int              # how much of the torrent the peer has, 0-100
-    up_rate: int
-    down_rate: int
-    snubbed: bool = None      # None: the client does not say (so are the totals)
-    up_total: int = None
-    down_total: int = None
-
-
-@dataclasses.dataclass
-class Tracker:
-    index: int                # what set_tracker_enabled takes
-    url: str
-    enabled: bool
-    successes: int            # announces that worked (None: the client does not count them)
-    failures: int             # announces that failed in a row (None: not counted)
-    scrapes: int              # (None: not counted)
-    seeders: int              # from the last scrape (0 until one succeeded)
-    leechers: int
-    downloaded: int
-    latest_event: str         # a value of TRACKER_EVENTS
-    latest_peers: int
-    last_activity: int        # unix times, 0: never
-    next_activity: int
-    last_success: int
-    last_failure: int
-    last_scrape: int
-    last_result: str = ''     # the tracker's last answer in words, when the client keeps it
-
-
-@dataclasses.dataclass
-class Folder:
-    """A folder of a torrent's file tree; the root has name '' and path ''."""
-    name: str
-    path: str
-    folders: list = dataclasses.field(default_factory=list)    # of Folder, by name
-    files: list = dataclasses.field(default_factory=list)      # of File, by name
-    size: int = 0
-    done: float = 0.0         # bytes done, estimated from each file's chunks
-
-    @property
-    def progress(self):
-        return 1.0 if self.size <= 0 else self.done / self.size
-
-    @property
-    def indexes(self):
-        """Every file index below this folder: what a folder-wide priority change sets."""
-        return [f.index for f in self.all_files()]
-
-    @property
-    def priority(self):
-        """The files' common priority, or None when they differ."""
-        found = {f.priority for f in self.all_files()}
-        return found.pop() if len(found) == 1 else None
-
-    def all_files(self):
-        for folder in self.folders:
-            yield from folder.all_files()
-        yield from self.files
-
-
-def file_tree(files):
-    """The Folder tree of a torrent's files (a single-file torrent: one file at the root),
-    with each folder's size and progress; folders and files sorted by name."""
-    root = Folder('', '')
-    for file in files:
-        folder = root
-        parts = file.path.split('/')
-        for depth, part in enumerate(parts[:-1]):
-            child = next((f for f in folder.folders if f.name == part), None)
-            if child is None:
-                child = Folder(part, '/'.join(parts[:depth + 1]))
-                folder.folders.append(child)
-            folder = child
-        folder.files.append(file)
-
-    def total(folder):
-        folder.folders.sort(key=lambda f: f.name.casefold())
-        folder.files.sort(key=lambda f: f.name.casefold())
-        folder.size = sum(f.size for f in folder.files)
-        folder.done = sum(f.size * f.progress for f in folder.files)
-        for child in folder.folders:
-            total(child)
-            folder.size += child.size
-            folder.done += child.done
-    total(root)
-    return root
-
-
-def piece_map(bitfield, chunks, buckets=100):
-    """The piece map as at most `buckets` fractions (0.0-1.0) of pieces present, left to
-    right, for a bar; None when rtorrent holds no bitfield (a closed torrent)."""
-    if chunks <= 0 or not bitfield:
-        return None
-    try:
-        bits = bin(int(bitfield, 16))[2:].zfill(len(bitfield) * 4)[:chunks]
-    except ValueError:
-        return None
-    buckets = max(1, min(buckets, chunks))
-    out = []
-    for i in range(buckets):
-        part = bits[i * chunks // buckets:(i + 1) * chunks // buckets]
-        out.append(part.count('1') / len(part))
-    return out
-
-
-@dataclasses.dataclass
-class TorrentDetail:
-    """Everything the torrent page shows, from one round trip (RTorrent.torrent_detail).
-
-    Paths are as rtorrent names them; local_directory and local_metafile are where
-    pyroTorrent sees them (None when it cannot: a remote target without a path_map)."""
-    torrent: Torrent          # name, size, state, rates, ratio, ETA, label, message, ...
-    up_total: int
-    down_total: int
-    priority: int             # a key of PRIORITIES
-    directory: str            # multi-file: the torrent's own folder; single: the folder holding it
-    base_path: str            # the file or folder itself ('' while closed)
-    multi_file: bool
-    finished: int             # unix time it completed, 0: not yet
-    open: bool                # False: closed (files closed, no piece map in memory)
-    chunks: int
-    chunks_completed: int
-    chunks_hashed: int
-    pieces: list              # piece_map(): fractions for a bar, or None
-    metafile: str             # rtorrent's copy of the .torrent: SESSION/HASH.torrent ('' if none)
-    tied_file: str            # the .torrent it was loaded from by path ('' if none)
-    files: list               # of File, in index order
-    peers: list               # of Peer
-    trackers: list            # of Tracker, in index order
-    scrape_seeders: int       # the largest scrape figure among the enabled trackers
-    scrape_leechers: int
-    local_directory: str = None
-    local_metafile: str = None
-    can_delete_data: bool = False   # the target declares a download root holding this torrent
-    movable: bool = False     # its download directory may be changed now (the client's rule)
-    downloadable: bool = False   # its data lies in a folder pyroTorrent may serve from
-    group: str = ''           # its speed group ('' : none; model/settings.py)
-    down_limit: int = None    # its own speed limits in bytes/s, 0: none (None: no such thing;
-    up_limit: int = None      # Capabilities.torrent_limits)
-    scale: dict = dataclasses.field(default=None, repr=False, compare=False)   # its priority words
-
-    @property
-    def priority_name(self):
-        return (self.scale or PRIORITIES).get(self.priority, str(self.priority))
-
-    @property
-    def check_progress(self):
-        """Fraction of the hash check done while checking, else None."""
-        if self.torrent.state != 'checking' or self.chunks <= 0:
-            return None
-        return self.chunks_hashed / self.chunks
-
-    @property
-    def tree(self):
-        return file_tree(self.files)
 
 
 @dataclasses.dataclass

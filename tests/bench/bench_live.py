@@ -51,7 +51,7 @@ from tests import rig  # noqa: E402
 from tests.bench.bench_list import LIST_COLUMNS, daemon_with, peak_memory_kib  # noqa: E402
 from tests.bench.timing import best_ms  # noqa: E402
 
-KNOWN = re.compile(r'data-live-known="([^"]*)"')
+KNOWN = re.compile(r'data-live-showing="([^"]*)"')
 
 
 def cpu_seconds(pid):
@@ -153,7 +153,7 @@ class Site:
     def refresh(self, path, known):
         headers = {'X-Requested-With': 'refresh'}
         if known:
-            headers['X-Live-Known'] = known
+            headers['X-Live-Showing'] = known
         return self.get(path, headers)
 
 

@@ -154,9 +154,9 @@ def test_a_torrent_added_or_removed_after_a_page_is_counted_with_its_tracker(box
 def test_a_live_refresh_of_a_tracker_filtered_list_keeps_its_rows(box):
     web = web_for(box)
     page = web.get('/target/t/?tracker=beta.example').get_data(as_text=True)
-    known = html.unescape(re.search(r'data-live-known="([^"]*)"', page).group(1))
+    known = html.unescape(re.search(r'data-live-showing="([^"]*)"', page).group(1))
     fresh = web.get('/target/t/?tracker=beta.example', headers={'X-Requested-With': 'refresh',
-                                                                'X-Live-Known': known}).get_data(as_text=True)
+                                                                'X-Live-Showing': known}).get_data(as_text=True)
     want = {h for h, (d, _) in box['torrents'].items() if d == 'beta.example'}
     assert {r['hash'] for r in webapp.Rows(fresh).rows} == want
     assert '3 of %d torrents' % len(box['torrents']) in webapp.page_text(fresh)

@@ -18,7 +18,7 @@ from model.clients.types import ListQuery
 from tests.webapp import RoundTrips, Rows, backends, client, page_text
 
 REFRESH = {'X-Requested-With': 'refresh'}
-KNOWN = re.compile(r'data-live-known="([^"]*)"')
+KNOWN = re.compile(r'data-live-showing="([^"]*)"')
 
 
 @pytest.fixture(scope='module')
@@ -42,7 +42,7 @@ def known(page):
 def refresh(web, url, page=None):
     headers = dict(REFRESH)
     if page is not None:
-        headers['X-Live-Known'] = known(page)
+        headers['X-Live-Showing'] = known(page)
     return web.get(url, headers=headers)
 
 
@@ -219,7 +219,7 @@ def test_counts_follow_an_add_and_a_removal(daemon):
     finally:
         daemon.multicall([('d.erase', [h]) for h in added])
     app = web.application.pyrotorrent
-    app.shared = type(app.shared)()             # the next interval: nothing kept from this one
+    app.single_flight = type(app.single_flight)()             # the next interval: nothing kept from this one
     fresh = refresh(web, '/target/box/?sort=name', fresh).get_data(as_text=True)
     assert '%d of %d torrents' % (total, total) in page_text(fresh)
 
@@ -233,7 +233,7 @@ def test_the_whole_list_comes_at_least_every_full_interval(daemon, monkeypatch):
     assert trips.calls == {'box': 1}
     monkeypatch.setattr(live, 'LIVE_FULL_SECONDS', 0)      # the stamp expires at once
     app = web.application.pyrotorrent
-    app.shared = type(app.shared)()
+    app.single_flight = type(app.single_flight)()
     trips.reset()
     fresh = refresh(web, '/target/box/', page).get_data(as_text=True)
     assert trips.calls == {'box': 2} and 'data-live-keep' not in fresh
@@ -246,7 +246,7 @@ def test_the_whole_list_comes_at_least_every_full_interval(daemon, monkeypatch):
 def test_a_refresh_with_an_unreadable_known_header_refreshes_in_full(daemon, garbage):
     web = live_client(daemon)
     trips = RoundTrips(web)
-    answer = web.get('/target/box/', headers=dict(REFRESH, **{'X-Live-Known': garbage}))
+    answer = web.get('/target/box/', headers=dict(REFRESH, **{'X-Live-Showing': garbage}))
     assert answer.status_code == 200 and trips.calls['box'] >= 2
     assert 'data-live-keep' not in answer.get_data(as_text=True)
 
@@ -258,7 +258,7 @@ def test_a_known_hash_that_is_gone_brings_the_whole_list(daemon):
     first = Rows(page).rows[0]['hash']
     fake = shown.replace(first, '0' * 40)
     trips = RoundTrips(web)
-    fresh = web.get('/target/box/', headers=dict(REFRESH, **{'X-Live-Known': fake})).get_data(as_text=True)
+    fresh = web.get('/target/box/', headers=dict(REFRESH, **{'X-Live-Showing': fake})).get_data(as_text=True)
     assert trips.calls == {'box': 3}
     assert [r['hash'] for r in Rows(fresh).rows][0] == first
 

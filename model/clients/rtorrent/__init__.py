@@ -24,7 +24,8 @@ kept in a Beaker cache."""
 from lib.paths import PathMap
 from lib.transport import MAX_ANSWER_BYTES, redacted, transport_for
 from model.clients.interface import Backend, Capabilities
-from model.clients.types import FILE_PRIORITIES, PRIORITIES
+from model.clients.detail import FILE_PRIORITIES
+from model.clients.types import PRIORITIES
 from model.clients.rtorrent import commands
 from model.clients.rtorrent.actions import Actions
 from model.clients.rtorrent.adding import Adding

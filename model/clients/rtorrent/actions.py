@@ -2,7 +2,8 @@
 with its data: two, the first reading what the second may touch)."""
 from lib.erase import delete_files
 from lib.metafile import is_info_hash
-from model.clients.types import ActionResult, FILE_PRIORITIES, PRIORITIES
+from model.clients.detail import FILE_PRIORITIES
+from model.clients.types import ActionResult, PRIORITIES
 from model.clients.rtorrent import commands
 from model.clients.rtorrent.connection import Fault
 from lib.paths import inside_any

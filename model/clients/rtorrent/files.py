@@ -1,7 +1,7 @@
 """A file of an rTorrent torrent: the neutral File, plus the chunks rtorrent counts it in."""
 import dataclasses
 
-from model.clients.types import File
+from model.clients.detail import File
 
 
 @dataclasses.dataclass

@@ -7,8 +7,8 @@ import time
 from lib.download import session_metafile
 from lib.metafile import is_info_hash
 from model.clients.interface import whole_list
-from model.clients.types import (Overview, Peer, Seen, TorrentDetail, TorrentList, Tracker, TRACKER_EVENTS,
-                                 count_states, is_active_now, piece_map, torrent_matches)
+from model.clients.detail import Peer, TorrentDetail, Tracker, TRACKER_EVENTS, piece_map
+from model.clients.types import Overview, Seen, TorrentList, count_states, is_active_now, torrent_matches
 from model.clients.trackers import tracker_name
 from model.clients.errors import BadAnswer, CommandFault, NotFound
 from model.clients.rtorrent import commands

@@ -2,7 +2,7 @@
 into Torrents and Headers, and the sort keys of the torrent list."""
 from lib.metafile import is_info_hash
 from lib.paths import free_bytes
-from model.clients.types import Header, STATES, Torrent, eta, torrent_state
+from model.clients.types import Header, STATES, State, Torrent, eta, torrent_state
 from model.clients.errors import BadAnswer, CommandFault, NotFound
 from model.clients.rtorrent import commands
 from model.clients.rtorrent.connection import Fault
@@ -120,7 +120,7 @@ class Rows:
             peers=row['peers'], seeders=row.get('seeders'), label=row['label'], added=row['added'],
             message=row['message'], state=state,
             eta=eta(row['size'] - row['completed'], row['down_rate'], state),
-            checked=row['chunks_hashed'] / row['chunks'] if state == 'checking' and row.get('chunks') else None,
+            checked=row['chunks_hashed'] / row['chunks'] if state == State.CHECKING and row.get('chunks') else None,
         )
 
 

@@ -148,9 +148,3 @@ class Settings:
                                  'the group of an active torrent)' % (result.hash, self.client))
         return results
 
-    def torrent_groups(self, hashes):
-        """{hash: its speed group name ('' : none)}, one round trip (for tests and pages)."""
-        states = {}
-        self._run(hashes, lambda h: [(commands.TORRENT_GROUP['group'], [h])], keep=states)
-        return {h: (v[0] if not isinstance(v[0], Fault) else None) for h, v in states.items()}
-

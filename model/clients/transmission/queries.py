@@ -5,8 +5,8 @@ import email.utils
 import os
 import time
 
-from model.clients.types import (File, Overview, Peer, TorrentDetail, TorrentList, Tracker, count_states,
-                                 is_active_now, piece_map, torrent_matches)
+from model.clients.detail import File, Peer, TorrentDetail, Tracker, piece_map
+from model.clients.types import Overview, TorrentList, count_states, is_active_now, torrent_matches
 from model.clients.errors import BadAnswer, NotFound
 from model.clients.transmission.rows import (DETAIL_FIELDS, KEY_FIELDS, OVERVIEW_FIELDS, PRIORITIES, ROW_FIELDS, SORT_FIELDS,
                                      SORT_KEYS, VIEWS, KB, hash_for_rpc, piece_hex, unique)
@@ -23,7 +23,7 @@ class Queries:
     def instance(self):
         """Which run of the daemon answers (the worker's restart detector), in one call:
         'started N', N its start on its own clock (the answer's Date less session-stats'
-        current secondsActive), good to a second or two: model.clients.interface.same_run compares
+        current secondsActive), good to a second or two: model.clients.types.same_daemon_run compares
         them.  Not the X-Transmission-Session-Id: libtransmission makes that anew every
         hour (SESSION_ID_DURATION_SEC), which read as a restart an hour (a re-apply, a
         restart event and a gap in the statistics); nor cumulative sessionCount, which

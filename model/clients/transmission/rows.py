@@ -9,19 +9,19 @@ import binascii
 
 from lib.metafile import is_info_hash
 from model.clients.trackers import tracker_name
-from model.clients.types import STATES, Header, Torrent, eta
+from model.clients.types import STATES, Header, Priority, State, Torrent, eta
 from model.clients.errors import BadAnswer, NotFound
 
 KB = 1000                                   # Transmission's kB (speed-bytes in session-get's units)
-PRIORITIES = {-1: 'low', 0: 'normal', 1: 'high'}          # bandwidthPriority, and a file's priority
+PRIORITIES = {-1: Priority.LOW, 0: Priority.NORMAL, 1: Priority.HIGH}    # bandwidthPriority, and a file's priority
 
 # status -> the neutral state (0 is 'stopped' or 'complete', by what is left)
-STATUS = {1: 'checking', 2: 'checking', 3: 'queued', 4: 'downloading', 5: 'queued', 6: 'seeding'}
+STATUS = {1: State.CHECKING, 2: State.CHECKING, 3: State.QUEUED, 4: State.DOWNLOADING, 5: State.QUEUED, 6: State.SEEDING}
 
 # In place of rTorrent's views: filters by state (None: every torrent), and 'error'.
 VIEWS = {
-    'main': None, 'downloading': {'downloading'}, 'seeding': {'seeding'}, 'stopped': {'stopped', 'complete'},
-    'queued': {'queued'}, 'checking': {'checking'}, 'error': 'error',
+    'main': None, 'downloading': {State.DOWNLOADING}, 'seeding': {State.SEEDING},
+    'stopped': {State.STOPPED, State.COMPLETE}, 'queued': {State.QUEUED}, 'checking': {State.CHECKING}, 'error': 'error',
 }
 VIEW_TITLES = {'main': 'all', 'stopped': 'stopped (paused)', 'error': 'with an error'}
 
@@ -65,8 +65,8 @@ SORT_KEYS = {
 
 def state(status, left):
     if status == 0:
-        return 'complete' if left <= 0 else 'stopped'
-    return STATUS.get(status, 'stopped')
+        return State.COMPLETE if left <= 0 else State.STOPPED
+    return STATUS.get(status, State.STOPPED)
 
 
 def free_space(session):
@@ -148,7 +148,7 @@ class Rows:
                 label=labels[0] if labels else '', labels=labels, added=row['addedDate'],
                 message=row['errorString'] if row['error'] else '', state=torrent_state,
                 eta=eta(left, row['rateDownload'], torrent_state), queue_position=row['queuePosition'],
-                checked=row.get('recheckProgress') if torrent_state == 'checking' else None)
+                checked=row.get('recheckProgress') if torrent_state == State.CHECKING else None)
         except (KeyError, TypeError, AttributeError) as exc:
             raise BadAnswer(self, 'a torrent came back without %s' % exc) from None
 

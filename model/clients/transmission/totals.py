@@ -3,7 +3,7 @@
 
 Totals are uploadedEver / downloadedEver: payload bytes, kept in Transmission's resume
 files (they survive a restart).  The instance is which run of the daemon answers (Queries.instance)."""
-from model.clients.types import Seen, TorrentTotals, TransferTotals
+from model.clients.types import RUNNING, Seen, TorrentTotals, TransferTotals
 from model.clients.errors import BadAnswer
 from model.clients.transmission.rows import ratio, state
 
@@ -14,7 +14,6 @@ SNAPSHOT_FIELDS = ['hashString', 'name', 'labels', 'status', 'leftUntilDone', 't
                    'trackers', 'bandwidthPriority', 'downloadedEver']
 
 STARTED_FIELDS = ['hashString', 'status', 'leftUntilDone', 'totalSize', 'haveValid']
-RUNNING = ('downloading', 'seeding', 'paused')     # what a paused profile stops (model/schedule.py)
 
 
 def _first(labels):

@@ -13,7 +13,7 @@ import pytest
 
 from lib import bencode
 from lib.config import Target
-from model.clients.types import Folder, file_tree, File, piece_map
+from model.clients.detail import Folder, file_tree, File, piece_map
 from model.clients.errors import NotFound
 from model.clients.rtorrent import RTorrent
 from tests import rig

@@ -12,7 +12,7 @@ import pytest
 from lib import metafile
 from lib.store import Store
 from model import schedule, settings, stats
-from model.clients.types import RUN_SLACK, AddOptions, same_run
+from model.clients.types import RUN_SLACK, AddOptions, same_daemon_run
 from model.clients.transmission import Transmission
 from model.clients.transmission.rows import PRIORITIES
 from tests import rig, webapp
@@ -132,7 +132,7 @@ def test_a_daemon_restarted_mid_session_keeps_its_settings(tmp_path):
         d.stop()
         d.start(keep_settings=True)
         t = Transmission(d.url, name="tr")
-        assert t.instance() != before and not same_run(t.instance(), before)
+        assert t.instance() != before and not same_daemon_run(t.instance(), before)
         body = web.get('/api/target/tr/settings').get_json()     # the old session id: a 409, then the new one
         assert body['restarted_since_applied'] is True and not body['drift']
         assert body['live']['down_limit'] == 123000 and body['live']['encryption'] == 'allowed'
@@ -212,6 +212,6 @@ def test_a_schedule_that_fits_the_timetable_is_pushed_to_transmission(daemon, st
 
 
 def test_two_estimates_of_one_run_are_the_same_run():
-    assert same_run('started 1000', 'started 1002') and same_run('abc', 'abc')
-    assert not same_run('started 1000', 'started 1003') and not same_run('abc', 'abd')
-    assert not same_run(None, 'started 1000') and not same_run('started 1000', 'abc')
+    assert same_daemon_run('started 1000', 'started 1002') and same_daemon_run('abc', 'abc')
+    assert not same_daemon_run('started 1000', 'started 1003') and not same_daemon_run('abc', 'abd')
+    assert not same_daemon_run(None, 'started 1000') and not same_daemon_run('started 1000', 'abc')

@@ -1,7 +1,7 @@
 """One answer shared by every request that asks the same question at the same time.
 
-    shared = Shared(clock=time.monotonic)
-    shared.get(key, ask, keep=0.0, keep_failure=0.0, failures=(Exception,))
+    flights = SingleFlight(clock=time.monotonic)
+    flights.get(key, ask, keep=0.0, keep_failure=0.0, failures=(Exception,))
 
 Concurrent callers with the same key wait for the one call of `ask()` in flight and all get
 its answer (or its exception).  `keep` seconds: the answer is handed to later callers too;
@@ -12,7 +12,7 @@ import threading
 import time
 
 
-class Shared:
+class SingleFlight:
     def __init__(self, clock=time.monotonic):
         self.clock = clock
         self._lock = threading.Lock()
@@ -21,14 +21,14 @@ class Shared:
 
     def get(self, key, ask, keep=0.0, keep_failure=0.0, failures=(Exception,)):
         """(answer, age): what ask() gave, and how many seconds ago it was asked (0.0 when
-        this call asked); raises what ask() raised, its age in exc.shared_age."""
+        this call asked); raises what ask() raised, its age in exc.answer_age."""
         with self._lock:
             now = self.clock()
             kept = self._kept.get(key)
             if kept and kept[0] > now:
                 until, answer, error, asked = kept
                 if error is not None:
-                    error.shared_age = now - asked
+                    error.answer_age = now - asked
                     raise error
                 return answer, now - asked
             flight = self._flights.get(key)
@@ -38,7 +38,7 @@ class Shared:
         if not leader:
             flight.done.wait()
             if flight.error is not None:
-                flight.error.shared_age = self.clock() - flight.asked
+                flight.error.answer_age = self.clock() - flight.asked
                 raise flight.error
             return flight.answer, self.clock() - flight.asked
         try:
@@ -59,7 +59,7 @@ class Shared:
                     self._kept = {k: v for k, v in self._kept.items() if v[0] > now}
             flight.done.set()
         if flight.error is not None:
-            flight.error.shared_age = 0.0
+            flight.error.answer_age = 0.0
             raise flight.error
         return flight.answer, 0.0
 
