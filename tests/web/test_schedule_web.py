@@ -90,7 +90,7 @@ def test_an_override_shows_the_time_left_and_the_way_back(web):
     assert answer.status_code == 200 and answer.json['in_force']['until'] is not None
     assert web.post('/target/t/schedule', data={'csrf_token': token(web), 'override': 'paused'}).status_code == 303
     page = page_text(web.get('/target/t/schedule').get_data(as_text=True))
-    assert re.search(r'paused \(every started torrent stopped.*\) ?, an override by admin, until \d{4}-\d\d-\d\d \d\d:\d\d CES?T \(\d+h \d+m left\)', page)
+    assert re.search(r'paused \(every started torrent stopped.*\) ?, an override by admin, until \d{4}-\d\d-\d\d \d\d:\d\d CES?T \(\d+[dhm] \d+[hms] left\)', page)
     assert 'Back to the schedule' in page
     assert ('While paused is in force, a torrent added started, or started by hand or from outside, is stopped '
             'within a worker tick (5 s) and starts again with the others when paused ends; one added stopped '

@@ -14,7 +14,7 @@ from lib.store import Store
 from model.clients.rtorrent import RTorrent
 from model.stats import Policy, Sampler, time_zone
 from tests import rig, webapp
-from tests.security.test_xss import MARKUP
+from tests.webapp import MARKUP
 
 # announce URL -> the name every place must show for it
 TRACKERS = {
