@@ -159,3 +159,15 @@ def test_without_javascript_the_name_is_a_link_to_the_torrent_page(driver, serve
         assert pane_open(driver, info_hash) and NAME in driver.find_element(By.ID, 'pane').text
     finally:
         driver.execute_cdp_cmd('Emulation.setScriptExecutionDisabled', {'value': False})
+
+
+def test_the_totals_line_sums_the_rates_of_the_rows_shown(driver, server, transfer):
+    leecher, info_hash = transfer
+    open_list(driver, server + '/target/t/')
+    sums = ("var f = document.querySelector('#torrents tfoot tr.totals'), s = 0;"
+            "document.querySelectorAll('#rows tr[data-hash]').forEach(function (tr) { s += +tr.getAttribute('data-down'); });"
+            "return [+f.getAttribute('data-down'), s, f.innerText];")
+    wait(driver, lambda d: d.execute_script(sums)[0] > 0, 'the totals to show the transfer')
+    foot, rows, text = driver.execute_script(sums)
+    assert foot == rows, 'the totals are the sum of the rows'
+    assert '4 shown' in text
