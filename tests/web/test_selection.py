@@ -210,3 +210,18 @@ def test_without_javascript_all_matching_is_a_box_of_the_bar(driver, server, box
         driver.execute_cdp_cmd('Emulation.setScriptExecutionDisabled', {'value': False})
     now = states(daemon)
     assert sorted(h for h, s in now.items() if s == 1) == sorted(b), now
+
+
+def test_removing_all_matching_asks_first_naming_every_one(driver, server, box):
+    daemon, a = box['daemon'], box['a']
+    open_list(driver, server + '/target/t/?label=a')
+    driver.find_element(By.CSS_SELECTOR, '#bulk input[name=matching]').click()
+    Select(driver.find_element(By.CSS_SELECTOR, '#bulk [data-bulk-action]')).select_by_value('erase')
+    driver.find_element(By.CSS_SELECTOR, '#bulk button[type=submit]').click()
+    wait(driver, lambda d: '/target/t/erase' in d.current_url, 'the confirmation page')
+    assert driver.find_element(By.TAG_NAME, 'h1').text == 'Remove 5 torrents from t?'
+    listed = sorted(e.get_attribute('value') for e in driver.find_elements(By.CSS_SELECTOR, 'form.erase input[name=hash]'))
+    assert listed == sorted(a)
+    driver.find_element(By.LINK_TEXT, 'Cancel').click()
+    wait(driver, lambda d: '/target/t/erase' not in d.current_url, 'back to the list')
+    assert len(daemon.call('download_list', '')) == 8, 'nothing removed'
