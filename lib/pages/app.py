@@ -16,6 +16,7 @@ from lib.pages.adding import Adding
 from lib.pages.automation import Schedules
 from lib.pages.downloads import Downloads
 from lib.pages.lists import ANY_LABEL, Lists
+from lib.pages.pane import Pane
 from lib.pages.live import IDLE_ROWS, LIVE_FULL_SECONDS, LIVE_KEEP
 from lib.pages.settings import Settings
 from lib.pages.statistics import Statistics
@@ -39,7 +40,7 @@ log = logging.getLogger('pyrotorrent')
 DOWN_SECONDS = 10           # a target found down is not asked again for the front page before this
 
 
-AREAS = (Accounts, Lists, Torrents, Downloads, Adding, Settings, Statistics, Schedules)
+AREAS = (Accounts, Lists, Pane, Torrents, Downloads, Adding, Settings, Statistics, Schedules)
 URL_MAP = route_map(AREAS)[0]
 ACCESS = {rule.endpoint: rule.role for rule in URL_MAP.iter_rules()}   # endpoint -> least role
 

@@ -3,6 +3,7 @@ the torrent page's buttons, removing with or without data, files' priorities, tr
 """
 import dataclasses
 import logging
+from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
@@ -10,7 +11,8 @@ from werkzeug.utils import redirect
 
 from lib import paths
 from lib.names import MAX_LABEL, check as check_name
-from lib.pages.base import Pages, either, torrents_in_words
+from lib.pages.base import Pages, either, local_path, torrents_in_words
+from lib.pages.lists import query_from
 from lib.web import GET, POST, expose
 from model.clients.interface import ACTION_HELP, fitting_actions
 
@@ -26,6 +28,7 @@ DONE = {'start': 'Started', 'resume': 'Resumed', 'stop': 'Stopped', 'pause': 'Pa
         'start_now': 'Started (ahead of the queue)', 'queue_top': 'Moved to the front of the queue',
         'queue_up': 'Moved up the queue', 'queue_down': 'Moved down the queue',
         'queue_bottom': 'Moved to the end of the queue', 'unlabel': 'Removed the label of'}
+MATCHING_MAX = 10 ** 6     # "all matching": every one of them, on one page of the server's own
 VALUE_ACTIONS = ('label', 'priority', 'directory', 'group')   # actions that take a value from the form
 class Torrents(Pages):
     """One torrent in full, and every action on one torrent or many."""
@@ -61,6 +64,13 @@ class Torrents(Pages):
         form = request.form
         action, hashes = form.get('action', ''), form.getlist('hash')
         back = self.back_to(request, form, name)
+        if form.get('matching') and action:      # every torrent the list's filter matches, on every page
+            hashes = self.matching(request, name, form)
+            if hashes is None:
+                return redirect(back, 303)
+            if action == 'erase':       # the confirmation page finds them again (a URL is too short for 10,000)
+                return redirect(self.url_for(request, 'erase', name=name, matching=form['matching'],
+                                             matching_count=form.get('matching_count'), next=back), 303)
         if action == 'erase':
             return redirect(self.url_for(request, 'erase', name=name, hash=hashes, next=back), 303)
         if not hashes or not action:
@@ -88,6 +98,24 @@ class Torrents(Pages):
         return self.json({'action': action, 'results': [
             dict(hash=r.hash, ok=r.ok, reason=r.reason,
                  **({'deleted': len(r.erased_data.deleted)} if r.erased_data else {})) for r in results]})
+
+    def matching(self, request, name, values):
+        """The hashes of every torrent the list's filter (`matching`: its query) matches now,
+        in one round trip; None, with a message, when their count is not the one the user
+        confirmed (`matching_count`): the set changed meanwhile, nothing is done."""
+        try:
+            args = MultiDict(parse_qsl(values.get('matching', ''), max_num_fields=50))
+        except ValueError:
+            raise BadRequest("'matching' holds a list page's filter (its URL's query), with at most 50 fields") from None
+        query = dataclasses.replace(query_from(args, args.get('view', 'main'), 1), page=1, per_page=MATCHING_MAX)
+        listing = self.backend(name).torrent_list(query)
+        confirmed = values.get('matching_count', '')
+        if not confirmed.isdigit() or int(confirmed) != listing.total:
+            self.tell(request, 'The filter matches %s now, not the %s you confirmed: the list changed meanwhile. '
+                      'Nothing was changed; look at the list again and choose once more.'
+                      % (torrents_in_words(listing.total), confirmed or 'number'), 'refused')
+            return None
+        return [t.hash for t in listing.torrents]
 
     def run_action(self, backend, action, hashes, values):
         """[ActionResult] of one action; BadRequest in words for a value it cannot take."""
@@ -143,6 +171,10 @@ class Torrents(Pages):
         values = request.form if request.method == 'POST' else request.args
         hashes = values.getlist('hash')
         back = self.back_to(request, values, name)
+        if request.method == 'GET' and values.get('matching'):
+            hashes = self.matching(request, name, values)
+            if hashes is None:
+                return redirect(back, 303)
         if self.app.endpoint_of(request, back) == 'torrent':   # the page of a torrent about to be gone
             back = self.url_for(request, 'target', name=name)
         if request.method == 'GET':
@@ -179,7 +211,8 @@ class Torrents(Pages):
             if not value.strip().isdigit():
                 raise BadRequest("'%s' is not a file number" % value)
             indexes.add(int(value))
-        back = self.url_for(request, 'torrent', name=name, info_hash=info_hash) + '#files'
+        back = (local_path(form['next'], request.script_root) if form.get('next')    # the list's pane
+                else self.url_for(request, 'torrent', name=name, info_hash=info_hash) + '#files')
         if not indexes:
             self.tell(request, 'Select files or folders first; nothing was changed.', 'refused')
             return redirect(back, 303)
@@ -211,4 +244,5 @@ class Torrents(Pages):
         result = backend.set_tracker_enabled(info_hash, [int(index)], enabled == '1')
         self.tell(request, ('%s tracker %d.' % ('Enabled' if enabled == '1' else 'Disabled', int(index) + 1))
                   if result.ok else result.reason, 'done' if result.ok else 'refused')
-        return redirect(self.url_for(request, 'torrent', name=name, info_hash=info_hash) + '#trackers', 303)
+        return redirect(local_path(form['next'], request.script_root) if form.get('next')
+                        else self.url_for(request, 'torrent', name=name, info_hash=info_hash) + '#trackers', 303)
