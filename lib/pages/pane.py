@@ -36,7 +36,7 @@ def pane_context(app, backend, request, info_hash, back):
     here = '%s%sopen=%s' % (back, '&' if '?' in back else '?', info_hash.upper())   # the list with the pane open
     try:
         if app.is_refresh(request):        # one round trip, shared with the torrent page's viewers
-            (header, detail), _ = app.shared.get((name, 'detail', info_hash.upper()),
+            (header, detail), _ = app.single_flight.get((name, 'detail', info_hash.upper()),
                                                  lambda: backend.torrent_detail(info_hash), keep=app.live_keep)
         else:
             header, detail = backend.torrent_detail(info_hash)

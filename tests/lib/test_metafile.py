@@ -465,7 +465,7 @@ def test_config_py_sets_the_fetch_policy(servers, made):
     lan = config.from_dict(dict(base, FETCH_ALLOW_NETWORKS=['127.0.0.1/32']))
     assert fetch.fetch(servers['main'].base + '/good.torrent', fetch.Policy.from_config(lan)) == made['single']
     everything = config.from_dict(dict(base, FETCH_ALLOW_PRIVATE=True))
-    assert fetch.Policy.from_config(everything).refusal('10.1.2.3') is None
+    assert fetch.Policy.from_config(everything).refused_address('10.1.2.3') is None
     for bad, words in ((dict(FETCH_ALLOW_NETWORKS='10.0.0.0/8'), 'must be a list of networks'),
                        (dict(FETCH_ALLOW_NETWORKS=['my lan']), "'my lan' is not a network"),
                        (dict(FETCH_ALLOW_PRIVATE='yes'), 'FETCH_ALLOW_PRIVATE must be True or False')):

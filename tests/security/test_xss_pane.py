@@ -9,7 +9,8 @@ import time
 import pytest
 
 from tests import rig, webapp
-from tests.security.test_xss import DOM_CHECK, MARKUP
+from tests.browser import DOM_CHECK
+from tests.webapp import MARKUP
 
 NAME = '"><svg onload=window.__xss=41> <img src=x onerror=window.__xss=42>'
 LABEL = '</script><script>window.__xss=43</script><img src=x onerror=window.__xss=44>'
@@ -48,7 +49,7 @@ def test_the_pane_and_the_list_hold_the_markup_escaped(hostile):
 pytest.importorskip('selenium.webdriver')
 from selenium.webdriver.common.by import By  # noqa: E402
 
-from tests.web.test_browser import open_page  # noqa: E402
+from tests.browser import open_page  # noqa: E402
 
 
 @pytest.fixture(scope='module')
