@@ -12,7 +12,7 @@ from model.clients.qbittorrent.rows import FILE_PRIORITIES, PRIORITIES, unique
 # files (4.x): what the others call stop; "resume" is start.
 ACTIONS = {
     'start': ('torrents/resume', {}),
-    'start_now': ('torrents/setForceStart', {'value': 'true'}),    # ahead of the queue, whatever its limits
+    'start_now': ('torrents/setForceStart', {'value': 'true'}),    # resumed ahead of the queue (a resume undoes it)
     'stop': ('torrents/pause', {}),
     'recheck': ('torrents/recheck', {}),
     'announce': ('torrents/reannounce', {}),
@@ -34,9 +34,6 @@ class Actions:
         if action not in ACTIONS:
             raise ValueError('unknown action %r (known: %s)' % (action, ', '.join(ACTIONS)))
         method, fields = ACTIONS[action]
-        if action == 'start_now':       # forced now; resumed too, so a paused one starts
-            return self._run(hashes, lambda go: (self.post(method, hashes=_joined(go), **fields),
-                                                 self.post('torrents/resume', hashes=_joined(go))))
         return self._run(hashes, lambda go: self.post(method, hashes=_joined(go), **fields))
 
     def set_label(self, hashes, label):

@@ -134,7 +134,7 @@ class Rows:
 
     def client_version(self):
         if self._version is None:
-            self._version = self.get('app/version').strip()
+            self._version = self.get('app/version').strip().lstrip('v')    # 'v4.5.2': shown as '4.5.2'
         return self._version
 
     def _header(self, main):
