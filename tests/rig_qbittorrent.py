@@ -4,7 +4,9 @@
 
 Its qBittorrent.conf is written before the first start (else it stops at an interactive legal
 notice): the legal notice accepted, the WebUI on its own address and port with a user and a
-PBKDF2 password, no UPnP, DHT, local discovery and PeX off, its own profile folder.  Process
+PBKDF2 password, no UPnP, DHT, local discovery and PeX off, its own profile folder, no
+geolocation download.  It logs "Failed to find the configured network address" for an address
+lo does not list (127.10.x.x), then listens on it all the same.  Process
 handling, workdirs, ports and addresses are tests/rig.py's (the daemon is stopped with the others).
 """
 import base64
@@ -68,32 +70,34 @@ class QBittorrentDaemon:
         return [(self.proc, signal.SIGTERM)]
 
     def _write_conf(self):
-        values = {
+        values = {          # written at every start: where it is and who may log in
             '[LegalNotice] Accepted': 'true',
+            '[BitTorrent] Session\\Port': self.peer_port,
+            '[BitTorrent] Session\\InterfaceAddress': self.bind,
+            '[Preferences] WebUI\\Address': self.bind,
+            '[Preferences] WebUI\\Port': self.webui_port,
+            '[Preferences] WebUI\\ServerDomains': self.bind,        # its default '*' takes any Host
+            '[Preferences] WebUI\\Username': self.user,
+            '[Preferences] WebUI\\Password_PBKDF2': password_hash(self.password),
+        }
+        defaults = {        # the first start's; later what it saved stays (what the WebUI set)
             '[BitTorrent] Session\\DefaultSavePath': self.download_dir,
             '[BitTorrent] Session\\TempPathEnabled': 'false',
             '[BitTorrent] Session\\DHTEnabled': 'false',
             '[BitTorrent] Session\\LSDEnabled': 'false',
             '[BitTorrent] Session\\PeXEnabled': 'false',
-            '[BitTorrent] Session\\Port': self.peer_port,
-            '[BitTorrent] Session\\InterfaceAddress': self.bind,
-            '[BitTorrent] Session\\Encryption': 0,
             '[BitTorrent] Session\\AnonymousModeEnabled': 'false',
             '[BitTorrent] Session\\QueueingSystemEnabled': 'true',
             '[BitTorrent] Session\\AddTrackersEnabled': 'false',
             '[Preferences] Connection\\UPnP': 'false',
+            '[Preferences] Connection\\ResolvePeerCountries': 'false',    # else it fetches a geolocation database
             '[Preferences] General\\Locale': 'en',
-            '[Preferences] WebUI\\Address': self.bind,
-            '[Preferences] WebUI\\Port': self.webui_port,
-            '[Preferences] WebUI\\Username': self.user,
-            '[Preferences] WebUI\\Password_PBKDF2': password_hash(self.password),
             '[Preferences] WebUI\\LocalHostAuth': 'true',
             '[Preferences] WebUI\\CSRFProtection': 'true',
             '[Preferences] WebUI\\HostHeaderValidation': 'true',
-            '[Preferences] WebUI\\ServerDomains': self.bind,        # its default '*' takes any Host
             '[Preferences] WebUI\\UseUPnP': 'false',
         }
-        kept = {}
+        kept = dict(defaults)
         if os.path.exists(self.conf_path):          # a restart: what the WebUI set stays
             section = ''
             with open(self.conf_path, encoding='utf-8') as f:

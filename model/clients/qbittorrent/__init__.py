@@ -17,11 +17,12 @@ from model.clients.qbittorrent.adding import Adding
 from model.clients.qbittorrent.api import Connection, Transport
 from model.clients.qbittorrent.queries import Queries
 from model.clients.qbittorrent.rows import FILE_PRIORITIES, PRIORITIES, Rows
+from model.clients.qbittorrent.settings import MAPPED, Settings
 
 __all__ = ['QBittorrent']
 
 
-class QBittorrent(Queries, Actions, Adding, Rows, Connection, Backend):
+class QBittorrent(Settings, Queries, Actions, Adding, Rows, Connection, Backend):
     """One qBittorrent.  QBittorrent(config_target), or QBittorrent(url, name=...)."""
 
     CAPABILITIES = Capabilities(
@@ -38,7 +39,11 @@ class QBittorrent(Queries, Actions, Adding, Rows, Connection, Backend):
         queue=True,
         torrent_limits=True,
         transfer_totals=True,
-        rate_unit=1,
+        # model/clients/qbittorrent/settings.py's fields; no speed groups; its scheduler is not used (docs/setup.rst)
+        settings_read=MAPPED,
+        settings_write=MAPPED,
+        alt_native=True,
+        rate_unit=1024,            # it keeps whole KiB/s (300,000 bytes/s read back as 299,008)
         free_space='client',
     )
 

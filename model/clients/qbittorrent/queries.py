@@ -18,6 +18,12 @@ from model.clients.qbittorrent.rows import (FILE_PRIORITIES, PRIORITIES, SORT_KE
 from lib.metafile import is_info_hash
 
 RUNNING = ('downloading', 'seeding', 'paused')
+
+
+def total(row, way):
+    """Its all-time bytes (uploaded, downloaded), which qBittorrent brings up to date a second or
+    two after this run's own count (_session): never below that."""
+    return max(row[way], row.get(way + '_session') or 0)
 # a tracker's status: 0 disabled, 1 not contacted yet, 2 working, 3 updating, 4 not working
 TRACKER_WORKING, TRACKER_FAILING = 2, 4
 
@@ -29,10 +35,22 @@ class Queries:
         return self.client_version(), ''
 
     def instance(self):
-        """Which run of qBittorrent answers: its WebUI session, logged in anew once it forgets
-        it (a restart forgets every session), in one small call."""
+        """Which run of qBittorrent answers, the same whoever asks: 'qBittorrent started N', N the
+        time of its log's first line ("qBittorrent vX started"), compared exactly (not as
+        same_run's estimates).  One small call (app/version) while the WebUI session lives; a
+        restart forgets every session, so the log is read again only after a new login (its
+        whole log: rare, and bounded like any answer)."""
         self.get('app/version')
-        return 'session %s' % self.transport.sid
+        sid = self.transport.sid
+        if self._started[0] != sid:
+            lines = self.json('log/main', normal='true', info='true', warning='true', critical='true',
+                              last_known_id=-1)
+            try:
+                first = min(lines, key=lambda line: line['id'])
+                self._started = (sid, 'qBittorrent started %d' % first['timestamp'])     # exact: one log, one run
+            except (ValueError, KeyError, TypeError) as exc:
+                raise BadAnswer(self, 'its log tells no start (%s)' % (exc or 'empty')) from None
+        return self._started[1]
 
     def _rows(self):
         main = self.maindata()
@@ -203,7 +221,7 @@ class Queries:
                          up_rate=r['upspeed'], ratio=float(r['ratio']), finished=max(0, r['completion_on'] or 0),
                          added=r['added_on'], message=r['_message'],
                          trackers=(r['tracker'],) if r['tracker'] else (), priority=0, group='',
-                         downloaded=r['downloaded']) for r in rows]
+                         downloaded=total(r, 'downloaded')) for r in rows]
         except (KeyError, TypeError, ValueError) as exc:
             raise BadAnswer(self, 'the torrents for the worker: %s' % exc) from None
 
@@ -212,13 +230,13 @@ class Queries:
         return [r['hash'].upper() for r in rows if r['_state'] in RUNNING and not (incomplete and r['amount_left'] <= 0)]
 
     def transfer_totals(self, details=False):
-        """Its per-torrent totals (uploaded, downloaded: kept in its fastresume, all time)."""
+        """Its per-torrent totals (all time, kept in its fastresume files: they survive a restart)."""
         main, rows = self._rows()
         try:
-            torrents = [TorrentTotals(r['hash'].upper(), r['uploaded'], r['downloaded'], r['category'] or '',
+            torrents = [TorrentTotals(r['hash'].upper(), total(r, 'uploaded'), total(r, 'downloaded'), r['category'] or '',
                                       r['added_on'], **({'tracker': r['tracker'] or '', 'name': r['name']}
                                                         if details else {})) for r in rows]
         except (KeyError, TypeError) as exc:
             raise BadAnswer(self, 'the transfer totals came back malformed: %s' % exc) from None
-        return TransferTotals(instance='session %s' % self.transport.sid, torrents=torrents, details=details)
+        return TransferTotals(instance=self.instance(), torrents=torrents, details=details)
 

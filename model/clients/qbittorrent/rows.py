@@ -93,6 +93,7 @@ class Rows:
         self._main = {'torrents': {}, 'categories': {}, 'tags': [], 'server_state': {}, 'trackers': {}}
         self._sync_lock = threading.Lock()
         self._version = None
+        self._started = ('', None)    # (the SID it was read with, Queries.instance())
 
     def maindata(self):
         """The current state, in one round trip: sync/maindata against the last rid."""
