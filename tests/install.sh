@@ -3,7 +3,7 @@
 # the real daemons from Debian's archive, and the Python packages in a virtualenv at .venv.
 set -eu
 cd "$(dirname "$0")/.."
-PACKAGES="rtorrent transmission-daemon mktorrent opentracker lighttpd spawn-fcgi chromium chromium-driver python3 python3-venv"
+PACKAGES="rtorrent transmission-daemon qbittorrent-nox mktorrent opentracker lighttpd spawn-fcgi chromium chromium-driver python3 python3-venv"
 # The scale-out tests' servers (docs/scaling.rst); none is started on install, each test starts its own.
 PACKAGES="$PACKAGES postgresql redis-server memcached nginx"
 missing=""

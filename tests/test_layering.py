@@ -3,7 +3,7 @@
 Top down: the entry point (pyrotorrent.py, test.py); the web layer (lib/pages/) and the
 worker's process (lib/worker/process.py); the domain (model/settings.py, stats, schedule,
 rules, events, tasks, metrics); the client registry (model/__init__.py); the clients
-(model/clients/rtorrent/, model/clients/transmission/), which know the client interface (model/clients/interface.py,
+(model/clients/rtorrent/, transmission/, qbittorrent/), which know the client interface (model/clients/interface.py,
 model/clients/errors.py) and nothing above it; plumbing (the rest of lib/), which knows no torrent.
 Nothing imports upward, no client imports another or the domain, and there is no import
 circle.  Every import counts, those inside functions too.
@@ -13,6 +13,8 @@ import os
 
 import pytest
 
+from model import clients as registry
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 UPPER = ('lib.pages', 'lib.worker.process')
@@ -20,7 +22,7 @@ DOMAIN = ('model.settings', 'model.stats', 'model.schedule', 'model.rules', 'mod
           'model.metrics')
 INTERFACE = ('model.clients.interface', 'model.clients.types', 'model.clients.detail', 'model.clients.errors',
              'model.clients.trackers')
-CLIENTS = ('model.clients.rtorrent', 'model.clients.transmission')
+CLIENTS = tuple(module for module, _ in registry.CLIENTS.values())    # every client model/clients/__init__.py names
 
 
 def modules():

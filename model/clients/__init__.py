@@ -9,6 +9,7 @@ import importlib
 CLIENTS = {
     'rtorrent': ('model.clients.rtorrent', 'RTorrent'),
     'transmission': ('model.clients.transmission', 'Transmission'),
+    'qbittorrent': ('model.clients.qbittorrent', 'QBittorrent'),
 }
 
 

@@ -122,6 +122,7 @@ class Torrent:
     labels: tuple = ()        # every label, for a client with several a torrent ('many')
     queue_position: int = None    # its place in the client's queue (Capabilities.queue)
     checked: float = None     # while checking: the fraction of its pieces checked so far
+    tags: tuple = ()          # tags apart from its label (qBittorrent's, several a torrent)
 
     @property
     def progress(self):
@@ -136,6 +137,7 @@ class Torrent:
             if data[key] is None:
                 del data[key]
         data['labels'] = list(self.labels)
+        data['tags'] = list(self.tags)
         return data
 
 
