@@ -11,7 +11,7 @@ from lib.pages.base import Pages
 from lib.store import StoreError
 from lib.web import POST, expose
 from model import settings
-from model.clients.errors import NotFound
+from model.clients.errors import BackendError, NotFound
 
 
 log = logging.getLogger('pyrotorrent')
@@ -37,11 +37,22 @@ class Settings(Pages):
             fields, groups, live, restarted = settings.view(store, backend)
         caps = backend.CAPABILITIES
         return self.target_page(request, 'settings/page.html', name, status=status, fields=fields,
+                                header=None if self.app.is_refresh(request) else self.about(backend),
                                 groups=groups, live=live, restarted=restarted, problem=problem,
                                 errors=errors or {}, presets=self.presets(backend),
                                 has_groups='groups' in caps.settings_write, alt_native=caps.alt_native,
                                 rate_unit=settings.unit_words(caps.rate_unit),
                                 heartbeat=self.app.heartbeat())
+
+    @staticmethod
+    def about(backend):
+        """The target's Header (versions, folder, rates) in one round trip, for the page's
+        "about" and the top bar; None when the client cannot give it (the page shows the rest)."""
+        try:
+            return backend.torrent_rows([], ['main'])[0]
+        except (BackendError, NotImplementedError) as exc:
+            log.warning('the header of %s: %s', backend.name, exc)
+            return None
 
     @expose('/target/<name>/settings', 'admin', POST, endpoint='settings_save')
     def on_settings_save(self, request, name):
@@ -137,12 +148,11 @@ class Settings(Pages):
 
     def tell_report(self, request, name, report):
         if report.applied:
-            self.tell(request, 'Applied to %s: %s.' % (name, ', '.join('%s %s' % (k, _shown(k, v))
-                                                                     for k, v in report.applied.items())))
+            self.tell(request, '%s: %s.' % (name, '; '.join(_in_words(k, v) for k, v in report.applied.items())))
         for note in report.notes:
             self.tell(request, note)
         for field, why in report.refused.items():
-            self.tell(request, '%s not changed: %s' % (field, why), 'refused')
+            self.tell(request, '%s of %s not changed: %s' % (settings.LABELS.get(field, field), name, why), 'refused')
 
     @staticmethod
     def presets(backend):
@@ -196,9 +206,13 @@ def _settings_form(form, groups):
     return changes
 
 
-def _shown(field, value):
+def _in_words(field, value):
+    """'download limit now 500.0 KiB/s', 'alternative speeds on': a change as a person says it."""
+    label = settings.LABELS.get(field, field.replace('_', ' '))
+    if field == 'alt_enabled':
+        return 'alternative speeds %s' % ('on' if value else 'off')
     if field in settings.RATE_FIELDS:
-        return FILTERS['limit'](value)
+        return '%s now %s' % (label.lower(), FILTERS['limit'](value))
     if field == 'groups':
-        return ', '.join(sorted(value)) or 'none'
-    return str(value)
+        return 'speed groups now %s' % (', '.join(sorted(value)) or 'none')
+    return '%s now %s' % (label.lower(), value)
