@@ -27,9 +27,11 @@ class Settings(Pages):
         if not backend.CAPABILITIES.settings_write:
             raise NotFound("pyroTorrent cannot read or change the settings of %s '%s' yet"
                            % (backend.client, name))
+        header = None if self.app.is_refresh(request) else self.about(backend)
         store = self.app.store()
         if isinstance(store, StoreError):
-            return self.target_page(request, 'settings/page.html', name, status=503, store_error=str(store))
+            return self.target_page(request, 'settings/page.html', name, status=503, store_error=str(store),
+                                    header=header)
         if self.app.is_refresh(request):    # one round trip, shared by its viewers
             (fields, groups, live, restarted), _ = self.app.shared.get(
                 (name, 'settings'), lambda: settings.view(store, backend), keep=self.app.live_keep)
@@ -37,7 +39,7 @@ class Settings(Pages):
             fields, groups, live, restarted = settings.view(store, backend)
         caps = backend.CAPABILITIES
         return self.target_page(request, 'settings/page.html', name, status=status, fields=fields,
-                                header=None if self.app.is_refresh(request) else self.about(backend),
+                                header=header,
                                 groups=groups, live=live, restarted=restarted, problem=problem,
                                 errors=errors or {}, presets=self.presets(backend),
                                 has_groups='groups' in caps.settings_write, alt_native=caps.alt_native,

@@ -405,7 +405,7 @@ def check_actions_and_downloads(stack, swarm):
         cookie = '; '.join([cookie] + [c.split(';')[0] for c in answer.headers.get_all('Set-Cookie') or []])
         headers['Cookie'] = cookie
         shown = stack.get(back, headers={'Cookie': cookie})
-        assert 'Paused 1 torrent.' in page_text(shown.text)
+        assert "Paused '%s'." % seeder.call('d.name', h) in page_text(shown.text)
         refused = stack.request('POST', '/torrent/target/seeder/action',
                                 urllib.parse.urlencode(dict(form, action='resume', csrf_token='forged')), headers)
         assert refused.status == 403 and seeder.call('d.is_active', h) == 0
