@@ -2,6 +2,7 @@
 their JSON API (model/settings.py keeps them; the worker puts them back).
 """
 import logging
+import types
 
 from werkzeug.exceptions import BadRequest, Conflict, ServiceUnavailable
 from werkzeug.utils import redirect
@@ -51,8 +52,13 @@ class Settings(Pages):
         """The target's Header (versions, folder, rates) in one round trip, for the page's
         "about" and the top bar; None when the client cannot give it (the page shows the rest)."""
         try:
-            return backend.torrent_rows([], ['main'])[0]
-        except (BackendError, NotImplementedError) as exc:
+            try:
+                return backend.torrent_rows([], ['main'])[0]
+            except NotImplementedError:         # a client without it: its versions at least
+                version = backend.version()
+                return types.SimpleNamespace(client_version=version[0], library_version=version[1],
+                                             download_directory='', free_space=None)
+        except BackendError as exc:
             log.warning('the header of %s: %s', backend.name, exc)
             return None
 

@@ -167,7 +167,7 @@ def test_a_torrents_speed_group_from_its_page_and_the_bar(box, store_path):
     assert daemon.call('d.throttle_name', active) == 'slow' == daemon.call('d.throttle_name', stopped)
     assert daemon.call('d.is_active', active) == 1 and daemon.call('d.state', stopped) == 0
     told = page_text(web.get('/target/t/').get_data(as_text=True))
-    assert 'Set the speed group of 2 torrents.' in told and 'was stopped and started again around the change' in told
+    assert re.search(r"Set the speed group of '[^']+' and 1 more\.", told) and 'was stopped and started again around the change' in told
     answer = web.post('/api/target/t/action', json={'action': 'group', 'group': 'nope', 'hashes': [active]},
                       headers={'X-CSRF-Token': token(web)})
     assert answer.status_code == 400 and "there is no speed group 'nope'" in answer.json['error']['message']

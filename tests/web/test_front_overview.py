@@ -242,7 +242,7 @@ def test_free_space_is_what_statvfs_says_and_what_transmission_says(box):
     # the list page's top bar says the same, and the settings page where the downloads go
     listing = web.get('/target/tr/').get_data(as_text=True)
     assert re.search(r'data-status="free" title="free in %s"' % re.escape(tr.download_directory), bar(listing, 'tr'))
-    assert 'Downloads go to' in page_text(web.get('/target/tr/settings').get_data(as_text=True))
+    assert 'Downloads go to %s' % leecher.download_dir.rstrip('/') in page_text(web.get('/target/leecher/settings').get_data(as_text=True))
 
 
 def _free(folder):
