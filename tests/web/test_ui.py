@@ -169,8 +169,9 @@ def test_the_bulk_bar_sets_a_label_and_starts_nothing(driver, server, box):
     assert daemon.call('d.custom1', stopped) == 'isos' and daemon.call('d.state', stopped) == 0
     # an empty label box is stopped in the browser, and the label stays
     Select(driver.find_element(By.NAME, 'action')).select_by_value('label')
-    # answered without a reload (static/notice.js), its box is still ticked
+    # answered without a reload (static/notice.js), its box is still ticked and the label typed
     assert driver.find_element(By.CSS_SELECTOR, 'input[value="%s"]' % stopped).is_selected()
+    driver.find_element(By.CSS_SELECTOR, '#bulk input[name=label]').clear()
     driver.find_element(By.CSS_SELECTOR, '#bulk button[type=submit]').click()
     assert 'Type a label first' in driver.find_element(By.CSS_SELECTOR, '[data-action-help]').text
     assert daemon.call('d.custom1', stopped) == 'isos'
