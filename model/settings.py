@@ -192,7 +192,7 @@ def validate(changes, plain_number_bytes=1, unit=KiB, notes=None, preset_of=None
                 clean[field] = whole_units(exact, unit)
                 if notes is not None and clean[field] != exact:
                     notes.append('%s: %s bytes/s is not a whole number of %s; the client is given %s bytes/s '
-                                 '(the nearest, halves up%s)' % (field, format(exact, ','), unit_words(unit),
+                                 '(the nearest, halves up%s)' % (LABELS[field], format(exact, ','), unit_words(unit),
                                                                  format(clean[field], ','),
                                                                  ', at least one unit' if exact < unit else ''))
             elif field in COUNT_FIELDS:
@@ -222,7 +222,8 @@ def validate(changes, plain_number_bytes=1, unit=KiB, notes=None, preset_of=None
 
 
 def in_words(errors):
-    return '; '.join('%s %s' % (field, why) for field, why in errors.items())
+    """Each refused field by what a page calls it ('Download limit ...'), never its key."""
+    return '; '.join('%s: %s' % (LABELS.get(field, field), why) for field, why in errors.items())
 
 
 # -- what the client is given ------------------------------------------------------------

@@ -33,7 +33,7 @@
 
   var keys = {
     '/': function () {
-      var search = document.querySelector('form.filter input[name=q]');
+      var search = document.querySelector('form[data-filter-form] input[name=q]');
       if (!search) return false;
       search.focus();
       search.select();

@@ -134,11 +134,14 @@
     return 'Not up to date — ' + said + ' (trying again every ' + seconds + ' s)';
   }
 
-  function refresh() {
-    if (document.hidden) return window.setTimeout(refresh, seconds * 1000);
-    var headers = {'X-Requested-With': 'refresh'}, what = showing();
+  // now(): a refresh at once, in full (after an action or a new filter: sidebar.js, notice.js)
+  var timer = null, asked = 0;
+  function refresh(full) {
+    window.clearTimeout(timer);
+    if (document.hidden && !full) { timer = window.setTimeout(refresh, seconds * 1000); return; }
+    var headers = {'X-Requested-With': 'refresh'}, what = full ? '' : showing(), href = window.location.href, mine = ++asked;
     if (what) headers['X-Live-Showing'] = what;
-    fetch(window.location.href, {credentials: 'same-origin', headers: headers})
+    fetch(href, {credentials: 'same-origin', headers: headers})
       .then(function (r) {
         // the session ended: reloading shows the login page, which brings the user back here
         if (r.redirected) { window.location.reload(); return Promise.reject(null); }
@@ -148,6 +151,7 @@
         });
       })
       .then(function (html) {
+        if (mine !== asked || href !== window.location.href) return;     // a newer question is under way
         merge(html);
         problem(null);
         document.documentElement.setAttribute('data-refreshed', String(Date.now()));
@@ -157,7 +161,10 @@
         problem(typeof why === 'string' ? why : 'Not up to date — pyroTorrent did not answer (' +
                 (why && why.message || 'network error') + '); trying again every ' + seconds + ' s');
       })
-      .then(function () { window.setTimeout(refresh, seconds * 1000); });
+      .then(function () {
+        if (mine === asked) timer = window.setTimeout(refresh, seconds * 1000);
+      });
   }
-  window.setTimeout(refresh, seconds * 1000);
+  window.pyrotorrentLive = {now: function () { refresh(true); }};
+  timer = window.setTimeout(refresh, seconds * 1000);
 })();

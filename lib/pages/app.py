@@ -28,7 +28,7 @@ from lib.web import App, route_map
 from lib.zone import time_zone
 from model import settings, stats
 from model.clients import backend_for
-from model.clients.types import COLUMNS, DESCENDING_FIRST, OVERVIEW_STATES, is_idle
+from model.clients.types import COLUMNS, DESCENDING_FIRST, STATE_FILTERS, is_idle
 from model.clients.errors import BackendError, NotFound, TimedOut, Unreachable
 
 
@@ -63,15 +63,27 @@ class PyroTorrent(App):
                                   live_showing=Lists.showing_text,
                                   refresh_seconds=config.REFRESH_SECONDS, down_seconds=DOWN_SECONDS,
                                   narrow_hidden=('label', 'added'),   # columns a phone does without
-                                  overview_states=OVERVIEW_STATES,
+                                  state_filters=STATE_FILTERS,
                                   alt_on=lambda name: self.desired(name).get('alt_enabled', False))
 
     def dispatch(self, request):
+        # a POST sent by static/notice.js: its words come back as JSON instead of a redirect
+        notice = request.method == 'POST' and request.headers.get('X-Requested-With') == 'notice'
+        request.notices = [] if notice else None
         try:
-            return super().dispatch(request)
+            response = super().dispatch(request)
         finally:        # a POST may have changed the target: a page load after it asks afresh
             if request.method == 'POST' and request.target_name:
                 self.changes[request.target_name] = self.changes.get(request.target_name, 0) + 1
+        if notice and response.status_code in (302, 303):
+            return self.json({'notices': [{'kind': k, 'text': t} for k, t in request.notices]})
+        return response
+
+    def tell(self, request, text, kind='done'):
+        if getattr(request, 'notices', None) is not None:
+            request.notices.append((kind, self.for_viewer(request, text)))
+        else:
+            super().tell(request, text, kind)
 
     def store(self):
         """The store (opened on first use), or the StoreError that says why it cannot be."""
@@ -124,6 +136,9 @@ class PyroTorrent(App):
 
     def render(self, template, request, status=200, **context):
         context.setdefault('worker_notice', self.worker_notice(getattr(request, 'user', None)))
+        context.setdefault('bar', _bar(context))
+        query = request.query_string.decode('latin-1')
+        context.setdefault('here_path', request.script_root + request.path + ('?' + query if query else ''))
         return super().render(template, request, status=status, **context)
 
     def each_backend(self, request, ask, key):
@@ -206,3 +221,11 @@ def _store_exists(config):
         return store_exists(config.store_url, config.store_base)
     except StoreError:
         return False
+
+
+def _bar(context):
+    """[(target, Header)] the top bar shows: those the page asked anyway (no extra round trip)."""
+    if 'cards' in context:
+        return [(name, o.header) for name, _, o in context['cards'] if not isinstance(o, BackendError)]
+    header = context['listing'].header if 'listing' in context else context.get('header')
+    return [(context['target'], header)] if header is not None and context.get('target') else []

@@ -15,7 +15,7 @@ from lib.store import StoreError
 from lib.web import POST, expose
 from model.clients.interface import ACTION_HELP, fitting_actions
 from model.clients.trackers import tracker_name
-from model.clients.types import COLUMNS, DESCENDING_FIRST, FILTER_STATES, STATES, ListQuery
+from model.clients.types import COLUMNS, DESCENDING_FIRST, STATE_FILTERS, STATES, ListQuery
 from model.clients.errors import BackendError
 
 
@@ -204,9 +204,9 @@ def query_from(args, view, page_size):
     per_page = whole_number(args, 'per_page', page_size, 1, MAX_PER_PAGE)
     label, tracker = args.get('label', ANY_LABEL), args.get('tracker', ANY_LABEL)
     state = args.get('state') or None
-    if state is not None and state not in STATES + FILTER_STATES:
+    if state is not None and state not in STATE_FILTERS:
         raise BadRequest("No list shows the state '%s'; choose one of: %s"
-                         % (state, ', '.join(STATES + FILTER_STATES)))
+                         % (state, ', '.join(STATE_FILTERS)))
     for what, text in (('view', view), ('label', label), ('tracker', tracker)):
         if has_control(text):
             raise BadRequest('A %s name cannot hold control characters (line breaks, tabs, NUL): '

@@ -65,11 +65,11 @@ class Live:
         one round trip for the rows it shows when nothing can have moved them (`showing`: what
         it shows), else the whole list, and the whole list at least every LIVE_FULL_SECONDS."""
         backend, shared, keep = self.backend(name), self.app.single_flight, self.app.live_keep
-        key = (name, dataclasses.astuple(query))
+        key = (name, self.app.changes.get(name, 0), dataclasses.astuple(query))   # a POST since: asked afresh
         # a stamp kept LIVE_FULL_SECONDS from a whole list: a refresh that finds none (age 0) is one
         _, since_full = shared.get(('full due',) + key, lambda: True, keep=LIVE_FULL_SECONDS)
         if not self.app.is_refresh(request):    # loads at the same time share one (kept no longer)
-            listing, age = shared.get(('load', self.app.changes.get(name, 0)) + key, lambda: backend.torrent_list(query))
+            listing, age = shared.get(('load',) + key, lambda: backend.torrent_list(query))
             return self.looked_at(name, listing) if age == 0 else listing
         if showing and query.sort in STABLE_SORTS and not query.state and since_full > 0:   # a state filter: may change
             listing = self.refreshed_rows(backend, query, showing)

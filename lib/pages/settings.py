@@ -2,6 +2,7 @@
 their JSON API (model/settings.py keeps them; the worker puts them back).
 """
 import logging
+import types
 
 from werkzeug.exceptions import BadRequest, Conflict, ServiceUnavailable
 from werkzeug.utils import redirect
@@ -11,7 +12,7 @@ from lib.pages.base import Pages
 from lib.store import StoreError
 from lib.web import POST, expose
 from model import settings
-from model.clients.errors import NotFound
+from model.clients.errors import BackendError, NotFound
 
 
 log = logging.getLogger('pyrotorrent')
@@ -27,9 +28,11 @@ class Settings(Pages):
         if not backend.CAPABILITIES.settings_write:
             raise NotFound("pyroTorrent cannot read or change the settings of %s '%s' yet"
                            % (backend.client, name))
+        header = None if self.app.is_refresh(request) else self.about(backend)
         store = self.app.store()
         if isinstance(store, StoreError):
-            return self.target_page(request, 'settings/page.html', name, status=503, store_error=str(store))
+            return self.target_page(request, 'settings/page.html', name, status=503, store_error=str(store),
+                                    header=header)
         if self.app.is_refresh(request):    # one round trip, shared by its viewers
             (fields, groups, live, restarted), _ = self.app.single_flight.get(
                 (name, 'settings'), lambda: settings.view(store, backend), keep=self.app.live_keep)
@@ -37,11 +40,27 @@ class Settings(Pages):
             fields, groups, live, restarted = settings.view(store, backend)
         caps = backend.CAPABILITIES
         return self.target_page(request, 'settings/page.html', name, status=status, fields=fields,
+                                header=header,
                                 groups=groups, live=live, restarted=restarted, problem=problem,
                                 errors=errors or {}, presets=self.presets(backend),
                                 has_groups='groups' in caps.settings_write, alt_native=caps.alt_native,
                                 rate_unit=settings.unit_words(caps.rate_unit),
                                 heartbeat=self.app.heartbeat())
+
+    @staticmethod
+    def about(backend):
+        """The target's Header (versions, folder, rates) in one round trip, for the page's
+        "about" and the top bar; None when the client cannot give it (the page shows the rest)."""
+        try:
+            try:
+                return backend.torrent_rows([], ['main'])[0]
+            except NotImplementedError:         # a client without it: its versions at least
+                version = backend.version()
+                return types.SimpleNamespace(client_version=version[0], library_version=version[1],
+                                             download_directory='', free_space=None)
+        except BackendError as exc:
+            log.warning('the header of %s: %s', backend.name, exc)
+            return None
 
     @expose('/target/<name>/settings', 'admin', POST, endpoint='settings_save')
     def on_settings_save(self, request, name):
@@ -138,12 +157,11 @@ class Settings(Pages):
 
     def tell_report(self, request, name, report):
         if report.applied:
-            self.tell(request, 'Applied to %s: %s.' % (name, ', '.join('%s %s' % (k, _shown(k, v))
-                                                                     for k, v in report.applied.items())))
+            self.tell(request, '%s: %s.' % (name, '; '.join(_in_words(k, v) for k, v in report.applied.items())))
         for note in report.notes:
             self.tell(request, note)
         for field, why in report.refused.items():
-            self.tell(request, '%s not changed: %s' % (field, why), 'refused')
+            self.tell(request, '%s of %s not changed: %s' % (settings.LABELS.get(field, field), name, why), 'refused')
 
     @staticmethod
     def presets(backend):
@@ -197,9 +215,13 @@ def _settings_form(form, groups):
     return changes
 
 
-def _shown(field, value):
+def _in_words(field, value):
+    """'download limit now 500.0 KiB/s', 'alternative speeds on': a change as a person says it."""
+    label = settings.LABELS.get(field, field.replace('_', ' '))
+    if field == 'alt_enabled':
+        return 'alternative speeds %s' % ('on' if value else 'off')
     if field in settings.RATE_FIELDS:
-        return FILTERS['limit'](value)
+        return '%s now %s' % (label.lower(), FILTERS['limit'](value))
     if field == 'groups':
-        return ', '.join(sorted(value)) or 'none'
-    return str(value)
+        return 'speed groups now %s' % (', '.join(sorted(value)) or 'none')
+    return '%s now %s' % (label.lower(), value)

@@ -15,6 +15,7 @@ from lib.pages.base import Pages, either, local_path, torrents_in_words
 from lib.pages.lists import query_from
 from lib.web import GET, POST, expose
 from model.clients.interface import ACTION_HELP, fitting_actions
+from model.clients.errors import BackendError
 
 
 log = logging.getLogger('pyrotorrent')
@@ -78,7 +79,7 @@ class Torrents(Pages):
                       if hashes else 'Select at least one torrent first; nothing was changed.', 'refused')
             return redirect(back, 303)
         results = self.run_action(self.backend(name), action, hashes, form)
-        self.tell_results(request, action, results)
+        self.tell_results(request, name, action, results)
         return redirect(back, 303)
 
     @expose('/api/target/<name>/action', 'user', POST)
@@ -152,17 +153,32 @@ class Torrents(Pages):
         actions = [a for a in backend.ACTIONS] + [a for a in VALUE_ACTIONS + ('unlabel',) if a not in backend.ACTIONS]
         raise BadRequest("There is no action '%s' (there are: %s)" % (action, ', '.join(actions)))
 
-    def tell_results(self, request, action, results):
+    def tell_results(self, request, name, action, results):
+        """The words of an action's answer, naming the torrents ("Stopped 'a.iso' and 9 more."),
+        their names asked in one round trip (the first done and the refused ones shown)."""
         done = [r for r in results if r.ok]
+        refused = [r for r in results if not r.ok]
+        names = self.names_of(name, [r.hash for r in done[:1] + refused[:5]])
         if done:
-            self.tell(request, '%s %s.' % (DONE[action], torrents_in_words(len(done))))
+            self.tell(request, '%s %s.' % (DONE[action], named(names, done[0].hash, len(done))))
         for result in [r for r in done if r.reason][:5]:        # what else was done (a restart around it)
             self.tell(request, result.reason)
-        refused = [r for r in results if not r.ok]
         for result in refused[:5]:
-            self.tell(request, result.reason, 'refused')
+            if names.get(result.hash.upper()) is None:
+                self.tell(request, 'A selected torrent is no longer on %s (removed meanwhile?); reload the list '
+                          'and choose again.' % name, 'refused')
+            else:
+                self.tell(request, "'%s' was not changed: %s" % (names[result.hash.upper()], result.reason), 'refused')
         if len(refused) > 5:
             self.tell(request, 'and %d more torrents were not changed either.' % (len(refused) - 5), 'refused')
+
+    def names_of(self, name, hashes):
+        """{HASH: name or None}; {} when the client cannot say (the words fall back to counts)."""
+        try:
+            return {h.upper(): n for h, n in self.backend(name).names(hashes).items()} if hashes else {}
+        except (BackendError, NotImplementedError) as exc:
+            log.warning('the names of %d torrents of %s: %s', len(hashes), name, exc)
+            return {}
 
     @expose('/target/<name>/erase', 'user', GET + POST)
     def on_erase(self, request, name):
@@ -185,17 +201,19 @@ class Torrents(Pages):
         data = values.get('data', 'keep')
         if data not in ('keep', 'delete') or (data == 'delete' and not backend.can_delete_data):
             raise BadRequest('data must be "keep" or, for a target with download_roots, "delete"')
+        names = self.names_of(name, hashes[:1])     # asked before: a removed torrent has no name
         results = backend.erase(hashes, delete_data=data == 'delete')
         done = [r for r in results if r.ok]
+        what = named(names, done[0].hash, len(done)) if done else ''
         if done and data == 'delete' and any(r.erased_data is None for r in done):   # the client deleted it
             self.tell(request, 'Removed %s from %s, which deleted their data itself.'
-                      % (torrents_in_words(len(done)), backend.client))
+                      % (what, backend.client))
         elif done and data == 'delete':
             files = sum(len(r.erased_data.deleted) for r in done)
             self.tell(request, 'Removed %s from %s and deleted %d file%s of their data.'
-                      % (torrents_in_words(len(done)), backend.client, files, '' if files == 1 else 's'))
+                      % (what, backend.client, files, '' if files == 1 else 's'))
         elif done:
-            self.tell(request, 'Removed %s from %s; the data is still on disk.' % (torrents_in_words(len(done)), backend.client))
+            self.tell(request, 'Removed %s from %s; the data is still on disk.' % (what, backend.client))
         for result in [r for r in results if not r.ok or r.reason][:5]:
             self.tell(request, result.reason, 'refused')
         return redirect(back, 303)
@@ -246,3 +264,11 @@ class Torrents(Pages):
                   if result.ok else result.reason, 'done' if result.ok else 'refused')
         return redirect(local_path(form['next'], request.script_root) if form.get('next')
                         else self.url_for(request, 'torrent', name=name, info_hash=info_hash) + '#trackers', 303)
+
+
+def named(names, first, count):
+    """"'debian-12.iso' and 9 more" (the first torrent by its name), else '10 torrents'."""
+    shown = names.get(first.upper())
+    if shown is None:
+        return torrents_in_words(count)
+    return "'%s'" % shown + (' and %d more' % (count - 1) if count > 1 else '')

@@ -70,7 +70,7 @@ class ListQuery:
     text: str = ''            # shown if the name contains it (case-insensitive)
     label: str = None         # None: any label; '': only torrents without one
     tracker: str = None       # None: any tracker; '': only torrents without one; else a tracker_name()
-    state: str = None         # None: any; one of STATES or FILTER_STATES (torrent_matches())
+    state: str = None         # None: any; a STATE_FILTERS key (torrent_matches())
     page: int = 1
     per_page: int = 50
 
@@ -204,36 +204,39 @@ def torrent_state(started, active, hashing, complete):
     return State.SEEDING if complete else State.DOWNLOADING
 
 
-# States a list can be filtered by besides STATES, as the list shows them: 'stalled' is
-# downloading with no peer connected and no tracker message, 'error' has a message.
-FILTER_STATES = ('stalled', 'error')
+# The states a list is filtered by, as the front page and the list's sidebar count and name
+# them, in the order shown: one table for both pages (torrent_matches, count_states).
+# 'complete' is the state (every byte there, stopped), as the state column says it; 'stalled'
+# is downloading with no peer connected and no tracker message; 'error' has a message;
+# 'active' moves data or checks now (is_active_now).
+STATE_FILTERS = {'downloading': 'downloading', 'seeding': 'seeding', 'paused': 'paused', 'stopped': 'stopped',
+                 'checking': 'checking', 'queued': 'queued', 'complete': 'complete', 'stalled': 'stalled',
+                 'error': 'with an error', 'active': 'active'}
 
 
-# The front page's counts, in the order shown, and what each is called there.
-OVERVIEW_STATES = dict({s: str(s) for s in (State.DOWNLOADING, State.SEEDING, State.PAUSED, State.QUEUED,
-                                            State.CHECKING, State.STOPPED, State.COMPLETE)},
-                       stalled='stalled', error='with an error')
-
-
-def torrent_matches(wanted, state, peers, message):
-    """Whether a torrent in this state, with these peers and this message, is in the list's
-    state filter `wanted` (None: any)."""
+def torrent_matches(wanted, state, peers, message, down_rate=0, up_rate=0):
+    """Whether a torrent in this state, with these peers, message and rates, is in the
+    list's state filter `wanted` (None: any)."""
     if wanted is None or wanted == state:
         return True
     if wanted == 'stalled':
         return state == State.DOWNLOADING and not peers and not message
+    if wanted == 'active':
+        return is_active_now(down_rate, up_rate, state)
     return wanted == 'error' and bool(message)
 
 
 def count_states(rows):
-    """{state: torrents} of OVERVIEW_STATES for (state, peers, message) triples, in one pass."""
-    counts = dict.fromkeys(OVERVIEW_STATES, 0)
-    for state, peers, message in rows:
+    """{STATE_FILTERS key: torrents} for (state, peers, message, down_rate, up_rate) rows, in one pass."""
+    counts = dict.fromkeys(STATE_FILTERS, 0)
+    for state, peers, message, down_rate, up_rate in rows:
         counts[state] += 1
         if message:
             counts['error'] += 1
         elif state == State.DOWNLOADING and not peers:
             counts['stalled'] += 1
+        if is_active_now(down_rate, up_rate, state):
+            counts['active'] += 1
     return counts
 
 
@@ -255,6 +258,7 @@ class TorrentList:
     view_sizes: dict          # view name -> torrents in it
     trackers: dict = None     # tracker_name() of its first tracker -> count in the view ('' = none);
                               # None: not asked (a refresh)
+    states: dict = None       # STATE_FILTERS key -> count in the view (count_states()); None: not asked
 
     @property
     def pages(self):
@@ -267,7 +271,7 @@ class Overview:
     torrents are in each state, and what is moving data or checking now."""
     header: Header
     total: int                # every torrent
-    counts: dict              # OVERVIEW_STATES key -> torrents (count_states())
+    counts: dict              # STATE_FILTERS key -> torrents (count_states())
     active: list              # of Torrent: moving data or checking now, fastest first, the first few
     active_total: int         # how many are, in all
 

@@ -72,7 +72,7 @@ def test_each_setting_through_the_page_is_read_back_from_rtorrent(box, store_pat
         [11, 77, 3, 33, 9, 40, 41]
     assert live(daemon, 'throttle.down.max', 'slow') == 100 * KiB and live(daemon, 'throttle.up.max', 'slow') == 50 * KiB
     page = page_text(web.get('/target/t/settings').get_data(as_text=True))
-    assert 'Applied to t:' in page and 'preferred' in page
+    assert 't: download limit now 500.0 KiB/s' in page and 'encryption now preferred' in page
     assert re.search(r'Encryption .*preferred .*set by pyroTorrent \(local\) at \d{4}-\d\d-\d\d', page)
     assert 'differs from what pyroTorrent keeps' not in page
 
@@ -129,7 +129,7 @@ def test_alternative_speeds_and_the_quick_limits_in_the_header(box, store_path):
     assert answer.status_code == 303
     assert (live(daemon, 'throttle.global_down.max_rate'), live(daemon, 'throttle.global_up.max_rate')) == (20 * KiB, 10 * KiB)
     page = web.get('/target/t/').get_data(as_text=True)
-    assert 'Alternative speeds off' in page                              # the switch now turns it off
+    assert 'aria-pressed="true"' in page and 'alt speeds on' in page  # the switch shows it on (and turns it off)
     web.post('/target/t/limits', data={'csrf_token': csrf, 'down_limit': '25k', 'next': '/target/t/'})
     assert live(daemon, 'throttle.global_down.max_rate') == 25 * KiB      # typed while on: the alt limit
     web.post('/target/t/limits', data={'csrf_token': csrf, 'alt_enabled': 'off', 'next': '/target/t/'})
@@ -166,7 +166,7 @@ def test_a_torrents_speed_group_from_its_page_and_the_bar(box, store_path):
     assert daemon.call('d.throttle_name', active) == 'slow' == daemon.call('d.throttle_name', stopped)
     assert daemon.call('d.is_active', active) == 1 and daemon.call('d.state', stopped) == 0
     told = page_text(web.get('/target/t/').get_data(as_text=True))
-    assert 'Set the speed group of 2 torrents.' in told and 'was stopped and started again around the change' in told
+    assert re.search(r"Set the speed group of '[^']+' and 1 more\.", told) and 'was stopped and started again around the change' in told
     answer = web.post('/api/target/t/action', json={'action': 'group', 'group': 'nope', 'hashes': [active]},
                       headers={'X-CSRF-Token': token(web)})
     assert answer.status_code == 400 and "there is no speed group 'nope'" in answer.json['error']['message']

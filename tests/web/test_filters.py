@@ -61,10 +61,10 @@ def api(web, **args):
 
 
 def options(page, name):
-    """{value: text} of the <select name=...> of a page."""
-    select = re.search(r'<select name="%s".*?</select>' % name, page, re.S).group(0)
-    return {html.unescape(v): ' '.join(html.unescape(t).split())
-            for v, t in re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select)}
+    """{value: 'text (count)'} of the sidebar's links of labels or trackers of a page."""
+    group = re.search(r'<nav class="side-group" aria-label="%ss".*?</nav>' % name, page, re.S).group(0)
+    return {html.unescape(v): '%s (%s)' % (' '.join(html.unescape(t).split()), n) for v, t, n in re.findall(
+        r'<a href="[^"]*" data-%s="([^"]*)"[^>]*>([^<]*)<span class="count">(\d+)</span></a>' % name, group)}
 
 
 def test_tracker_counts_match_the_torrents_loaded(box):
@@ -76,12 +76,12 @@ def test_tracker_counts_match_the_torrents_loaded(box):
     for domain, count in expected.items():
         if domain:
             assert shown[domain] == '%s (%d)' % (domain, count)
-    assert shown[''] == 'without tracker (1)' and shown['*'] == 'any tracker'
+    assert shown[''] == 'without a tracker (1)'
     # labels have counts too, "without label" among them
     labels = collections.Counter(label for _, label in box['torrents'].values())
     shown = options(web.get('/target/t/').get_data(as_text=True), 'label')
     assert shown['music'] == 'music (%d)' % labels['music'] and shown['films'] == 'films (2)'
-    assert shown[''] == 'without label (%d)' % labels['']
+    assert shown[''] == 'without a label (%d)' % labels['']
 
 
 def test_filtering_by_tracker_gives_exactly_those_torrents(box):
@@ -195,7 +195,7 @@ def test_a_row_being_checked_shows_checked_percent(box, tmp_path):
 
 
 def headers(page):
-    head = re.search(r'<thead>.*?</thead>', page, re.S).group(0)
+    head = re.search(r'<thead[^>]*>.*?</thead>', page, re.S).group(0)
     return [html.unescape(re.sub('<[^>]+>', '', th)).strip() for th in re.findall(r'<th[^>]*>(.*?)</th>', head, re.S)]
 
 
@@ -313,15 +313,14 @@ def wait(driver, condition, what, seconds=15):
                          ).until(lambda d: condition(d), message='waited %d s for %s' % (seconds, what))
 
 
-def test_choosing_a_label_or_tracker_navigates_without_the_button(driver, server, box):
+def test_one_click_on_a_label_or_tracker_filters_keeping_the_sort(driver, server, box):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
     driver.set_window_size(1280, 900)
     driver.get(server + '/target/t/?sort=size&order=desc')
-    Select(driver.find_element(By.NAME, 'label')).select_by_value('films')
+    driver.find_element(By.CSS_SELECTOR, 'a[data-label=films]').click()
     wait(driver, lambda d: 'label=films' in d.current_url, 'the list of label films')
     assert 'sort=size' in driver.current_url and 'order=desc' in driver.current_url
-    Select(driver.find_element(By.NAME, 'tracker')).select_by_value('alpha.example')
+    driver.find_element(By.CSS_SELECTOR, 'a[data-tracker="alpha.example"]').click()
     wait(driver, lambda d: 'tracker=alpha.example' in d.current_url, 'the list of tracker alpha.example')
     assert 'label=films' in driver.current_url
     hashes = set(driver.execute_script(

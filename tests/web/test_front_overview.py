@@ -73,6 +73,11 @@ def cards(page):
     return dict(zip(parts[0::2], parts[1::2]))
 
 
+def bar(page, name):
+    """The top bar's part about one target (its rates, limits, alternative speeds, free space)."""
+    return re.search(r'data-bar="%s"(.*?)(?=data-bar=|</header>)' % re.escape(name), page, re.S).group(1)
+
+
 def counts(card):
     return {state: int(n) for _, state, n in COUNT.findall(card)}
 
@@ -84,8 +89,9 @@ def links(card):
 def states_in_rtorrent(daemon):
     """{hash: (state, stalled, error)} as the list defines them, from rtorrent's own flags."""
     out = {}
-    for h, started, active, hashing, complete, peers, message in daemon.rows(
-            ['d.hash', 'd.state', 'd.is_active', 'd.hashing', 'd.complete', 'd.peers_connected', 'd.message']):
+    for h, started, active, hashing, complete, peers, message, down, up in daemon.rows(
+            ['d.hash', 'd.state', 'd.is_active', 'd.hashing', 'd.complete', 'd.peers_connected', 'd.message',
+             'd.down.rate', 'd.up.rate']):
         if hashing:
             state = 'checking'
         elif not started:
@@ -94,17 +100,19 @@ def states_in_rtorrent(daemon):
             state = 'paused'
         else:
             state = 'seeding' if complete else 'downloading'
-        out[h] = (state, state == 'downloading' and not peers and not message, bool(message))
+        moving = state == 'checking' or (state in ('downloading', 'seeding') and (down > 0 or up > 0))
+        out[h] = (state, state == 'downloading' and not peers and not message, bool(message), moving)
     return out
 
 
 def expected_counts(found):
     total = {s: 0 for s in ('downloading', 'seeding', 'paused', 'queued', 'checking', 'stopped', 'complete',
-                            'stalled', 'error')}
-    for state, stalled, error in found.values():
+                            'stalled', 'error', 'active')}
+    for state, stalled, error, moving in found.values():
         total[state] += 1
         total['stalled'] += stalled
         total['error'] += error
+        total['active'] += moving
     return total
 
 
@@ -160,8 +168,9 @@ def test_counts_by_state_follow_starts_pauses_and_stops_and_link_to_the_filtered
         for state, href in links(cards(page)['leecher']).items():
             listed = {r['hash'] for r in Rows(web.get(href).get_data(as_text=True)).rows}
             found = states_in_rtorrent(leecher)
-            wanted = {h for h, (s, stalled, error) in found.items()
-                      if s == state or (state == 'stalled' and stalled) or (state == 'error' and error)}
+            wanted = {h for h, (s, stalled, error, moving) in found.items()
+                      if s == state or (state == 'stalled' and stalled) or (state == 'error' and error)
+                      or (state == 'active' and moving)}
             assert listed == wanted, (state, href)
         paused = web.get(links(cards(page)['leecher'])['paused']).get_data(as_text=True)
         assert [r['hash'] for r in Rows(paused).rows] == [pause]
@@ -226,13 +235,14 @@ def test_free_space_is_what_statvfs_says_and_what_transmission_says(box):
     page = web.get('/').get_data(as_text=True)
     after = {name: _free(folder) for name, folder in folders.items()}
     for name in folders:
-        shown = re.search(r'data-status="free"[^>]*>([^<]+) free<', cards(page)[name]).group(1)
+        shown = re.search(r'data-status="free"[^>]*><span data-figure="free">([^<]+)</span> free<', bar(page, name)).group(1)
         rounding = SLACK + 0.05 * 1024 ** formatting._UNITS.index(shown.split()[1])
         low, high = sorted((before[name], after[name]))
         assert low - rounding <= parse_size(shown) <= high + rounding, (name, shown, before[name], after[name])
-    # the list page's header says the same, in its status line and its figures
+    # the list page's top bar says the same, and the settings page where the downloads go
     listing = web.get('/target/tr/').get_data(as_text=True)
-    assert re.search(r'data-status="free"', listing) and 'in %s' % tr.download_directory in page_text(listing)
+    assert re.search(r'data-status="free" title="free in %s"' % re.escape(tr.download_directory), bar(listing, 'tr'))
+    assert 'Downloads go to %s' % leecher.download_dir.rstrip('/') in page_text(web.get('/target/leecher/settings').get_data(as_text=True))
 
 
 def _free(folder):
@@ -256,17 +266,18 @@ def test_transmission_counts_and_status_line(box):
     assert found['seeding'] == 1 and found['stopped'] == 3 and sum(
         found[s] for s in ('downloading', 'paused', 'queued', 'checking', 'complete')) == 0
     line = re.search(r'<p class="status-line"[^>]*>(.*?)</p>', card, re.S).group(1)
-    assert '4 torrents' in page_text(line) and '↓' in line and 'free' in line
+    assert '4 torrents' in page_text(line) and '↓' in bar(page, 'tr') and 'free' in bar(page, 'tr')
     listed = Rows(client(targets(box, gone=False)).get(links(card)['stopped']).get_data(as_text=True)).rows
     assert len(listed) == 3
 
 
-def test_the_list_header_has_the_status_line(box):
+def test_the_list_says_its_count_and_the_top_bar_its_figures(box):
     web = client(targets(box, gone=False))
     page = web.get('/target/leecher/').get_data(as_text=True)
-    line = page_text(re.search(r'<p class="status-line"[^>]*>(.*?)</p>', page, re.S).group(1))
     total = box['leecher'].call('view.size', '', 'main')
-    assert line.startswith('%d torrents ↓ ' % total) and ' free' in line
+    assert '%d of %d torrents' % (total, total) in page_text(page)
+    figures = page_text(bar(page, 'leecher'))
+    assert '↓ ' in figures and '↑ ' in figures and ' free' in figures
 
 
 # -- in a real browser ---------------------------------------------------------------------

@@ -60,8 +60,9 @@ def test_a_refresh_sorted_by_name_is_one_round_trip_for_the_header_and_the_rows_
         assert [r['hash'] for r in Rows(fresh).rows] == [r['hash'] for r in Rows(page).rows]
         if 'sort=added' not in url:        # sorted by date added, names come along (below)
             assert fresh.count('class="name" data-live-keep') == len(Rows(page).rows)
-        assert re.search(r'<select name="label"[^>]* data-live="labels"[^>]* data-live-keep>', fresh)
-        assert re.search(r'<select name="tracker"[^>]* data-live="trackers"[^>]* data-live-keep>', fresh)
+        assert re.search(r'<nav class="side-group"[^>]* data-live="labels" data-live-keep>', fresh)
+        assert re.search(r'<nav class="side-group"[^>]* data-live="trackers" data-live-keep>', fresh)
+        assert re.search(r'<nav class="state-counts[^>]* data-live="states" data-live-keep>', fresh)
         summary = re.compile(r'<p class="summary"[^>]*>(.*?)</p>', re.S)
         assert summary.search(fresh).group(1) == summary.search(page).group(1)
         # ... and it says the same thing about itself, for the next refresh
@@ -237,7 +238,7 @@ def test_the_whole_list_comes_at_least_every_full_interval(daemon, monkeypatch):
     trips.reset()
     fresh = refresh(web, '/target/box/', page).get_data(as_text=True)
     assert trips.calls == {'box': 2} and 'data-live-keep' not in fresh
-    assert re.search(r'<option value="[^"]*">[^<]* \(\d+\)</option>', fresh) or 'without label' in fresh
+    assert re.search(r'data-label="[^"]*"[^>]*>[^<]*<span class="count">\d+</span>', fresh)
 
 
 @pytest.mark.parametrize('garbage', ['', 'target=box', 'target=box&view=main&size=x&total=1&h=',

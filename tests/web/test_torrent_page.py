@@ -106,12 +106,12 @@ def test_unknown_hash_and_target_say_what_was_not_found(box):
 # -- actions -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('action, expected, words', [
-    ('pause', (1, 0, 1), 'Paused 1 torrent.'),
-    ('resume', (1, 1, 1), 'Resumed 1 torrent.'),
-    ('stop', (0, 0, 1), 'Stopped 1 torrent.'),
-    ('start', (1, 1, 1), 'Started 1 torrent.'),
-    ('close', (0, 0, 0), 'Closed 1 torrent.'),
-    ('start', (1, 1, 1), 'Started 1 torrent.'),
+    ('pause', (1, 0, 1), "Paused '%s'." % SINGLE),
+    ('resume', (1, 1, 1), "Resumed '%s'." % SINGLE),
+    ('stop', (0, 0, 1), "Stopped '%s'." % SINGLE),
+    ('start', (1, 1, 1), "Started '%s'." % SINGLE),
+    ('close', (0, 0, 0), "Closed '%s'." % SINGLE),
+    ('start', (1, 1, 1), "Started '%s'." % SINGLE),
 ])
 def test_each_action_changes_rtorrent_and_lands_back_with_a_message(box, action, expected, words):
     daemon, h = box['daemon'], box['hashes'][SINGLE]
@@ -136,7 +136,7 @@ def test_recheck_and_announce(box):
     assert answer.status_code == 303 and answer.headers['Location'] == '/target/t/'
     daemon.wait(lambda: daemon.call('t.multicall', h, '', 't.failed_counter=')[0][0] > before, 15,
                 'the announce to reach (and fail at) the dead tracker')
-    assert messages(web, '/target/t/') == ['Announced 1 torrent.']
+    assert messages(web, '/target/t/') == ["Announced '%s'." % SINGLE]
     # damage a byte of the data, then ask for a check: rtorrent finds it incomplete
     path = os.path.join(box['data'], SINGLE)
     with open(path, 'r+b') as f:
@@ -190,13 +190,15 @@ def test_bulk_action_from_the_list_is_one_round_trip(box):
     token = token_of(web)
     trips = RoundTrips(web)
     answer = post(web, '/target/t/action', action='stop', hash=hashes, next='/target/t/?sort=size', csrf_token=token)
-    assert trips.calls == {'t': 1}
+    assert trips.calls == {'t': 2}          # the action, then the name its message says
     assert answer.headers['Location'] == '/target/t/?sort=size'
     assert [daemon.call('d.state', h) for h in hashes] == [0, 0]
-    assert messages(web, '/target/t/') == ['Stopped 2 torrents.']
+    first = list(box['hashes'])[0]
+    assert messages(web, '/target/t/') == ["Stopped '%s' and 1 more." % first]
     post(web, '/target/t/action', action='start', hash=hashes + ['CD' * 20])
     assert [daemon.call('d.state', h) for h in hashes] == [1, 1]
-    assert messages(web, '/target/t/') == ['Started 2 torrents.', "rTorrent 't' has no torrent with hash " + 'CD' * 20]
+    assert messages(web, '/target/t/') == ["Started '%s' and 1 more." % first, 'A selected torrent is no longer on t '
+                                           '(removed meanwhile?); reload the list and choose again.']
     answer = post(web, '/target/t/action', action='stop')
     assert messages(web, answer.headers['Location']) == ['Select at least one torrent first; nothing was changed.']
 
@@ -361,7 +363,7 @@ def test_erase_keeping_data_then_erase_deleting_exactly_the_torrents_files(box, 
     assert answer.headers['Location'] == '/target/t/'              # its own page is gone
     assert h not in daemon.call('download_list', '')
     assert sorted(os.path.relpath(os.path.join(d, f), data) for d, _, fs in os.walk(data) for f in fs) == before
-    assert messages(web, '/target/t/') == ['Removed 1 torrent from rTorrent; the data is still on disk.']
+    assert messages(web, '/target/t/') == ["Removed '%s' from rTorrent; the data is still on disk." % name]
 
     # again, this time deleting the data: a stray file inside its folder and the neighbours stay
     h = daemon.load(metafile, directory=data, start=True)
@@ -381,7 +383,7 @@ def test_erase_keeping_data_then_erase_deleting_exactly_the_torrents_files(box, 
     assert left == sorted(mine)
     assert not os.path.exists(os.path.join(data, name, 'cd1'))        # emptied, so removed
     assert outside.read_text() == 'outside'
-    assert messages(web, answer.headers['Location'])[0] == 'Removed 1 torrent from rTorrent and deleted 4 files of their data.'
+    assert messages(web, answer.headers['Location'])[0] == "Removed '%s' from rTorrent and deleted 4 files of their data." % name
     assert daemon.call('d.name', box['hashes'][MULTI]) == MULTI
 
 
@@ -421,7 +423,7 @@ def test_browser_walk_list_torrent_files_priority_stop_start(box, site, driver):
     prios = dict(zip(paths, [row[0] for row in daemon.call('f.multicall', h, '', 'f.priority=')]))
     assert prios['cd1/02 song.flac'] == 2 and prios['cd1/01 intro.flac'] == 1
     # stop, then start, from the action buttons
-    for button, state, words in (('stop', 0, 'Stopped 1 torrent.'), ('start', 1, 'Started 1 torrent.')):
+    for button, state, words in (('stop', 0, "Stopped '%s'." % MULTI), ('start', 1, "Started '%s'." % MULTI)):
         driver.find_element(By.CSS_SELECTOR, '.actions button[value="%s"]' % button).click()
         wait(driver, lambda d: d.execute_script(
             "return Array.from(document.querySelectorAll('p.message-done')).map(function (p) { return p.textContent; })")

@@ -62,11 +62,12 @@ class Queries:
     def _torrent_list(self, query):
         if query.sort not in SORT_FIELDS:
             raise ValueError('unknown sort column %r' % query.sort)
-        state_fields = SORT_FIELDS['state'] + ('peers',) if query.state else ()
+        # every torrent's state, peers, rates and message: the sidebar counts the view by state
+        state_fields = SORT_FIELDS['state'] + ('peers', 'down_rate', 'up_rate')
         key_fields = tuple(dict.fromkeys(('hash',) + SORT_FIELDS[query.sort] + state_fields + ('label',)))
         known = self._known_domains()
         asks_trackers = known is None
-        more = ([commands.LIST_TRACKERS] if asks_trackers else []) + ([commands.TORRENT['message'] + '='] if query.state else [])
+        more = ([commands.LIST_TRACKERS] if asks_trackers else []) + [commands.TORRENT['message'] + '=']
         view_call = (self.view_multicall(), ['', query.view, NAME_COMMAND, commands.packed(key_fields)] + more)
 
         # Round trip 1: header, views, and the sort and filter keys of every torrent (with
@@ -90,9 +91,13 @@ class Queries:
         if unknown and query.tracker is not None:          # ... unless the filter needs them now
             known = self._keep_domains(known, unknown, self._ask_domains(unknown, query.view))
             unknown = []
+        message = 3 if asks_trackers else 2
+        for row, key in zip(rows, keys):
+            row['state'], row['message'] = _state(row), key[message]
+        states = count_states((r['state'], r['peers'], r['message'], r['down_rate'], r['up_rate']) for r in rows)
         if query.state:
-            message = 3 if asks_trackers else 2
-            rows = [r for r, key in zip(rows, keys) if torrent_matches(query.state, _state(r), r['peers'], key[message])]
+            rows = [r for r in rows if torrent_matches(query.state, r['state'], r['peers'], r['message'],
+                                                         r['down_rate'], r['up_rate'])]
         rows = self._filtered(rows, query, known)
         page = query.order_and_cut(rows, SORT_KEYS)
 
@@ -118,7 +123,8 @@ class Queries:
         if query.view == 'main' and len(known) > len(hashes):     # it holds every torrent: forget the removed
             self._domains = ({h: known[h] for h in hashes if h in known}, self._domains[1])
         return TorrentList(header=header, query=query, torrents=torrents, total=len(rows),
-                           view_total=len(keys), labels=labels, view_sizes=view_sizes, trackers=trackers)
+                           view_total=len(keys), labels=labels, view_sizes=view_sizes, trackers=trackers,
+                           states=states)
 
     @staticmethod
     def _filtered(rows, query, domains):
@@ -183,7 +189,8 @@ class Queries:
             row.update(started=0, active=0, peers=0)
         for row in started + stopped + hashing:
             row['state'] = _state(row)
-        counts = count_states((r['state'], r['peers'], r['message']) for r in started + stopped)
+        counts = count_states((r['state'], r['peers'], r['message'], r.get('down_rate', 0), r.get('up_rate', 0))
+                              for r in started + stopped)
         active = {r['hash']: r for r in started + hashing if is_active_now(r['down_rate'], r['up_rate'], r['state'])}
         active = sorted(active.values(), key=lambda r: r['down_rate'] + r['up_rate'], reverse=True)
         return Overview(header=header, total=len(started) + len(stopped), counts=counts,

@@ -11,9 +11,11 @@ from model.clients.rtorrent.connection import Fault
 # how it turns one row (a dict of those fields) into a sort key.  Name and label are always
 # there: the filters need them.
 # rTorrent's own view names as people say them; 'default' and 'name' hold every torrent, as
-# 'main' does, so the views menu leaves them out.
+# 'main' does, and the others name states the list's sidebar counts in its own words
+# (types.STATE_FILTERS): the views menu leaves them all out (their URLs still work).
 VIEW_TITLES = {'main': 'all', 'hashing': 'checking', 'leeching': 'downloading'}     # lower case, as Transmission's
-DUPLICATE_VIEWS = ('default', 'name')
+DUPLICATE_VIEWS = ('default', 'name', 'active', 'started', 'stopped', 'complete', 'incomplete', 'hashing',
+                   'seeding', 'leeching')
 
 SORT_FIELDS = {
     'name': (), 'size': ('size',), 'done': ('size', 'completed'),

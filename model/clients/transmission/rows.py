@@ -120,6 +120,7 @@ class Rows:
                             down_limit=limit('down'), up_limit=limit('up'),
                             library_version='', client_version=session['version'],
                             views=list(VIEWS), client=self.client, view_titles=VIEW_TITLES,
+                            hidden_views=tuple(v for v in VIEWS if v != 'main'),     # states: the sidebar's words
                             download_directory=session.get('download-dir', ''), free_space=free_space(session))
         except (KeyError, TypeError) as exc:
             raise BadAnswer(self, 'session-get or session-stats lacks %s' % exc) from None
