@@ -7,13 +7,16 @@
   var table = document.getElementById('torrents'), url = table && table.getAttribute('data-layout-url');
   var token = document.querySelector('input[name=csrf_token]');
   if (!url || !token || !window.fetch || !window.FormData) return;
-  var head = table.tHead.rows[0], MIN = 30, MOVE = 6;
+  var MIN = 30, MOVE = 6;
+  // the headings row, asked each time: a live refresh replaces the thead (data-live="head")
+  function row() { return table.tHead.rows[0]; }
 
-  function headings() { return Array.prototype.slice.call(head.querySelectorAll('th[data-column]')); }
+  function headings() { return Array.prototype.slice.call(row().querySelectorAll('th[data-column]')); }
   function fix(widths) {    // every column at its width: a fixed layout keeps them as given
     var sum = 0;
-    Array.prototype.forEach.call(head.cells, function (th) {
-      var key = th.getAttribute('data-column'), px = key && widths[key] || th.offsetWidth;
+    Array.prototype.forEach.call(row().cells, function (th) {
+      // at least MIN: the server keeps 30 to 2000 px, and the arrows' columns lay out narrower
+      var key = th.getAttribute('data-column'), px = Math.max(MIN, key && widths[key] || th.offsetWidth);
       th.style.width = px + 'px';
       sum += px;
     });
@@ -40,21 +43,26 @@
     var a = from.cellIndex, b = to.cellIndex;
     Array.prototype.forEach.call(table.rows, function (tr) {
       var x = tr.cells[a], y = tr.cells[b];
-      if (!x || !y || tr.cells.length !== head.cells.length) return;   // "No torrents here."
+      if (!x || !y || tr.cells.length !== row().cells.length) return;   // "No torrents here."
       tr.insertBefore(x, after ? y.nextSibling : y);
     });
   }
 
-  if (Object.keys(stored()).length) fix(stored());
-  headings().forEach(function (th) {
-    var grip = document.createElement('span');
-    grip.className = 'col-grip';
-    grip.setAttribute('aria-hidden', 'true');
-    th.appendChild(grip);
-  });
+  function grips() {       // on load and again after a refresh brought new headings
+    if (row().querySelector('.col-grip')) return;
+    if (Object.keys(stored()).length) fix(stored());
+    headings().forEach(function (th) {
+      var grip = document.createElement('span');
+      grip.className = 'col-grip';
+      grip.setAttribute('aria-hidden', 'true');
+      th.appendChild(grip);
+    });
+  }
+  grips();
+  new MutationObserver(grips).observe(document.documentElement, {attributes: true, attributeFilter: ['data-refreshed']});
 
-  head.addEventListener('pointerdown', function (event) {
-    var th = event.target.closest('th[data-column]');
+  table.addEventListener('pointerdown', function (event) {
+    var th = event.target.closest('thead th[data-column]');
     if (!th || event.button !== 0) return;
     var resizing = event.target.classList.contains('col-grip'), x0 = event.clientX, w0 = th.offsetWidth;
     var moved = false;
@@ -78,7 +86,7 @@
       var under = document.elementFromPoint(e.clientX, e.clientY), to = under && under.closest('th[data-column]');
       // the click that ends a drag must not follow the heading's sort link
       th.addEventListener('click', function (c) { c.preventDefault(); }, {once: true, capture: true});
-      if (!to || to === th || to.parentNode !== head) return;
+      if (!to || to === th || to.parentNode !== row()) return;
       var box = to.getBoundingClientRect();
       move(th, to, e.clientX > box.left + box.width / 2);
       save();
@@ -86,5 +94,5 @@
     document.addEventListener('pointermove', step);
     document.addEventListener('pointerup', end);
   });
-  head.addEventListener('dragstart', function (event) { event.preventDefault(); });   // links' own drag
+  table.tHead.addEventListener('dragstart', function (event) { event.preventDefault(); });   // links' own drag
 })();
