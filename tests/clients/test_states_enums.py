@@ -14,7 +14,7 @@ def test_states_and_priorities_are_their_words_in_json_text_and_lookups():
     assert {'paused': 1}[State.PAUSED] == 1 and State('seeding') is State.SEEDING
     assert STATES == ('checking', 'downloading', 'seeding', 'paused', 'stopped', 'complete', 'queued')
     assert torrent_state(started=1, active=0, hashing=0, complete=0) is State.PAUSED
-    assert count_states([(State.DOWNLOADING, 0, '')])['stalled'] == 1
+    assert count_states([(State.DOWNLOADING, 0, '', 0, 0)])['stalled'] == 1
 
 
 def test_both_clients_scales_are_of_the_one_priority():

@@ -70,7 +70,7 @@ class Queries:
         trackers = collections.Counter(r['_tracker'] for r in rows)
         if query.state:
             rows = [r for r in rows if torrent_matches(query.state, r['_state'], r['num_seeds'] + r['num_leechs'],
-                                                       r['_message'])]
+                                                       r['_message'], r['dlspeed'], r['upspeed'])]
         text = query.text.casefold()
         if text:
             rows = [r for r in rows if text in r['name'].casefold()]
@@ -108,7 +108,7 @@ class Queries:
     def overview(self, limit=10):
         main, rows = self._rows()
         try:
-            counts = count_states((r['_state'], r['num_seeds'] + r['num_leechs'], r['_message']) for r in rows)
+            counts = count_states((r['_state'], r['num_seeds'] + r['num_leechs'], r['_message'], r['dlspeed'], r['upspeed']) for r in rows)
             active = [r for r in rows if is_active_now(r['dlspeed'], r['upspeed'], r['_state'])]
         except (KeyError, TypeError) as exc:
             raise BadAnswer(self, 'a torrent came back without %s' % exc) from None

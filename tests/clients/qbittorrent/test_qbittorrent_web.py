@@ -68,7 +68,7 @@ def test_the_list_filters_by_state_and_category_in_one_round_trip(box):
     page = web.get('/target/q/').get_data(as_text=True)
     assert trips.calls == {'q': 3}          # sync/maindata; app/version and the default folder once a backend
     text = page_text(page)
-    assert '63 of 63 torrents, page 1 of 2' in text and 'qBittorrent 4.5' in text
+    assert '63 of 63 torrents, page 1 of 2' in text
     assert re.search(r'href="/target/q/view/seeding/"[^>]*>seeding <span class="count">2</span>', page)
     bulk = page.split('id="bulk"')[1].split('</form>')[0]
     assert 'value="start_now"' in bulk and 'value="queue_top"' in bulk and 'value="stop"' in bulk
@@ -116,9 +116,9 @@ def test_actions_one_and_bulk_read_back(box):
     trips = RoundTrips(web)
     answer = web.post('/target/q/action', data={'action': 'start', 'hash': some, 'csrf_token': token,
                                                 'next': '/target/q/'})
-    assert answer.status_code == 303 and trips.calls == {'q': 2}
+    assert answer.status_code == 303 and trips.calls == {'q': 3}     # one more: the message names the torrent
     daemon.wait(lambda: all(not t['state'].startswith('paused') for t in daemon.torrents(some)), 10, 'them to start')
-    assert 'Started 4 torrents.' in messages(web, answer.headers['Location'])
+    assert any(m.startswith('Started ') and m.endswith(' and 3 more.') for m in messages(web, answer.headers['Location']))
     post(web, '/target/q/action', action='stop', hash=some)
     daemon.wait(lambda: all(t['state'] == 'pausedDL' for t in daemon.torrents(some)), 10, 'them to pause')
     post(web, '/target/q/action', action='label', hash=some[:2], label='Linux ISOs')
